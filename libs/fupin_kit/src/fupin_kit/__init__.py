@@ -1,0 +1,1 @@
+"""Plumbing shared by the Fupin services. Nothing domain-specific lives here."""

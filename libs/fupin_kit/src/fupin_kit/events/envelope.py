@@ -1,0 +1,36 @@
+"""CloudEvents 1.0, structured JSON mode (contract §6)."""
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+
+def cloud_event(*, source: str, topic: str, subject: str, data: dict[str, Any],
+                event_id: uuid.UUID | None = None) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": str(event_id or uuid.uuid4()),
+        "source": source,
+        "type": f"cn.fupin.{topic}",
+        "subject": subject,
+        "time": dt.datetime.now(dt.UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": jsonable(data),
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals become two-place strings when they are money-like, dates become ISO strings."""
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__} into an event")

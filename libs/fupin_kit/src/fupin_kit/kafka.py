@@ -1,0 +1,71 @@
+"""The service's Kafka side: one producer (outbox relay and dead letters) and its consumers, started lazily so a
+broker outage at start-up delays events instead of stopping the service."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+
+from aiokafka import AIOKafkaProducer
+
+from fupin_kit.db import Database
+from fupin_kit.events.consumer import EventConsumer, Handler
+from fupin_kit.events.relay import OutboxRelay, build_producer
+
+log = logging.getLogger("fupin.kafka")
+
+
+class KafkaRuntime:
+    def __init__(self, db: Database, *, component: str, bootstrap_servers: str,
+                 handlers: Mapping[str, Handler] | None = None, group_id: str | None = None) -> None:
+        self.db = db
+        self.component = component
+        self.bootstrap_servers = bootstrap_servers
+        self.handlers = dict(handlers or {})
+        self.group_id = group_id or component
+        self.producer: AIOKafkaProducer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._run(), name=f"{self.component}-kafka"))
+
+    async def _run(self) -> None:
+        self.producer = await self._connect()
+        relay = OutboxRelay(self.db, self.producer, component=self.component)
+        jobs = [relay.run()]
+        if self.handlers:
+            consumer = EventConsumer(self.db, bootstrap_servers=self.bootstrap_servers, group_id=self.group_id,
+                                     handlers=self.handlers, dlq_producer=self.producer)
+            jobs.append(consumer.run())
+        await asyncio.gather(*jobs)
+
+    async def _connect(self) -> AIOKafkaProducer:
+        while True:
+            producer = build_producer(self.bootstrap_servers)
+            try:
+                await producer.start()
+                return producer
+            except Exception as exc:
+                log.warning("Kafka not reachable at %s (%s); retrying", self.bootstrap_servers, exc)
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                await asyncio.sleep(2)
+
+    async def ready(self) -> bool:
+        if self.producer is None:
+            return False
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 3)
+            return True
+        except Exception:
+            return False
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self.producer is not None:
+            with contextlib.suppress(Exception):
+                await self.producer.stop()

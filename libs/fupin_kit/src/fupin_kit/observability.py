@@ -1,0 +1,93 @@
+"""Request ids, JSON logs and Prometheus metrics. Logs never carry request bodies."""
+
+import json
+import logging
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+logger = logging.getLogger("fupin")
+
+HTTP_REQUESTS = Histogram(
+    "fupin_http_request_duration_seconds", "HTTP request latency", ["component", "method", "route", "status"])
+EVENTS_PUBLISHED = Counter("fupin_events_published_total", "Events published from the outbox", ["component", "topic"])
+EVENTS_CONSUMED = Counter(
+    "fupin_events_consumed_total", "Events consumed", ["component", "topic", "outcome"])
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiokafka").setLevel("WARNING")
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (taken from X-Request-ID when present), echoes it, logs and measures the call."""
+
+    def __init__(self, app: ASGIApp, component: str) -> None:
+        self.app = app
+        self.component = component
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:128]
+        request_id = incoming or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER.encode(), request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            HTTP_REQUESTS.labels(self.component, scope["method"], route, str(status)).observe(elapsed)
+            if route not in ("/healthz", "/readyz", "/metrics"):
+                logger.info("request", extra={"fields": {
+                    "method": scope["method"], "route": route, "status": status,
+                    "duration_ms": round(elapsed * 1000, 1)}})
+            request_id_var.reset(token)
+
+
+def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

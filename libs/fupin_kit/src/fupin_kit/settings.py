@@ -1,0 +1,42 @@
+"""Settings every component reads from the environment."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PSEUDONYM_KEY = "fupin-dev-pseudonym-key"
+
+
+class PlatformSettings(BaseSettings):
+    """What every component shares: profile, Kafka, token verification, the pseudonym key."""
+
+    model_config = SettingsConfigDict(env_prefix="FUPIN_", extra="ignore", populate_by_name=True)
+
+    profile: Literal["dev", "prod", "test"] = "dev"
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "fupin-gateway"
+    jwt_audience: str = "fupin"
+    pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
+    log_level: str = "INFO"
+    consumer_group: str | None = None  # defaults to the component's name; tests use their own group
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_prod(self) -> "PlatformSettings":
+        if self.profile == "prod" and self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY:
+            raise ValueError("FUPIN_PSEUDONYM_KEY must be set outside the dev profile")
+        return self
+
+    def jwt_public_key(self) -> str:
+        if self.jwt_public_key_file is None:
+            raise RuntimeError("FUPIN_JWT_PUBLIC_KEY_FILE is not set")
+        return self.jwt_public_key_file.read_text()
+
+
+class ServiceSettings(PlatformSettings):
+    """A service adds its database URL (declared with its own env alias in the service's config)."""
+
+    database_url: str
+    db_pool_size: int = 10

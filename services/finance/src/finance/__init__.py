@@ -1,0 +1,1 @@
+"""Fupin finance service."""

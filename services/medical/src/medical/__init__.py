@@ -1,0 +1,1 @@
+"""Fupin medical service."""

@@ -1,0 +1,3 @@
+"""Every table of the medical, imported by Alembic's env.py."""
+
+from fupin_kit.events.models import IdempotencyRecord, InboxEvent, OutboxEvent  # noqa: F401

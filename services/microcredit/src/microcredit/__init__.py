@@ -1,0 +1,1 @@
+"""Fupin microcredit service."""

@@ -1,0 +1,1 @@
+"""Fupin registry service."""
