@@ -6,6 +6,7 @@ from typing import Any
 import jwt
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fupin_kit.db import Database
@@ -31,6 +32,13 @@ def _client_of(headers: dict[bytes, bytes]) -> str:
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._engine: AsyncEngine | None = None
+
+    def _lock_engine(self, db: Database) -> AsyncEngine:
+        """Its own small pool: a request waiting for a key's lock must never starve the handlers' pool."""
+        if self._engine is None:
+            self._engine = create_async_engine(db.url, pool_size=5, max_overflow=45, pool_pre_ping=True)
+        return self._engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
@@ -46,7 +54,7 @@ class IdempotencyMiddleware:
         client = _client_of(headers)
         request_hash = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
         db: Database = scope["app"].state.db
-        async with db.engine.connect() as conn:
+        async with self._lock_engine(db).connect() as conn:
             # A session-level advisory lock serialises concurrent retries of one key.
             await conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": f"{client}\n{key}"})
             try:

@@ -19,5 +19,5 @@ async def enqueue(session: AsyncSession, *, source: str, topic: str, subject: st
     payload = cloud_event(source=source, topic=topic, subject=subject, data=data, event_id=event_id)
     session.add(OutboxEvent(event_id=event_id, topic=topic, key=subject, payload=payload))
     # NOTIFY is delivered at commit only, so the relay wakes exactly when there is something to send.
-    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    await session.exec(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     return payload

@@ -8,7 +8,8 @@ import logging
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlmodel import select
 
 from fupin_kit.db import Database, asyncpg_dsn
 from fupin_kit.events.models import OutboxEvent

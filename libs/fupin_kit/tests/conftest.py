@@ -1,0 +1,38 @@
+"""Kit integration fixtures on the real PostgreSQL server and Kafka broker."""
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import Field, SQLModel
+
+from fupin_kit.db import Database
+from fupin_kit.testing import recreate_database
+
+PG_PORT = os.environ.get("FUPIN_PG_PORT", "55432")
+SERVER_DSN = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+
+class Widget(SQLModel, table=True):
+    """A stand-in domain table for the kit's tests."""
+
+    __tablename__ = "widgets"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+
+
+@pytest.fixture(scope="session")
+async def db() -> AsyncIterator[Database]:
+    await recreate_database(SERVER_DSN, "kit_test")
+    url = SERVER_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/kit_test"
+    database = Database(url)
+    async with database.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def kafka() -> str:
+    return KAFKA

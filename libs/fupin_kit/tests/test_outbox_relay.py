@@ -1,0 +1,73 @@
+"""An event exists if and only if its change committed; a broker outage delays events and loses none."""
+
+import uuid
+
+from sqlalchemy import func, select
+
+from fupin_kit.db import Database
+from fupin_kit.events.models import OutboxEvent
+from fupin_kit.events.outbox import enqueue
+from fupin_kit.events.relay import OutboxRelay, build_producer
+from fupin_kit.testing import wait_for_event
+
+from conftest import Widget
+
+TOPIC = "kit-test-events"
+
+
+async def unsent_about(db: Database, subject: str) -> int:
+    async with db.session() as session:
+        return (await session.exec(select(func.count()).select_from(OutboxEvent).where(
+            OutboxEvent.key == subject, OutboxEvent.sent_at.is_(None)))).one()[0]  # type: ignore[union-attr]
+
+
+async def test_rolled_back_change_leaves_no_event(db: Database) -> None:
+    subject = uuid.uuid4().hex
+    async with db.session() as session:
+        session.add(Widget(name="never"))
+        await enqueue(session, source="kit", topic=TOPIC, subject=subject, data={"n": 1})
+        await session.rollback()
+    assert await unsent_about(db, subject) == 0
+
+
+async def test_committed_event_is_published_as_a_cloudevent(db: Database, kafka: str) -> None:
+    subject = uuid.uuid4().hex
+    async with db.session() as session:
+        session.add(Widget(name="kept"))
+        await enqueue(session, source="kit", topic=TOPIC, subject=subject, data={"n": 2})
+        await session.commit()
+    producer = build_producer(kafka)
+    await producer.start()
+    try:
+        relay = OutboxRelay(db, producer, component="kit")
+        while await relay.publish_batch():
+            pass
+    finally:
+        await producer.stop()
+    event = await wait_for_event(kafka, TOPIC, subject)
+    assert event["specversion"] == "1.0" and event["type"] == f"cn.fupin.{TOPIC}"
+    assert event["source"] == "kit" and event["data"] == {"n": 2}
+    assert await unsent_about(db, subject) == 0
+
+
+async def test_broker_outage_keeps_events_until_it_returns(db: Database, kafka: str) -> None:
+    subject = uuid.uuid4().hex
+    async with db.session() as session:
+        await enqueue(session, source="kit", topic=TOPIC, subject=subject, data={"n": 3})
+        await session.commit()
+    dead = build_producer("127.0.0.1:1")  # nothing listens there: the broker is "down"
+    relay = OutboxRelay(db, dead, component="kit")
+    try:
+        await dead.start()
+        await relay.publish_batch()
+    except Exception:
+        pass
+    assert await unsent_about(db, subject) == 1
+    producer = build_producer(kafka)
+    await producer.start()
+    try:
+        while await OutboxRelay(db, producer, component="kit").publish_batch():
+            pass
+    finally:
+        await producer.stop()
+    assert (await wait_for_event(kafka, TOPIC, subject))["data"] == {"n": 3}
