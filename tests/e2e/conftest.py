@@ -78,8 +78,9 @@ async def divisions(http: httpx.AsyncClient, auth: Callable[[str], Awaitable[dic
     county = city[:4] + f"{random.randint(1, 99):02d}"
     tree = Divisions(city, county, county + f"{random.randint(1, 999):03d}", "")
     tree.village = tree.town + f"{random.randint(1, 999):03d}"
-    for code, level, parent, name in ((city, "city", None, "测试市"), (county, "county", city, "测试县"),
-                                      (tree.town, "town", county, "测试镇"), (tree.village, "village", tree.town, "测试村")):
+    levels = ((city, "city", None, "测试市"), (county, "county", city, "测试县"),
+              (tree.town, "town", county, "测试镇"), (tree.village, "village", tree.town, "测试村"))
+    for code, level, parent, name in levels:
         answer = await http.put(f"/registry/divisions/{code}", headers=gov, json={
             "name": name, "level": level, "parent_code": parent, "poor": True, "population": 1000})
         assert answer.status_code in (200, 201), answer.text

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import httpx
 import jwt
-
 from conftest import KAFKA, Divisions, eventually, household_body, member, resident_id
 
 from fupin_kit.testing import wait_for_event

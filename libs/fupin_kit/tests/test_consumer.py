@@ -1,18 +1,17 @@
-"""Redelivery is harmless (inbox by event id); a message that keeps failing goes to the DLQ and the partition moves on."""
+"""Redelivery is harmless (inbox by event id); a failing message goes to the DLQ and the partition moves on."""
 
 import asyncio
 import json
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from conftest import Widget
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.db import Database
 from fupin_kit.events.consumer import EventConsumer
 from fupin_kit.events.envelope import cloud_event
-
-from conftest import Widget
 
 TOPIC = "kit-test-consumed"
 

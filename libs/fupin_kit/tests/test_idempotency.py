@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 import httpx
+from conftest import Widget
 from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -11,8 +12,6 @@ from sqlalchemy import func, select
 from fupin_kit.db import Database, SessionDep
 from fupin_kit.errors import install_error_handlers
 from fupin_kit.idempotency import IdempotencyMiddleware
-
-from conftest import Widget
 
 
 class WidgetIn(BaseModel):

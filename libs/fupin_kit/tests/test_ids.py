@@ -3,8 +3,7 @@ import datetime as dt
 import pytest
 from stdnum.cn import ric
 
-from fupin_kit.ids import (InvalidResidentId, age_on, mask_id_number, mask_name, pseudonym,
-                           validate_resident_id)
+from fupin_kit.ids import InvalidResidentId, age_on, mask_id_number, mask_name, pseudonym, validate_resident_id
 
 VALID = "11010519491231002X"
 

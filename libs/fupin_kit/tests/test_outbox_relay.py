@@ -2,6 +2,7 @@
 
 import uuid
 
+from conftest import Widget
 from sqlalchemy import func, select
 
 from fupin_kit.db import Database
@@ -9,8 +10,6 @@ from fupin_kit.events.models import OutboxEvent
 from fupin_kit.events.outbox import enqueue
 from fupin_kit.events.relay import OutboxRelay, build_producer
 from fupin_kit.testing import wait_for_event
-
-from conftest import Widget
 
 TOPIC = "kit-test-events"
 

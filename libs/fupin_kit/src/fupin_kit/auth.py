@@ -1,7 +1,8 @@
 """Bearer token verification in every service: none trusts the network, each checks the gateway's signature."""
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Coroutine
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
