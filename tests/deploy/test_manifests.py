@@ -18,7 +18,8 @@ import yaml
 
 def _load_renderer() -> ModuleType:
     """The renderer next to this file, loaded by path: tests/ is no package, so this works in any import mode."""
-    spec = importlib.util.spec_from_file_location("fupin_kustomize_render", Path(__file__).with_name("kustomize_render.py"))
+    path = Path(__file__).with_name("kustomize_render.py")
+    spec = importlib.util.spec_from_file_location("fupin_kustomize_render", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -169,7 +170,8 @@ def test_each_component_has_its_objects(rendered: dict[str, list[Doc]], overlay:
     docs = rendered[overlay]
     for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
         assert sorted(d["metadata"]["name"] for d in of_kind(docs, kind)) == sorted(COMPONENTS), kind
-    assert sorted(d["metadata"]["name"] for d in of_kind(docs, "ConfigMap")) == sorted(f"{c}-config" for c in COMPONENTS)
+    configmaps = sorted(d["metadata"]["name"] for d in of_kind(docs, "ConfigMap"))
+    assert configmaps == sorted(f"{c}-config" for c in COMPONENTS)
     # No separate relay or consumer workloads: they run in each service's process (the app's lifespan).
     assert not [d for d in docs if d["kind"] in {"StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}]
 
@@ -477,15 +479,19 @@ def test_secrets_are_defined_or_expected_from_outside(rendered: dict[str, list[D
             assert data["database-url"].endswith(f"@{PG}-rw.{NAMESPACE}.svc:5432/{data['username']}")
 
 
-def test_prod_has_no_demo_clients_and_dev_has_them(rendered: dict[str, list[Doc]]) -> None:
+def test_demo_clients_only_in_dev(rendered: dict[str, list[Doc]]) -> None:
+    """The gateway builds the contract's demo clients in only with FUPIN_PROFILE=dev (gateway.clients)."""
+    for overlay, docs in rendered.items():
+        assert named(docs, "ConfigMap", "gateway-config")["data"]["FUPIN_PROFILE"] == overlay
     prod = yaml.safe_dump_all(rendered["prod"])
     assert not of_kind(rendered["prod"], "Secret"), "prod Secrets come from the secret store"
     assert "dev-secret" not in prod and "dev-password" not in prod
     assert not any(client in prod for client in DEMO_CLIENTS)
-    clients = named(rendered["dev"], "Secret", "fupin-gateway-clients")["stringData"]["clients.json"]
-    parsed = yaml.safe_load(clients)
-    assert [c["client_id"] for c in parsed] == list(DEMO_CLIENTS)
-    assert all(c["client_secret"] == f"{c['client_id']}-dev-secret" for c in parsed)
+    # A clients file holds scrypt hashes, never a secret (gateway.clients.load_clients_file refuses anything else).
+    clients = yaml.safe_load(named(rendered["dev"], "Secret", "fupin-gateway-clients")["stringData"]["clients.json"])
+    assert isinstance(clients, list)
+    assert all(set(c) <= {"client_id", "secret_hash", "scopes", "bank_code", "rate_limit"} for c in clients)
+    assert all(c["secret_hash"].startswith("scrypt$") for c in clients)
 
 
 @overlays
