@@ -1,0 +1,56 @@
+# Fupin local operations (contract §0): make up | down | status | logs | test
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROJECT_LIST := $(VENV)/.projects
+
+# every Python project of the repository, installed editable into the one virtualenv
+PYPROJECTS := $(wildcard libs/fupin_kit/pyproject.toml services/*/pyproject.toml gateway/pyproject.toml)
+PROJECTS := $(patsubst %/pyproject.toml,%,$(PYPROJECTS))
+
+.PHONY: venv up down status logs test lint FORCE
+
+venv: $(STAMP)
+
+# reinstall when the virtualenv is missing, a pyproject is newer than the stamp, or projects were added/removed
+$(STAMP): $(PYPROJECTS) dev/pyproject.toml $(PROJECT_LIST)
+	@test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q --upgrade pip; }
+	$(BIN)/python -m pip install -q $(addprefix -e ,$(PROJECTS)) -e 'dev[test]'
+	@touch $@
+
+$(PROJECT_LIST): FORCE
+	@mkdir -p $(VENV); echo '$(PROJECTS)' | cmp -s - $@ || echo '$(PROJECTS)' > $@
+
+up: venv
+	@$(BIN)/fupin-dev up
+
+down:
+	@if [ -x $(BIN)/fupin-dev ]; then $(BIN)/fupin-dev down; else echo "no $(VENV): nothing runs"; fi
+
+status: venv
+	@$(BIN)/fupin-dev status
+
+logs: venv
+	@$(BIN)/fupin-dev logs
+
+lint: venv
+	$(BIN)/ruff check .
+
+# One pytest process per suite (SQLModel metadata is global). Every suite runs; the target fails if any failed.
+# Exit code 5 (no tests collected) counts as success; missing suites are skipped.
+test: up
+	@eval "$$($(BIN)/fupin-dev env)"; failed=""; \
+	suite() { \
+	  [ -d "$$1/$$2" ] || return 0; \
+	  echo "==> pytest -q $$2   (in $$1/)"; \
+	  (cd "$$1" && "$(CURDIR)/$(BIN)/pytest" -q "$$2"); rc=$$?; \
+	  if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then failed="$$failed $$1/$$2"; fi; \
+	}; \
+	suite libs/fupin_kit tests; \
+	for d in services/*/ gateway/; do suite "$${d%/}" tests; done; \
+	suite . tests/e2e; \
+	suite . tests/deploy; \
+	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \
+	echo "all suites passed"

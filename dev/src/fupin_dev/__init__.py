@@ -1,0 +1,1 @@
+"""Local infrastructure runner for Fupin (`fupin-dev up | down | status | logs | env`)."""

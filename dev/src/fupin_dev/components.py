@@ -1,0 +1,125 @@
+"""The gateway and the five services: migrations, uvicorn processes, readiness and the demo data."""
+
+import asyncio
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import httpx
+
+from . import config
+from .config import Component
+from .processes import StackError, read_pid, spawn, tail, terminate
+
+BIN = Path(sys.executable).parent  # the virtualenv's bin: alembic and uvicorn live next to our interpreter
+DEMO_MODULE = "registry.demo"
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    if not path.is_file():
+        raise StackError(f"{path} is missing: run `make venv` (it installs every package of the repository)")
+    return str(path)
+
+
+def marker(c: Component) -> str:
+    return f"{c.module}:app"
+
+
+def pid(c: Component) -> int | None:
+    return read_pid(c.pidfile, marker(c))
+
+
+def migrate(c: Component, env: dict[str, str]) -> None:
+    """`alembic upgrade head` in the component's folder (if it has an alembic.ini); output to its log."""
+    if not (c.folder / "alembic.ini").is_file():
+        return
+    c.log.parent.mkdir(parents=True, exist_ok=True)
+    with c.log.open("a") as out:
+        out.write(f"\n=== alembic upgrade head ({c.name})\n")
+        out.flush()
+        result = subprocess.run(
+            [_tool("alembic"), "-c", "alembic.ini", "upgrade", "head"],
+            cwd=c.folder,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    if result.returncode != 0:
+        raise _failure([c], "migrations failed")
+
+
+def start(c: Component, env: dict[str, str]) -> int | None:
+    """Start uvicorn for `c` unless it already runs; returns the new pid, None if it was kept."""
+    if pid(c) is not None:
+        return None
+    cmd = [_tool("uvicorn"), marker(c), "--host", "127.0.0.1", "--port", str(c.port), "--no-access-log"]
+    return spawn(cmd, log=c.log, pidfile=c.pidfile, env=env, cwd=c.folder)
+
+
+async def readyz(client: httpx.AsyncClient, c: Component) -> int | None:  # plain http on 127.0.0.1: verify=False
+    """The status code of `GET /readyz`, None when nothing answers."""
+    try:
+        return (await client.get(f"{c.url}/readyz")).status_code
+    except httpx.HTTPError:
+        return None
+
+
+async def wait_ready(cs: list[Component], timeout: float = 120) -> None:
+    """Until every component's /readyz is 200; fails fast when one of them exits."""
+    deadline = time.monotonic() + timeout
+    pending = list(cs)
+    async with httpx.AsyncClient(timeout=3, verify=False) as client:
+        while pending:
+            codes = await asyncio.gather(*(readyz(client, c) for c in pending))
+            if dead := [c for c in pending if pid(c) is None]:
+                raise _failure(dead, "exited")
+            pending = [c for c, code in zip(pending, codes, strict=True) if code != 200]
+            if pending and time.monotonic() > deadline:
+                raise _failure(pending, f"not ready after {timeout:.0f} s")
+            if pending:
+                await asyncio.sleep(0.5)
+
+
+def _failure(cs: list[Component], what: str) -> StackError:
+    detail = "\n".join(f"--- last 40 lines of {c.log}:\n{tail(c.log)}" for c in cs)
+    return StackError(f"{', '.join(c.name for c in cs)} {what}", detail)
+
+
+async def readyz_codes(cs: list[Component]) -> dict[str, int | None]:
+    async with httpx.AsyncClient(timeout=3, verify=False) as client:
+        codes = await asyncio.gather(*(readyz(client, c) for c in cs))
+    return {c.name: code for c, code in zip(cs, codes, strict=True)}
+
+
+def stop(cs: list[Component]) -> list[int]:
+    return terminate([(c.pidfile, marker(c)) for c in cs], timeout=15)
+
+
+def demo_pending() -> bool:
+    """True when the demo data has not been loaded yet and the registry provides a loader."""
+    if (config.run_dir() / "demo-loaded").exists():
+        return False
+    try:
+        return importlib.util.find_spec(DEMO_MODULE) is not None
+    except ImportError:
+        return False
+
+
+def load_demo(gateway_url: str, env: dict[str, str]) -> bool:
+    """Run `registry.demo.load(gateway_url)` once (marker `.run/demo-loaded`); False if nothing to do."""
+    if not demo_pending():
+        return False
+    os.environ.update(env)  # the registry package may read its settings on import
+    try:
+        module = importlib.import_module(DEMO_MODULE)
+        asyncio.run(module.load(gateway_url))
+    except Exception as exc:
+        raise StackError(f"loading the demo data failed: {exc!r}", traceback.format_exc()) from exc
+    (config.run_dir() / "demo-loaded").touch()
+    return True

@@ -1,0 +1,122 @@
+"""Repository layout, component table and the environment every component runs with."""
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DEFAULT_KAFKA = "127.0.0.1:9092"
+DATABASES = ("gateway", "registry", "finance", "microcredit", "education", "medical")
+SERVICES = ("registry", "finance", "microcredit", "education", "medical")
+SERVICE_PORTS = {"registry": 8101, "finance": 8102, "microcredit": 8103, "education": 8104, "medical": 8105}
+
+
+@cache
+def root() -> Path:
+    """The repository root: $FUPIN_ROOT, else the checkout this package is installed from, else cwd or a parent."""
+    if env := os.environ.get("FUPIN_ROOT"):
+        return Path(env).resolve()
+    candidates = [Path(__file__).resolve().parents[3], Path.cwd(), *Path.cwd().parents]
+    for path in candidates:
+        if (path / "dev" / "kafka" / "pom.xml").is_file():
+            return path
+    raise RuntimeError("cannot find the Fupin repository root (set FUPIN_ROOT)")
+
+
+def run_dir() -> Path:
+    return root() / ".run"
+
+
+def logs_dir() -> Path:
+    return run_dir() / "logs"
+
+
+def pids_dir() -> Path:
+    return run_dir() / "pids"
+
+
+def keys_dir() -> Path:
+    return run_dir() / "keys"
+
+
+def cache_dir() -> Path:
+    return root() / ".cache"
+
+
+def pg_port() -> int:
+    return int(os.environ.get("FUPIN_PG_PORT", "55432"))
+
+
+def gateway_port() -> int:
+    return int(os.environ.get("FUPIN_GATEWAY_PORT", "8000"))
+
+
+def kafka_bootstrap() -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
+
+
+def local_kafka() -> bool:
+    """True when the local broker is ours to run (KAFKA_BOOTSTRAP_SERVERS unset or the default)."""
+    return kafka_bootstrap() == DEFAULT_KAFKA
+
+
+def external_postgres() -> bool:
+    return os.environ.get("FUPIN_EXTERNAL_POSTGRES") == "1"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    folder: Path
+    module: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return logs_dir() / f"{self.name}.log"
+
+    @property
+    def pidfile(self) -> Path:
+        return pids_dir() / f"{self.name}.pid"
+
+    def exists(self) -> bool:
+        return self.folder.is_dir()
+
+
+def gateway() -> Component:
+    return Component("gateway", root() / "gateway", "gateway.main", gateway_port())
+
+
+def services() -> list[Component]:
+    return [Component(s, root() / "services" / s, f"{s}.main", SERVICE_PORTS[s]) for s in SERVICES]
+
+
+def components() -> list[Component]:
+    """Every component in migration order (gateway first), whether or not its folder exists yet."""
+    return [gateway(), *services()]
+
+
+def component_env() -> dict[str, str]:
+    """The variables every component (and every test or benchmark) needs; see docs/conventions.md."""
+    keys = keys_dir()
+    env = {
+        "FUPIN_PROFILE": "dev",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
+        "FUPIN_JWT_PUBLIC_KEY_FILE": str(keys / "jwt_public.pem"),
+        "FUPIN_JWT_PRIVATE_KEY_FILE": str(keys / "jwt_private.pem"),
+        "FUPIN_GATEWAY_URL": gateway().url,
+    }
+    pseudonym = keys / "pseudonym.key"
+    if pseudonym.is_file():
+        env["FUPIN_PSEUDONYM_KEY"] = pseudonym.read_text().strip()
+    for db in DATABASES:
+        var = f"{db.upper()}_DATABASE_URL"
+        env[var] = os.environ.get(var, f"postgresql+asyncpg://postgres@127.0.0.1:{pg_port()}/{db}")
+    for svc in services():
+        var = f"FUPIN_{svc.name.upper()}_URL"
+        env[var] = os.environ.get(var, svc.url)
+    return env
