@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Field, SQLModel
 
 from fupin_kit.db import Database
-from fupin_kit.testing import recreate_database
+from fupin_kit.testing import ensure_topics, recreate_database
 
 PG_PORT = os.environ.get("FUPIN_PG_PORT", "55432")
 SERVER_DSN = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
@@ -33,6 +33,7 @@ async def db() -> AsyncIterator[Database]:
     await database.dispose()
 
 
-@pytest.fixture
-def kafka() -> str:
+@pytest.fixture(scope="session")
+async def kafka() -> str:
+    await ensure_topics(KAFKA, ["kit-test-events", "kit-test-consumed", "kit-test-consumed.dlq"])
     return KAFKA

@@ -1,28 +1,30 @@
 """Integration fixtures: a fresh `education_test` database migrated with Alembic on the real PostgreSQL server,
 the real Kafka broker, and the app driven in-process through httpx with its lifespan running."""
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
+from edu_support import KAFKA, PUBLIC_KEY
+from fastapi import FastAPI
 
-from fupin_kit.testing import generate_keypair, migrate, mint_token, recreate_database
+from fupin_kit.testing import migrate, recreate_database
 
 SERVICE = "education"
 HERE = Path(__file__).resolve().parent
 PG_PORT = os.environ.get("FUPIN_PG_PORT", "55432")
 SERVER_DSN = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
 TEST_DB = f"{SERVICE}_test"
-PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    import asyncio
-
     asyncio.run(recreate_database(SERVER_DSN, TEST_DB))
     url = SERVER_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{TEST_DB}"
     migrate(HERE.parent / "alembic.ini", f"{SERVICE.upper()}_DATABASE_URL", url)
@@ -34,19 +36,37 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture
-async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture(scope="session")
+async def app(database_url: str) -> AsyncIterator[FastAPI]:
+    """One app (and one consumer in the group) for the session: a new consumer per test would rebalance each time."""
     from education.config import get_settings
     from education.main import create_app
 
     get_settings.cache_clear()
-    app = create_app()
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://education.test") as http:
-            yield http
+    service = create_app()
+    async with service.router.lifespan_context(service):
+        yield service
 
 
-def token(scopes: str, client_id: str = "gov-portal", bank_code: str | None = None) -> dict[str, str]:
-    """Authorization header for a token the gateway would have issued."""
-    return {"Authorization": f"Bearer {mint_token(PRIVATE_KEY, client_id, scopes, bank_code=bank_code)}"}
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://education.test") as http:
+        yield http
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection to the test database, to assert on what the service stored."""
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def producer() -> AsyncIterator[AIOKafkaProducer]:
+    kafka = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    await kafka.start()
+    yield kafka
+    await kafka.stop()

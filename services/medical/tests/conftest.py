@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -34,7 +35,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture
+# One app for the whole session: its Kafka consumer joins its group once, and every test uses fresh ids.
+@pytest.fixture(scope="session")
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from medical.config import get_settings
     from medical.main import create_app
@@ -45,6 +47,15 @@ async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://medical.test") as http:
             yield http
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A plain asyncpg pool on the test database, to assert DB effects."""
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
 
 
 def token(scopes: str, client_id: str = "gov-portal", bank_code: str | None = None) -> dict[str, str]:

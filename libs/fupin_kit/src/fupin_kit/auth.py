@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Depends, Request
 
 from fupin_kit.errors import AppError
@@ -21,8 +22,9 @@ class Principal:
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: str, *, issuer: str, audience: str) -> None:
-        self._key = public_key_pem
+    def __init__(self, public_key: str | Any, *, issuer: str, audience: str) -> None:
+        # parse the PEM once: PyJWT would otherwise parse it again on every request
+        self._key = load_pem_public_key(public_key.encode()) if isinstance(public_key, str) else public_key
         self._issuer = issuer
         self._audience = audience
 

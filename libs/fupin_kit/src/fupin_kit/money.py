@@ -26,7 +26,7 @@ def _parse(value: Any) -> Decimal:
         raise ValueError("must have at most two decimal places")
     if amount < 0:
         raise ValueError("must not be negative")
-    if amount >= Decimal("1e13"):
+    if amount >= Decimal("1e12"):  # NUMERIC(14,2) holds up to 999,999,999,999.99
         raise ValueError("is too large")
     return amount.quantize(FEN)
 

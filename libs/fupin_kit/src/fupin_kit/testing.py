@@ -71,3 +71,17 @@ async def wait_for_event(bootstrap_servers: str, topic: str, subject: str, *, ti
     finally:
         await consumer.stop()
     raise AssertionError("unreachable")
+
+
+async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 1) -> None:
+    """Create topics that do not exist yet (the local broker does not auto-create topics)."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        missing = set(names) - set(await admin.list_topics())
+        if missing:
+            await admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing])
+    finally:
+        await admin.close()

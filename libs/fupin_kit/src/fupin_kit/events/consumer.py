@@ -72,7 +72,9 @@ class EventConsumer:
                 raise
             except Exception as exc:  # the handler's failure: retry, then dead-letter
                 error = f"{type(exc).__name__}: {exc}"
-                log.warning("event %s on %s failed (attempt %d): %s", event_id, record.topic, attempt, error)
+                # the message may quote event values: it goes to the DLQ header, the log gets the type only
+                log.warning("event %s on %s failed (attempt %d): %s", event_id, record.topic, attempt,
+                            type(exc).__name__)
                 await asyncio.sleep(0.2 * 2**attempt)
         await self._dead_letter(record, error)
 
@@ -89,7 +91,8 @@ class EventConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
         EVENTS_CONSUMED.labels(self.group_id, record.topic, "dead_letter").inc()
-        log.error("event at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset, error)
+        log.error("event at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset,
+                  error.split(":", 1)[0])
         await self.dlq_producer.send_and_wait(
             f"{record.topic}.dlq", record.value, key=record.key,
             headers=[("error", error[:1000].encode()), ("consumer", self.group_id.encode())])

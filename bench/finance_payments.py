@@ -1,0 +1,133 @@
+"""Benchmark: how fast finance pays a burst of `grant-awarded` events, and is the ledger still balanced afterwards.
+
+Against the running stack (`make up`): funds a fresh county's `education_grants` account through the gateway,
+publishes N grant-awarded CloudEvents straight to Kafka (as education would), waits until the account has paid all of
+them, prints payments per second, then asks `GET /finance/ledger/verify`.
+
+    python bench/finance_payments.py --events 2000
+    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092 python bench/finance_payments.py --gateway http://127.0.0.1:8000
+
+Exit status 1 if the payments do not all arrive in time or the ledger does not verify.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from decimal import Decimal
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from fupin_kit.events.envelope import cloud_event
+
+GRANT = Decimal("750.00")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1000, help="grant-awarded events in the burst")
+    parser.add_argument("--gateway", default=os.environ.get("FUPIN_GATEWAY_URL", "http://127.0.0.1:8000"))
+    parser.add_argument("--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    parser.add_argument("--client-id", default="gov-portal")
+    parser.add_argument("--client-secret", default="gov-portal-dev-secret")
+    parser.add_argument("--token", default=os.environ.get("FUPIN_BENCH_TOKEN"),
+                        help="a bearer token to use instead of asking the gateway's /oauth/token")
+    parser.add_argument("--county", default=None, help="6-digit county code (default: a random unused one)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for every payment")
+    return parser.parse_args()
+
+
+async def access_token(http: httpx.AsyncClient, client_id: str, secret: str) -> dict[str, str]:
+    answer = await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                   "client_secret": secret})
+    answer.raise_for_status()
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+async def fund_county(http: httpx.AsyncClient, auth: dict[str, str], county: str, amount: Decimal) -> None:
+    fund = await http.post("/finance/funds", headers=auth, json={
+        "jurisdiction_code": county, "year": 2020, "source": "central", "purpose": "benchmark: education grants",
+        "amount": str(amount)})
+    fund.raise_for_status()
+    allocation = await http.post("/finance/allocations", headers=auth, json={
+        "from_fund_id": fund.json()["fund_id"], "program": "education_grants", "amount": str(amount),
+        "note": "benchmark"})
+    allocation.raise_for_status()
+
+
+async def account_balance(http: httpx.AsyncClient, auth: dict[str, str], county: str) -> Decimal:
+    answer = await http.get("/finance/accounts", headers=auth,
+                            params={"jurisdiction_code": county, "program": "education_grants"})
+    answer.raise_for_status()
+    return Decimal(answer.json()[0]["balance"])
+
+
+async def publish_burst(kafka: str, county: str, count: int) -> list[str]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True, acks="all", linger_ms=5)
+    await producer.start()
+    grant_ids = []
+    try:
+        sends = []
+        for _ in range(count):
+            household_id, grant_id = str(uuid.uuid4()), str(uuid.uuid4())
+            village = f"{county}{random.randint(100, 199)}{random.randint(1, 999):03d}"
+            event = cloud_event(source="bench", topic="grant-awarded", subject=household_id, data={
+                "grant_id": grant_id, "person_ref": uuid.uuid4().hex, "household_id": household_id,
+                "county_code": county, "village_code": village, "kind": "preschool", "amount": str(GRANT),
+                "academic_year": "2020-2021"})
+            sends.append(await producer.send("grant-awarded", json.dumps(event).encode(), key=household_id.encode()))
+            grant_ids.append(grant_id)
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+    return grant_ids
+
+
+async def main() -> int:
+    args = parse_args()
+    county = args.county or str(random.randint(110000, 659999))
+    async with httpx.AsyncClient(base_url=args.gateway, timeout=30) as http:
+        auth = ({"Authorization": f"Bearer {args.token}"} if args.token
+                else await access_token(http, args.client_id, args.client_secret))
+        await fund_county(http, auth, county, GRANT * args.events)
+        start_balance = await account_balance(http, auth, county)
+        target = start_balance - GRANT * args.events
+        print(f"county {county}: education_grants holds {start_balance}; publishing {args.events} grant-awarded "
+              f"events to {args.kafka}")
+        started = time.perf_counter()
+        grant_ids = await publish_burst(args.kafka, county, args.events)
+        published = time.perf_counter()
+        print(f"published {len(grant_ids)} events in {published - started:.2f}s "
+              f"({len(grant_ids) / max(published - started, 1e-9):.0f} events/s)")
+        balance = start_balance
+        while balance > target:
+            if time.perf_counter() - started > args.timeout:
+                paid = (start_balance - balance) / GRANT
+                print(f"TIMEOUT: {paid:.0f} of {args.events} paid after {args.timeout:.0f}s", file=sys.stderr)
+                return 1
+            await asyncio.sleep(0.2)
+            balance = await account_balance(http, auth, county)
+        elapsed = time.perf_counter() - started
+        print(f"paid {args.events} payments in {elapsed:.2f}s: {args.events / elapsed:.1f} payments/s "
+              f"(from the first event published to the last payment seen)")
+        sample = random.sample(grant_ids, min(20, len(grant_ids)))
+        for grant_id in sample:
+            answer = (await http.get("/finance/payments", headers=auth, params={"reference": grant_id})).json()
+            if [p["status"] for p in answer] != ["paid"]:
+                print(f"grant {grant_id}: unexpected payments {answer}", file=sys.stderr)
+                return 1
+        verify = await http.get("/finance/ledger/verify", headers=auth)
+        verify.raise_for_status()
+        report = verify.json()
+        print("ledger verification:", json.dumps({k: report[k] for k in (
+            "balanced", "total_debits", "total_credits", "negative_balances")}))
+        return 0 if report["balanced"] and report["negative_balances"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

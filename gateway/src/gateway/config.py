@@ -1,0 +1,82 @@
+"""Gateway settings (env prefix `FUPIN_`): signing key, clients, upstream services, limits, its audit database."""
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from fupin_kit.settings import PlatformSettings
+from gateway.clients import DEMO_CLIENTS, Client, RateLimit, load_clients_file, parse_rate_limit, uses_demo_secret
+
+COMPONENT = "gateway"
+SERVICES = ("registry", "finance", "microcredit", "education", "medical")
+
+
+class Settings(PlatformSettings):
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/gateway",
+                              validation_alias="GATEWAY_DATABASE_URL")
+    db_pool_size: int = 5
+    jwt_private_key_file: Path | None = None
+    token_ttl_seconds: int = Field(3600, ge=60, le=86400)
+    clients_file: Path | None = None
+
+    registry_url: str = "http://127.0.0.1:8101"
+    finance_url: str = "http://127.0.0.1:8102"
+    microcredit_url: str = "http://127.0.0.1:8103"
+    education_url: str = "http://127.0.0.1:8104"
+    medical_url: str = "http://127.0.0.1:8105"
+    upstream_connect_timeout: float = 2.0
+    upstream_timeout: float = 30.0
+    upstream_max_connections: int = 200
+    max_body_bytes: int = 1_048_576
+
+    # Token bucket per client: default, per-client overrides ({"client_id": {"per_second": 5, "burst": 10}}).
+    rate_limit_per_second: float = Field(50.0, gt=0)
+    rate_limit_burst: int = Field(100, ge=1)
+    rate_limits: dict[str, RateLimit] = Field(default_factory=dict)
+    # /oauth/token, per claimed client_id and per caller IP: slows secret guessing.
+    token_rate_per_second: float = Field(5.0, gt=0)
+    token_rate_burst: int = Field(20, ge=1)
+
+    audit_batch_size: int = 200
+    audit_flush_seconds: float = 0.5
+    audit_max_backlog: int = 10_000
+    openapi_cache_seconds: float = 30.0
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, raw: Any) -> Any:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+        return {k: v if isinstance(v, RateLimit) else parse_rate_limit(v) for k, v in (value or {}).items()}
+
+    @model_validator(mode="after")
+    def _refuse_demo_clients_outside_dev(self) -> "Settings":
+        if self.profile != "prod":
+            return self
+        if self.clients_file is None:
+            raise ValueError("FUPIN_CLIENTS_FILE must be set in the prod profile (the demo clients are dev only)")
+        if offenders := [c.client_id for c in load_clients_file(self.clients_file) if uses_demo_secret(c)]:
+            raise ValueError(f"clients {', '.join(offenders)} use a dev demo secret, refused in the prod profile")
+        return self
+
+    def upstream_url(self, service: str) -> str:
+        return str(getattr(self, f"{service}_url")).rstrip("/")
+
+    def clients(self) -> list[Client]:
+        """The demo clients in dev, then the clients file (whose entries win over a demo client of the same id)."""
+        demo = list(DEMO_CLIENTS) if self.profile == "dev" else []
+        from_file = load_clients_file(self.clients_file) if self.clients_file else []
+        overridden = {c.client_id for c in from_file}
+        return [c for c in demo if c.client_id not in overridden] + from_file
+
+    def private_key_pem(self) -> str:
+        if self.jwt_private_key_file is None:
+            raise RuntimeError("FUPIN_JWT_PRIVATE_KEY_FILE is not set: the gateway cannot sign tokens")
+        return self.jwt_private_key_file.read_text()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

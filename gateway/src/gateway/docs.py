@@ -1,0 +1,99 @@
+"""One OpenAPI document for the whole platform: the gateway's own routes merged with each service's /openapi.json
+(fetched with a short timeout, cached briefly, a service that is down is listed and skipped)."""
+
+import asyncio
+import copy
+import time
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from gateway.config import SERVICES
+from gateway.runtime import runtime
+
+FETCH_TIMEOUT = 2.0
+SCHEMA_REF = "#/components/schemas/"
+
+router = APIRouter()
+
+
+class OpenApiCache:
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._document: dict[str, Any] | None = None
+        self._built_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self, app: FastAPI, http: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, Any]:
+        async with self._lock:
+            if self._document is None or time.monotonic() - self._built_at > self.ttl:
+                specs = await asyncio.gather(*(_fetch(http, url) for url in urls.values()))
+                self._document = merge(app.openapi(), dict(zip(urls, specs, strict=True)))
+                self._built_at = time.monotonic()
+            return self._document
+
+
+async def _fetch(http: httpx.AsyncClient, base_url: str) -> dict[str, Any] | None:
+    try:
+        answer = await http.get(f"{base_url}/openapi.json", timeout=FETCH_TIMEOUT)
+        answer.raise_for_status()
+        document = answer.json()
+        return document if isinstance(document, dict) else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: (SCHEMA_REF + renames.get(v[len(SCHEMA_REF):], v[len(SCHEMA_REF):])
+                    if k == "$ref" and isinstance(v, str) and v.startswith(SCHEMA_REF) else _rename_refs(v, renames))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rename_refs(v, renames) for v in node]
+    return node
+
+
+def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """The gateway's document plus every reachable service's paths and schemas; a schema name two services use
+    differently is prefixed with the service's name (and its references rewritten)."""
+    document = copy.deepcopy(own)
+    paths: dict[str, Any] = document.setdefault("paths", {})
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    status: dict[str, str] = {}
+    for service, spec in services.items():
+        if spec is None:
+            status[service] = "unavailable"
+            continue
+        status[service] = "ok"
+        theirs = spec.get("components", {}).get("schemas", {})
+        renames = {name: f"{service}_{name}" for name, schema in theirs.items()
+                   if name in schemas and schemas[name] != schema}
+        spec = _rename_refs(spec, renames)
+        for name, schema in spec.get("components", {}).get("schemas", {}).items():
+            schemas.setdefault(renames.get(name, name), schema)
+        for path, item in spec.get("paths", {}).items():
+            for operation in item.values():
+                if isinstance(operation, dict) and not operation.get("tags"):
+                    operation["tags"] = [service]
+            paths.setdefault(path, item)
+    document.setdefault("components", {})["securitySchemes"] = {"oauth2": {
+        "type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}}}}
+    document["security"] = [{"oauth2": []}]
+    document["x-fupin-services"] = status
+    return document
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi(request: Request) -> JSONResponse:
+    rt = runtime(request)
+    cache: OpenApiCache = request.app.state.openapi_cache
+    urls = {service: rt.settings.upstream_url(service) for service in SERVICES}
+    return JSONResponse(await cache.get(request.app, rt.http, urls))
+
+
+@router.get("/docs", include_in_schema=False)
+async def swagger_ui() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="Fupin API")

@@ -1,0 +1,119 @@
+"""The five route prefixes: who may pass (token, scope family, rate limit), the audit record, the forwarding."""
+
+import datetime as dt
+import re
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request
+from prometheus_client import Counter
+from starlette.responses import Response
+
+from fupin_kit.auth import Principal, principal_from_request
+from fupin_kit.errors import AppError, problem
+from fupin_kit.observability import request_id_var
+from gateway.audit import AuditEntry, AuditFull, subject_of, touches_personal_data
+from gateway.config import SERVICES
+from gateway.runtime import Runtime, caller_ip, runtime
+from gateway.upstream import BodyTooLarge, forward, read_body, upstream_path
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+RATE_LIMITED = Counter("fupin_gateway_rate_limited_total", "Calls refused with 429", ["client"])
+READINESS_TIMEOUT = 3.0
+
+# Contract §1 and §5: the two routes anyone may read without a token.
+PUBLIC_ROUTES = (re.compile(r"^/registry/divisions/[^/]+/public-notice$"),
+                 re.compile(r"^/finance/disclosures/[^/]+$"))
+
+
+def is_public(method: str, path: str) -> bool:
+    return method in ("GET", "HEAD") and any(p.match(path) for p in PUBLIC_ROUTES)
+
+
+def holds_service_scope(principal: Principal, service: str) -> bool:
+    """Any `<service>:*` scope lets a call through; the service checks the exact scope of its route."""
+    return any(scope.startswith(f"{service}:") for scope in principal.scopes)
+
+
+def rate_limited(rt: Runtime, key: str, label: str) -> Response | None:
+    wait = rt.client_limits.take(key)
+    if not wait:
+        return None
+    RATE_LIMITED.labels(label).inc()
+    return problem(429, "rate_limited", f"rate limit exceeded; retry in {wait} s", headers={"Retry-After": str(wait)})
+
+
+class AuditedCall:
+    """Records an authenticated call on a personal-data route once its outcome is known."""
+
+    def __init__(self, rt: Runtime, request: Request, service: str, principal: Principal) -> None:
+        self.rt, self.request, self.service, self.client_id = rt, request, service, principal.client_id
+        self.enabled = touches_personal_data(service, request.url.path)
+        self.started = dt.datetime.now(dt.UTC)
+
+    def record(self, status: int) -> None:
+        if not self.enabled:
+            return
+        path = self.request.url.path
+        self.rt.audit.record(AuditEntry(
+            occurred_at=self.started, client_id=self.client_id, method=self.request.method, service=self.service,
+            path=path, subject=subject_of(path), status=status, request_id=request_id_var.get()))
+
+
+async def _pass_through(rt: Runtime, request: Request, service: str) -> Response:
+    try:
+        body = await read_body(request, rt.settings.max_body_bytes)
+    except BodyTooLarge:
+        return problem(413, "payload_too_large", f"request bodies are limited to {rt.settings.max_body_bytes} bytes")
+    return await forward(rt.http, service=service, base_url=rt.settings.upstream_url(service), request=request,
+                         path=upstream_path(request), body=body)
+
+
+async def _guarded(request: Request, service: str) -> Response:
+    rt = runtime(request)
+    if any(segment in (".", "..") for segment in request.url.path.split("/")):
+        # Dot segments would make the route the gateway checked differ from the one a normalising hop serves.
+        return problem(404, "not_found", "paths with '.' or '..' segments are not served")
+    if is_public(request.method, request.url.path):
+        return rate_limited(rt, f"ip:{caller_ip(request)}", "anonymous") or await _pass_through(rt, request, service)
+    principal = principal_from_request(request)  # 401 problem+json with WWW-Authenticate
+    call = AuditedCall(rt, request, service, principal)
+    if not holds_service_scope(principal, service):
+        call.record(403)
+        raise AppError(403, "forbidden", f"this token holds no {service}:* scope")
+    if refused := rate_limited(rt, principal.client_id, principal.client_id):
+        call.record(429)
+        return refused
+    if call.enabled:
+        try:
+            rt.audit.ensure_capacity()
+        except AuditFull:
+            return problem(503, "audit_unavailable", "the audit log cannot be written; personal data is not served",
+                           headers={"Retry-After": "5"})
+    response = await _pass_through(rt, request, service)
+    call.record(response.status_code)
+    return response
+
+
+def _readiness_route(service: str) -> Callable[[Request], Awaitable[Response]]:
+    async def service_readiness(request: Request) -> Response:
+        rt = runtime(request)
+        return await forward(rt.http, service=service, base_url=rt.settings.upstream_url(service), request=request,
+                             path=b"/readyz", body=b"", timeout=READINESS_TIMEOUT)
+
+    service_readiness.__name__ = f"{service}_readiness"
+    return service_readiness
+
+
+def _proxy_route(service: str) -> Callable[[Request, str], Awaitable[Response]]:
+    async def proxied(request: Request, path: str) -> Response:
+        return await _guarded(request, service)
+
+    proxied.__name__ = f"{service}_proxy"
+    return proxied
+
+
+router = APIRouter()
+for _service in SERVICES:
+    router.add_api_route(f"/{_service}/readyz", _readiness_route(_service), methods=["GET"], include_in_schema=False)
+    router.add_api_route(f"/{_service}/{{path:path}}", _proxy_route(_service), methods=METHODS,
+                         include_in_schema=False)

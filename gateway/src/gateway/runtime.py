@@ -1,0 +1,33 @@
+"""What the gateway builds once in its lifespan and every route uses."""
+
+from dataclasses import dataclass
+
+import httpx
+from starlette.requests import Request
+
+from fupin_kit.db import Database
+from gateway.audit import AuditWriter
+from gateway.clients import ClientRegistry
+from gateway.config import Settings
+from gateway.ratelimit import TokenBuckets
+from gateway.tokens import TokenIssuer
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    http: httpx.AsyncClient
+    issuer: TokenIssuer
+    clients: ClientRegistry
+    client_limits: TokenBuckets  # proxied calls, per client id (anonymous public calls: per IP)
+    token_limits: TokenBuckets  # /oauth/token, per claimed client id and per IP
+    audit: AuditWriter
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def caller_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,161 @@
+"""The five prefixes: forwarding, token and scope checks, public routes, readiness, upstream failures."""
+
+import datetime as dt
+import json
+
+import httpx
+import jwt
+from conftest import PRIVATE_KEY, SERVICES, bearer, free_port
+
+GOV = "registry:read registry:write finance:read microcredit:read education:read medical:read"
+
+
+async def test_a_post_reaches_the_service_with_path_query_body_and_headers(gateway: httpx.AsyncClient) -> None:
+    headers = {**bearer(GOV), "Idempotency-Key": "key-42", "X-Request-ID": "req-abc-1",
+               "Content-Type": "application/json"}
+    answer = await gateway.post("/registry/households/7f2c/verifications?dry=1&x=%2F",
+                                content=b'{"level": "town"}', headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    echoed = answer.json()
+    assert (echoed["method"], echoed["path"], echoed["query"]) == (
+        "POST", "/registry/households/7f2c/verifications", "dry=1&x=%2F")
+    assert json.loads(echoed["body"]) == {"level": "town"}
+    assert echoed["headers"]["authorization"] == headers["Authorization"]
+    assert echoed["headers"]["idempotency-key"] == "key-42"
+    assert echoed["headers"]["x-request-id"] == "req-abc-1"
+    assert echoed["headers"]["content-type"] == "application/json"
+    assert answer.headers["x-request-id"] == "req-abc-1"
+    assert answer.headers.get_list("x-request-id") == ["req-abc-1"]
+
+
+async def test_a_request_id_is_generated_sent_upstream_and_returned(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.get("/finance/accounts", params={"jurisdiction_code": "610723"},
+                               headers=bearer("finance:read"))
+
+    request_id = answer.headers["x-request-id"]
+    assert len(request_id) >= 16
+    assert answer.json()["headers"]["x-request-id"] == request_id
+
+
+async def test_every_prefix_reaches_its_service_with_the_path_unchanged(gateway: httpx.AsyncClient) -> None:
+    for service in SERVICES:
+        answer = await gateway.get(f"/{service}/things/1", headers=bearer(f"{service}:read"))
+        assert answer.status_code == 200
+        assert answer.json()["path"] == f"/{service}/things/1"
+
+
+async def test_hop_by_hop_headers_are_not_forwarded(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.get("/registry/divisions/610723", headers={
+        **bearer("registry:read"), "Connection": "keep-alive, x-secret-hop", "X-Secret-Hop": "1", "TE": "trailers"})
+
+    received = answer.json()["headers"]
+    assert "x-secret-hop" not in received and "te" not in received
+    assert received["x-forwarded-for"]
+
+
+async def test_no_token_is_401_unauthorized_with_www_authenticate(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.get("/registry/divisions/610723")
+
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "unauthorized"
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_bad_expired_and_unsigned_tokens_are_401(gateway: httpx.AsyncClient) -> None:
+    from fupin_kit.testing import generate_keypair, mint_token
+
+    other_key, _ = generate_keypair()
+    now = dt.datetime.now(dt.UTC)
+    unsigned = jwt.encode({"iss": "fupin-gateway", "aud": "fupin", "sub": "gov-portal", "scope": "registry:read",
+                           "iat": now, "exp": now + dt.timedelta(minutes=5)}, None, algorithm="none")
+    tokens = {
+        "garbage": "not-a-jwt",
+        "foreign key": mint_token(other_key, "gov-portal", "registry:read"),
+        "expired": mint_token(PRIVATE_KEY, "gov-portal", "registry:read", ttl=dt.timedelta(minutes=-1)),
+        "alg none": unsigned,
+    }
+    for name, token in tokens.items():
+        answer = await gateway.get("/registry/divisions/610723", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 401, name
+        assert answer.json()["code"] == "unauthorized", name
+
+
+async def test_a_token_without_the_services_scopes_is_403_forbidden(gateway: httpx.AsyncClient) -> None:
+    bank = bearer("microcredit:eligibility microcredit:loans", client_id="bank-demo", bank_code="B001")
+
+    refused = await gateway.get("/registry/divisions/610723", headers=bank)
+    allowed = await gateway.post("/microcredit/eligibility-checks", json={"id_number": "x"}, headers=bank)
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+    assert allowed.status_code == 200
+
+
+async def test_the_two_public_routes_need_no_token(gateway: httpx.AsyncClient) -> None:
+    notice = await gateway.get("/registry/divisions/610723001001/public-notice")
+    disclosure = await gateway.get("/finance/disclosures/610723", params={"year": "2020"})
+    not_public = await gateway.post("/registry/divisions/610723001001/public-notice")
+
+    assert notice.status_code == 200 and notice.json()["path"] == "/registry/divisions/610723001001/public-notice"
+    assert disclosure.status_code == 200 and disclosure.json()["query"] == "year=2020"
+    assert not_public.status_code == 401
+
+
+async def test_service_readiness_is_forwarded_without_a_token(gateway: httpx.AsyncClient, echo) -> None:  # type: ignore[no-untyped-def]
+    ready = await gateway.get("/registry/readyz")
+    echo.app.state.ready = False
+    try:
+        not_ready = await gateway.get("/registry/readyz")
+        gateway_not_ready = await gateway.get("/readyz")
+    finally:
+        echo.app.state.ready = True
+
+    assert ready.status_code == 200
+    assert not_ready.status_code == 503
+    assert gateway_not_ready.status_code == 503
+    assert gateway_not_ready.json()["checks"]["database"] is True
+
+
+async def test_gateway_readiness_reports_each_service(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.get("/readyz")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["checks"] == {"database": True, **{s: True for s in SERVICES}}
+
+
+async def test_a_service_that_is_down_is_503_upstream_unavailable(gateway_with) -> None:  # type: ignore[no-untyped-def]
+    async with gateway_with(medical_url=f"http://127.0.0.1:{free_port()}") as http:
+        call = await http.get("/medical/settlements/1", headers=bearer("medical:read"))
+        readiness = await http.get("/medical/readyz")
+        overall = await http.get("/readyz")
+
+    assert call.status_code == 503
+    assert call.json()["code"] == "upstream_unavailable"
+    assert readiness.status_code == 503
+    assert overall.status_code == 503
+    assert overall.json()["checks"]["medical"] is False and overall.json()["checks"]["registry"] is True
+
+
+async def test_an_oversized_body_is_413(gateway_with) -> None:  # type: ignore[no-untyped-def]
+    async with gateway_with(max_body_bytes=100) as http:
+        answer = await http.post("/registry/households", content=b"x" * 101, headers=bearer("registry:write"))
+
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "payload_too_large"
+
+
+async def test_health_and_metrics_need_no_token(gateway: httpx.AsyncClient) -> None:
+    await gateway.get("/registry/divisions/1", headers=bearer("registry:read"))
+
+    assert (await gateway.get("/healthz")).json()["status"] == "ok"
+    metrics = await gateway.get("/metrics")
+    assert metrics.status_code == 200
+    assert "fupin_gateway_upstream_requests_total" in metrics.text
+
+
+async def test_dot_segments_are_not_served(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.get("/registry/divisions/%2E%2E/public-notice")
+
+    assert answer.status_code == 404

@@ -1,0 +1,72 @@
+"""Consumed events: the registry's household snapshots (read model + grant catch-up) and finance's payments."""
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from education.grants import service as grants
+from education.households import service as households
+from education.households.models import Household, HouseholdSnapshot
+from education.households.rules import is_registered_poor
+from fupin_kit.events.consumer import Handler
+
+log = logging.getLogger("education.events")
+
+HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
+EDUCATION_PROGRAM = "education_grants"
+
+
+class PaymentCompleted(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    payment_id: str
+    reference: str
+    program: str | None = None
+    status: str = "paid"
+
+
+def _event_time(event: dict[str, Any]) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(str(event.get("time")))
+    except ValueError:
+        return dt.datetime.now(dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+async def on_household_snapshot(session: AsyncSession, event: dict[str, Any]) -> None:
+    """Upsert the snapshot; a registered-poor household's members get the grants their enrolments earn."""
+    try:
+        snapshot = HouseholdSnapshot.model_validate(event.get("data"))
+    except ValidationError as exc:
+        # Foreign or malformed data must not stop the consumer; nothing personal is logged.
+        log.warning("household event %s skipped: %d invalid fields", event.get("id"), exc.error_count())
+        return
+    if not await households.apply_snapshot(session, snapshot=snapshot, received_at=_event_time(event)):
+        return
+    if is_registered_poor(snapshot.status):
+        household = await session.get(Household, snapshot.household_id)
+        assert household is not None
+        await grants.catch_up(session, household=household)
+
+
+async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> None:
+    """Finance paid a grant (reference = grant_id): the grant becomes `paid`. Other programmes are not ours."""
+    try:
+        payment = PaymentCompleted.model_validate(event.get("data"))
+        grant_id = uuid.UUID(payment.reference)
+    except (ValidationError, ValueError):
+        return
+    if payment.status != "paid" or payment.program not in (None, EDUCATION_PROGRAM):
+        return
+    await grants.record_payment(session, grant_id=grant_id, payment_id=payment.payment_id,
+                                paid_at=_event_time(event))
+
+
+HANDLERS: dict[str, Handler] = {
+    **{topic: on_household_snapshot for topic in HOUSEHOLD_TOPICS},
+    "payment-completed": on_payment_completed,
+}

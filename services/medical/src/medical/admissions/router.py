@@ -1,0 +1,36 @@
+"""POST /medical/eligibility-checks and POST /medical/admissions (the HIS at admission)."""
+
+from fastapi import APIRouter, Request, Response
+
+from fupin_kit.db import SessionDep
+from medical.access import HisClient
+from medical.admissions import service
+from medical.admissions.models import Admission, AdmissionIn, AdmissionPublic, EligibilityCheckIn, EligibilityPublic
+
+router = APIRouter(prefix="/medical", tags=["admissions"])
+
+
+def pseudonym_key(request: Request) -> str:
+    return str(request.app.state.settings.pseudonym_key.get_secret_value())
+
+
+@router.post("/eligibility-checks")
+async def check_eligibility(body: EligibilityCheckIn, session: SessionDep, request: Request,
+                            _: HisClient) -> EligibilityPublic:
+    return await service.check_eligibility(session, id_number=body.id_number, pseudonym_key=pseudonym_key(request))
+
+
+@router.post("/admissions", status_code=201)
+async def admit(body: AdmissionIn, session: SessionDep, request: Request, response: Response,
+                _: HisClient) -> AdmissionPublic:
+    admission, created = await service.admit(session, admission_in=body, pseudonym_key=pseudonym_key(request))
+    response.status_code = 201 if created else 200
+    return public(admission)
+
+
+def public(admission: Admission) -> AdmissionPublic:
+    return AdmissionPublic(admission_id=admission.id, encounter_id=admission.encounter_id,
+                           hospital_code=admission.hospital_code, admitted_on=admission.admitted_on,
+                           deposit_required=admission.deposit_required,
+                           treat_first_pay_later=not admission.deposit_required,
+                           masked_id_number=admission.masked_id_number)

@@ -1,0 +1,33 @@
+"""Column shapes shared by the medical tables."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Numeric, func
+from sqlmodel import Field
+
+
+def money(**kwargs: Any) -> Any:
+    """NUMERIC(14,2) yuan, never float."""
+    return Field(default=Decimal("0.00"), sa_column=Column(Numeric(14, 2), nullable=False, **kwargs))
+
+
+def rate() -> Any:
+    return Field(sa_column=Column(Numeric(5, 4), nullable=False))
+
+
+def created_at() -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(),
+                                                nullable=False))
+
+
+def timestamp() -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+Timestamp = dt.datetime | None
+
+
+# The kit's Money accepts up to 1e13, more than NUMERIC(14,2) holds: a bill or a cap above this is a 422, not a 500.
+MAX_AMOUNT = Decimal("9999999999.99")

@@ -1,0 +1,28 @@
+"""The local read model of registry households, one row per person (keyed by the pseudonym `person_ref`)."""
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field, SQLModel
+
+from medical.columns import Timestamp, timestamp
+
+REGISTERED_POOR = frozenset({"registered", "exited", "returned"})
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "persons"
+
+    person_ref: str = Field(primary_key=True)
+    household_id: uuid.UUID = Field(index=True)
+    household_status: str
+    village_code: str
+    county_code: str
+    masked_id_number: str
+    occurred_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: Timestamp = timestamp()
+
+    @property
+    def registered_poor(self) -> bool:
+        return self.household_status in REGISTERED_POOR

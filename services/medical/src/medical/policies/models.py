@@ -1,0 +1,90 @@
+"""The settlement policy of one calendar year; a year without a row uses the contract's defaults."""
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, PlainSerializer, WithJsonSchema
+from sqlmodel import Field, SQLModel
+
+from medical.amounts import Amount
+from medical.columns import Timestamp, money, rate, timestamp
+
+RATE_PLACES = Decimal("0.0001")
+
+
+def _parse_rate(value: Any) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise ValueError("must be a decimal fraction between 0 and 1")
+    try:
+        parsed = Decimal(str(value).strip())
+    except ArithmeticError as exc:
+        raise ValueError("must be a decimal fraction between 0 and 1") from exc
+    if not parsed.is_finite() or not Decimal("0") <= parsed <= Decimal("1"):
+        raise ValueError("must be a decimal fraction between 0 and 1")
+    if parsed != parsed.quantize(RATE_PLACES):
+        raise ValueError("must have at most four decimal places")
+    return parsed
+
+
+def format_rate(value: Decimal) -> str:
+    return format(value.quantize(RATE_PLACES).normalize(), "f")
+
+
+# A fraction such as "0.85" for 85%, at most four places; a JSON string out, a string or number in.
+Rate = Annotated[Decimal, BeforeValidator(_parse_rate), PlainSerializer(format_rate, return_type=str),
+                 WithJsonSchema({"type": "string", "examples": ["0.85"]})]
+
+
+class LevelTermsIn(BaseModel):
+    deductible: Amount
+    rate: Rate
+
+
+class LevelsIn(BaseModel):
+    township: LevelTermsIn
+    county: LevelTermsIn
+    city: LevelTermsIn
+    province: LevelTermsIn
+
+
+class PolicyIn(BaseModel):
+    """Body of PUT /medical/policies/{year}: every figure of the waterfall for that year."""
+
+    levels: LevelsIn
+    basic_annual_cap: Amount
+    critical_illness_threshold: Amount
+    critical_illness_rate: Rate
+    critical_illness_annual_cap: Amount
+    assistance_rate: Rate
+    assistance_annual_cap: Amount
+    self_pay_cap_rate: Rate
+
+
+class PolicyPublic(PolicyIn):
+    year: int
+    source: Literal["default", "set"]
+
+
+class YearPolicy(SQLModel, table=True):
+    """One row per calendar year that has been set; the level terms are flattened into columns."""
+
+    __tablename__ = "policies"
+
+    year: int = Field(primary_key=True)
+    township_deductible: Decimal = money()
+    township_rate: Decimal = rate()
+    county_deductible: Decimal = money()
+    county_rate: Decimal = rate()
+    city_deductible: Decimal = money()
+    city_rate: Decimal = rate()
+    province_deductible: Decimal = money()
+    province_rate: Decimal = rate()
+    basic_annual_cap: Decimal = money()
+    critical_illness_threshold: Decimal = money()
+    critical_illness_rate: Decimal = rate()
+    critical_illness_annual_cap: Decimal = money()
+    assistance_rate: Decimal = rate()
+    assistance_annual_cap: Decimal = money()
+    self_pay_cap_rate: Decimal = rate()
+    updated_by: str
+    updated_at: Timestamp = timestamp()

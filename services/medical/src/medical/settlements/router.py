@@ -1,0 +1,48 @@
+"""The HIS at discharge: POST /medical/settlements, GET one, reverse one."""
+
+from fastapi import APIRouter, Request, Response
+
+from fupin_kit.db import SessionDep
+from medical.access import HisClient, SettlementReader, SettlementReverser
+from medical.settlements import service
+from medical.settlements.models import BreakdownPublic, ReversalIn, Settlement, SettlementIn, SettlementPublic
+
+router = APIRouter(prefix="/medical/settlements", tags=["settlements"])
+
+
+def public(settlement: Settlement) -> SettlementPublic:
+    """The answer the HIS prints on the bill; diagnoses are never echoed."""
+    return SettlementPublic(
+        settlement_id=settlement.id, encounter_id=settlement.encounter_id, status=settlement.status,  # type: ignore[arg-type]
+        hospital_code=settlement.hospital_code, masked_id_number=settlement.masked_id_number,
+        discharged_on=settlement.discharged_on, total_cost=settlement.total_cost,
+        eligible_cost=settlement.eligible_cost,
+        breakdown=BreakdownPublic(basic_insurance=settlement.basic_insurance,
+                                  critical_illness_insurance=settlement.critical_illness_insurance,
+                                  medical_assistance=settlement.medical_assistance,
+                                  supplementary=settlement.supplementary),
+        patient_pays=settlement.patient_pays, deposit_required=False, policy_year=settlement.year,
+        policy=settlement.policy, reversed_at=settlement.reversed_at)
+
+
+@router.post("", status_code=201)
+async def settle(body: SettlementIn, session: SessionDep, request: Request, response: Response,
+                 principal: HisClient) -> SettlementPublic:
+    settlement, created = await service.settle(
+        session, settlement_in=body, settled_by=principal.client_id,
+        pseudonym_key=request.app.state.settings.pseudonym_key.get_secret_value())
+    response.status_code = 201 if created else 200
+    return public(settlement)
+
+
+@router.get("/{settlement_id}")
+async def read_settlement(settlement_id: str, session: SessionDep,
+                          _: SettlementReader) -> SettlementPublic:
+    return public(await service.get_settlement(session, settlement_id=settlement_id))
+
+
+@router.post("/{settlement_id}/reversal")
+async def reverse(settlement_id: str, body: ReversalIn, session: SessionDep,
+                  principal: SettlementReverser) -> SettlementPublic:
+    return public(await service.reverse(session, settlement_id=settlement_id, reversal=body,
+                                        reversed_by=principal.client_id))

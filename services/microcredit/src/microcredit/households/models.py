@@ -1,0 +1,34 @@
+"""The local read model of registry households (contract §6 household events), keyed by person_ref."""
+
+import datetime as dt
+
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field, SQLModel
+
+import fupin_kit.db  # noqa: F401  (naming convention before any table)
+
+
+class Household(SQLModel, table=True):
+    """The latest snapshot of a registry household; `occurred_at` orders snapshots arriving on different topics."""
+
+    __tablename__ = "households"
+
+    household_id: str = Field(primary_key=True)
+    status: str
+    village_code: str
+    county_code: str = Field(index=True)
+    occurred_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Person(SQLModel, table=True):
+    """A member of a household, found by the pseudonym of the ID number; never the number itself."""
+
+    __tablename__ = "persons"
+
+    person_ref: str = Field(primary_key=True)
+    household_id: str = Field(index=True)
+    masked_id_number: str
+    birth_date: dt.date | None = None
+    relation: str
+    labor: str
+    occurred_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
