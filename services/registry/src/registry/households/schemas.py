@@ -1,0 +1,163 @@
+"""Request and answer bodies of the household routes."""
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fupin_kit.money import Money
+from registry.households.models import Status
+
+
+class Relation(StrEnum):
+    head = "head"
+    spouse = "spouse"
+    child = "child"
+    parent = "parent"
+    grandchild = "grandchild"
+    sibling = "sibling"
+    other = "other"
+
+
+class Health(StrEnum):
+    healthy = "healthy"
+    chronic = "chronic"
+    serious = "serious"
+    disabled = "disabled"
+
+
+class Labor(StrEnum):
+    full = "full"
+    partial = "partial"
+    none = "none"
+
+
+class SchoolStage(StrEnum):
+    preschool = "preschool"
+    primary = "primary"
+    junior = "junior"
+    senior = "senior"
+    secondary_vocational = "secondary_vocational"
+    higher_vocational = "higher_vocational"
+    university = "university"
+
+
+class Cause(StrEnum):
+    illness = "illness"
+    disability = "disability"
+    education = "education"
+    disaster = "disaster"
+    lack_land = "lack_land"
+    lack_water = "lack_water"
+    lack_skills = "lack_skills"
+    lack_labor = "lack_labor"
+    lack_funds = "lack_funds"
+    transport = "transport"
+    self_motivation = "self_motivation"
+    other = "other"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Indicators(Strict):
+    """The 两不愁三保障 plus safe drinking water: all five must hold for exit."""
+
+    food_clothing_secure: bool
+    compulsory_education_ok: bool
+    basic_medical_ok: bool
+    housing_safe: bool
+    drinking_water_safe: bool
+
+
+def income_year_field() -> int:
+    return Field(ge=1990, le=dt.date.today().year + 1)  # type: ignore[no-any-return]
+
+
+class MemberIn(Strict):
+    # ID numbers are checked by the service so that the answer is `invalid_id_number` naming the member.
+    id_number: str = Field(max_length=32)
+    name: str = Field(min_length=1, max_length=50)
+    relation: Relation
+    health: Health = Health.healthy
+    disability_grade: Literal[1, 2, 3, 4] | None = None
+    labor: Labor
+    school_stage: SchoolStage | None = None
+    boarding: bool = False
+
+
+class HouseholdCreate(Strict):
+    village_code: str = Field(max_length=12)
+    head_id_number: str = Field(max_length=32)
+    annual_income: Money
+    income_year: int = income_year_field()
+    causes: list[Cause] = Field(min_length=1, max_length=12)
+    indicators: Indicators
+    low_income_guarantee: bool = False
+    members: list[MemberIn] = Field(min_length=1, max_length=30)
+
+    @field_validator("causes")
+    @classmethod
+    def _distinct_causes(cls, causes: list[Cause]) -> list[Cause]:
+        return list(dict.fromkeys(causes))
+
+
+class MemberPublic(BaseModel):
+    member_id: uuid.UUID
+    masked_id_number: str
+    name: str
+    birth_date: dt.date
+    relation: str
+    health: str
+    disability_grade: int | None
+    labor: str
+    school_stage: str | None
+    boarding: bool
+
+
+class StatusChangePublic(BaseModel):
+    from_status: str | None
+    to_status: str
+    action: str
+    actor: str
+    officer: str | None
+    reason: str | None
+    at: dt.datetime
+
+
+class HouseholdPublic(BaseModel):
+    household_id: uuid.UUID
+    status: Status
+    village_code: str
+    town_code: str
+    county_code: str
+    annual_income: Money
+    income_year: int
+    per_capita_income: Money
+    causes: list[str]
+    indicators: Indicators
+    low_income_guarantee: bool
+    member_count: int
+    members: list[MemberPublic]
+    history: list[StatusChangePublic]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class PersonLookup(Strict):
+    id_number: str = Field(max_length=32)
+
+
+class PersonFound(BaseModel):
+    household_id: uuid.UUID
+    status: Status
+    village_code: str
+    relation: str
+    masked_id_number: str
+
+
+class Reason(Strict):
+    reason: str = Field(min_length=1, max_length=2000)

@@ -1,0 +1,226 @@
+"""Checking intake rows and grouping them into whole households: a household with any bad row is rejected whole."""
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fupin_kit.ids import InvalidResidentId
+from fupin_kit.money import Money
+from registry import persons
+from registry.households.models import Status
+from registry.households.schemas import Cause, Health, Labor, Relation, SchoolStage
+from registry.imports.parsing import Row
+
+# Statuses a file may set (historical data); anything else starts `identified` and goes through verification.
+IMPORTABLE = (Status.identified, Status.town_verified, Status.registered, Status.exited, Status.returned)
+HOUSEHOLD_COLUMNS = ("village_code", "annual_income", "income_year", "causes", "food_clothing_secure",
+                     "compulsory_education_ok", "basic_medical_ok", "housing_safe", "drinking_water_safe",
+                     "low_income_guarantee", "status")
+TRUE = {"true", "1", "yes", "y", "t", "是", "√"}
+FALSE = {"false", "0", "no", "n", "f", "否", ""}
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class MemberDraft:
+    row: int
+    person_ref: str
+    masked_id_number: str
+    birth_date: dt.date
+    name: str
+    relation: str
+    health: str
+    disability_grade: int | None
+    labor: str
+    school_stage: str | None
+    boarding: bool
+
+
+@dataclass
+class HouseholdDraft:
+    key: str
+    rows: list[int]
+    village_code: str
+    status: Status
+    annual_income: Decimal
+    income_year: int
+    causes: list[str]
+    indicators: dict[str, bool]
+    low_income_guarantee: bool
+    members: list[MemberDraft]
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def _flag(value: str) -> bool:
+    text = value.strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueError("must be true or false")
+
+
+class MemberRow(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(min_length=1, max_length=50)
+    relation: Relation
+    health: Health = Health.healthy
+    disability_grade: Literal[1, 2, 3, 4] | None = None
+    labor: Labor
+    school_stage: SchoolStage | None = None
+    boarding: bool = False
+
+    @field_validator("boarding", mode="before")
+    @classmethod
+    def _bool(cls, value: str) -> bool:
+        return _flag(value) if isinstance(value, str) else bool(value)
+
+    @field_validator("disability_grade", mode="before")
+    @classmethod
+    def _grade(cls, value: object) -> object:
+        return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+class HouseholdRow(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    village_code: str = Field(pattern=r"^\d{12}$")
+    annual_income: Money
+    income_year: int = Field(ge=1990, le=dt.date.today().year + 1)
+    causes: list[Cause] = Field(min_length=1)
+    food_clothing_secure: bool
+    compulsory_education_ok: bool
+    basic_medical_ok: bool
+    housing_safe: bool
+    drinking_water_safe: bool
+    low_income_guarantee: bool = False
+    status: Status = Status.identified
+
+    @field_validator("status")
+    @classmethod
+    def _importable(cls, value: Status) -> Status:
+        if value not in IMPORTABLE:
+            raise ValueError(f"an import may set {', '.join(IMPORTABLE)}")
+        return value
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("causes", mode="before")
+    @classmethod
+    def _split(cls, value: str) -> list[str]:
+        parts = value.replace("|", ";").replace(",", ";").replace("，", ";").split(";")
+        return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+    @field_validator("food_clothing_secure", "compulsory_education_ok", "basic_medical_ok", "housing_safe",
+                     "drinking_water_safe", "low_income_guarantee", mode="before")
+    @classmethod
+    def _bool(cls, value: str) -> bool:
+        return _flag(value) if isinstance(value, str) else bool(value)
+
+
+def _cells(row: Row, names: Iterable[str]) -> dict[str, str]:
+    """Blank optional cells are left out so the model's defaults apply."""
+    return {n: row[n] for n in names if row.get(n, "") != "" or n in ("causes",)}
+
+
+def _pydantic_errors(number: int, exc: ValidationError) -> list[RowError]:
+    return [RowError(number, str(e["loc"][0]) if e["loc"] else "row", "validation_error", e["msg"])
+            for e in exc.errors()]
+
+
+def check_member(number: int, row: Row) -> tuple[MemberDraft | None, list[RowError]]:
+    errors: list[RowError] = []
+    member = None
+    try:
+        member = MemberRow.model_validate(_cells(row, MemberRow.model_fields))
+    except ValidationError as exc:
+        errors.extend(_pydantic_errors(number, exc))
+    try:
+        person = persons.identify(row.get("id_number", ""))
+    except InvalidResidentId as exc:  # the number itself is never echoed back
+        errors.append(RowError(number, "id_number", "invalid_id_number", str(exc)))
+        return None, errors
+    if member is None:
+        return None, errors
+    return MemberDraft(number, person.person_ref, person.masked_id_number, person.birth_date, member.name,
+                       str(member.relation), str(member.health), member.disability_grade, str(member.labor),
+                       str(member.school_stage) if member.school_stage else None, member.boarding), errors
+
+
+def build_household(key: str, rows: list[tuple[int, Row]], villages: set[str],
+                    seen: dict[str, int]) -> tuple[HouseholdDraft | None, list[RowError]]:
+    """A whole household from its rows, or None and every row reported (other rows as `household_rejected`)."""
+    errors: list[RowError] = []
+    members: list[MemberDraft] = []
+    for number, row in rows:
+        draft, row_errors = check_member(number, row)
+        errors.extend(row_errors)
+        if draft:
+            members.append(draft)
+    heads = [(n, r) for n, r in rows if r.get("relation", "").strip().lower() == "head"]
+    household: HouseholdRow | None = None
+    if len(heads) != 1:
+        errors.append(RowError(rows[0][0], "relation", "head_not_member",
+                               f"household {key} has {len(heads)} rows with relation head; it needs one"))
+    else:
+        household, head_errors = _household_row(heads[0], rows, villages)
+        errors.extend(head_errors)
+    for m in members:
+        if m.person_ref in seen:
+            errors.append(RowError(m.row, "id_number", "person_already_registered",
+                                   f"the same person is already in row {seen[m.person_ref]} of this file"))
+    refs = [m.person_ref for m in members]
+    for m in members:
+        if refs.index(m.person_ref) != members.index(m):
+            errors.append(RowError(m.row, "id_number", "person_already_registered",
+                                   "the same person appears twice in this household"))
+    if errors or household is None:
+        return None, errors + rejected_rows(key, [n for n, _ in rows], {e.row for e in errors})
+    for m in members:
+        seen[m.person_ref] = m.row
+    return HouseholdDraft(
+        key=key, rows=[n for n, _ in rows], village_code=household.village_code, status=household.status,
+        annual_income=household.annual_income, income_year=household.income_year,
+        causes=[str(c) for c in household.causes],
+        indicators={n: getattr(household, n) for n in ("food_clothing_secure", "compulsory_education_ok",
+                                                       "basic_medical_ok", "housing_safe", "drinking_water_safe")},
+        low_income_guarantee=household.low_income_guarantee, members=members), []
+
+
+def _household_row(head: tuple[int, Row], rows: list[tuple[int, Row]],
+                   villages: set[str]) -> tuple[HouseholdRow | None, list[RowError]]:
+    """Household columns are read from the head's row; other rows may repeat them but not contradict them."""
+    number, head_row = head
+    errors = [RowError(n, column, "validation_error", f"differs from the head's row {number}")
+              for n, row in rows if n != number for column in HOUSEHOLD_COLUMNS
+              if row.get(column, "") not in ("", head_row.get(column, ""))]
+    try:
+        household = HouseholdRow.model_validate(_cells(head_row, HOUSEHOLD_COLUMNS))
+    except ValidationError as exc:
+        return None, errors + _pydantic_errors(number, exc)
+    if household.village_code not in villages:
+        errors.append(RowError(number, "village_code", "invalid_division",
+                               f"{household.village_code} is not a known village"))
+    return household, errors
+
+
+def rejected_rows(key: str, rows: list[int], reported: set[int]) -> list[RowError]:
+    return [RowError(n, "household_key", "household_rejected",
+                     f"household {key} was not imported because of errors in its other rows")
+            for n in rows if n not in reported]

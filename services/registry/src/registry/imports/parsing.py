@@ -1,0 +1,104 @@
+"""Reading an intake file (CSV or XLSX, one row per member) into numbered rows of text cells.
+
+Row numbers are the spreadsheet's: the header is row 1, the first member row 2."""
+
+import csv
+import io
+from collections.abc import Iterator
+
+COLUMNS = ("household_key", "village_code", "relation", "name", "id_number", "health", "disability_grade", "labor",
+           "school_stage", "boarding", "annual_income", "income_year", "causes", "food_clothing_secure",
+           "compulsory_education_ok", "basic_medical_ok", "housing_safe", "drinking_water_safe",
+           "low_income_guarantee", "status")
+REQUIRED = ("household_key", "village_code", "relation", "name", "id_number", "labor", "annual_income",
+            "income_year", "causes", "food_clothing_secure", "compulsory_education_ok", "basic_medical_ok",
+            "housing_safe", "drinking_water_safe")
+MAX_BYTES = 64 * 1024 * 1024
+
+Row = dict[str, str]
+
+
+class UnreadableFile(ValueError):
+    """The upload is not a CSV or XLSX file with the required header."""
+
+
+def file_format(filename: str, content: bytes) -> str:
+    if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+        return "xlsx"
+    return "csv"
+
+
+def _header(cells: list[object]) -> list[str]:
+    header = [str(c or "").strip().lower() for c in cells]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise UnreadableFile(f"missing columns: {', '.join(missing)}")
+    return header
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China often saves CSV as GBK
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("the CSV is neither UTF-8 nor GB18030 text")
+
+
+def read_rows(content: bytes, fmt: str) -> Iterator[tuple[int, Row]]:
+    """Yield (row number, {column: text}) for every non-empty row; raises UnreadableFile."""
+    if fmt == "xlsx":
+        yield from _xlsx_rows(content)
+        return
+    reader = csv.reader(io.StringIO(_decode(content), newline=""))
+    try:
+        header = _header(list(next(reader)))
+    except StopIteration as exc:
+        raise UnreadableFile("the file is empty") from exc
+    except csv.Error as exc:
+        raise UnreadableFile(f"not a CSV file: {exc}") from exc
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if any(c.strip() for c in cells):
+                yield number, {name: _text(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)}
+    except csv.Error as exc:
+        raise UnreadableFile(f"CSV error at row {reader.line_num}: {exc}") from exc
+
+
+def _xlsx_rows(content: bytes) -> Iterator[tuple[int, Row]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a corrupt workbook
+        raise UnreadableFile(f"not an XLSX workbook: {type(exc).__name__}") from exc
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        try:
+            header = _header(list(next(rows)))
+        except StopIteration as exc:
+            raise UnreadableFile("the workbook is empty") from exc
+        for number, cells in enumerate(rows, start=2):
+            if any(c not in (None, "") for c in cells):
+                yield number, {name: _text(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)}
+    finally:
+        workbook.close()
+
+
+def check_header(content: bytes, fmt: str) -> None:
+    """Fail fast (in the request) on a file that cannot be an intake file."""
+    if not content:
+        raise UnreadableFile("the file is empty")
+    if len(content) > MAX_BYTES:
+        raise UnreadableFile(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    for _ in read_rows(content, fmt):
+        return
+    raise UnreadableFile("the file has a header but no member rows")

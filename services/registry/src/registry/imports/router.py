@@ -1,0 +1,43 @@
+"""`POST /registry/imports` (202, processed in the background) and `GET /registry/imports/{id}`."""
+
+import asyncio
+import uuid
+
+from fastapi import APIRouter, BackgroundTasks, File, Query, Request, Response, UploadFile
+
+from fupin_kit.auth import PrincipalWith
+from fupin_kit.db import SessionDep
+from registry.imports import service
+from registry.imports.models import ImportPublic
+
+router = APIRouter(prefix="/registry/imports", tags=["imports"])
+
+
+async def _start(request: Request, import_id: uuid.UUID) -> None:
+    """Runs after the response (the job row is committed by then); the task outlives the request."""
+    state = request.app.state
+    if not hasattr(state, "import_tasks"):
+        state.import_tasks = set()
+    tasks: set[asyncio.Task[None]] = state.import_tasks
+    task = asyncio.create_task(service.run(request.app.state.settings.database_url, import_id),
+                               name=f"import-{import_id}")
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+@router.post("", status_code=202, response_model=ImportPublic)
+async def upload(request: Request, response: Response, background: BackgroundTasks, session: SessionDep,
+                 principal: PrincipalWith("registry:write"), file: UploadFile = File(...)) -> ImportPublic:
+    job = await service.accept(session, filename=file.filename or "upload", content=await file.read(),
+                               actor=principal.client_id)
+    background.add_task(_start, request, job.id)
+    response.headers["Location"] = f"/registry/imports/{job.id}"
+    await session.refresh(job)
+    return await service.read_job(session, job.id)
+
+
+@router.get("/{import_id}", response_model=ImportPublic)
+async def progress(import_id: uuid.UUID, session: SessionDep, _: PrincipalWith("registry:read"),
+                   errors_offset: int = Query(0, ge=0), errors_limit: int = Query(1000, ge=0, le=10000)
+                   ) -> ImportPublic:
+    return await service.read_job(session, import_id, errors_offset=errors_offset, errors_limit=errors_limit)

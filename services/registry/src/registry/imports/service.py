@@ -1,0 +1,166 @@
+"""Bulk intake jobs: accepted in the request, processed in the background chunk by chunk.
+
+Each chunk is one transaction (households, members, history, events, row errors, progress), so a crash leaves whole
+households only and the progress figures always match what is stored."""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from fupin_kit.db import asyncpg_dsn
+from fupin_kit.errors import NotFound, Unprocessable
+from registry.imports import writer
+from registry.imports.drafts import HouseholdDraft, RowError, build_household
+from registry.imports.models import ImportJob, ImportPublic, ImportRowError, ImportState, RowErrorPublic
+from registry.imports.parsing import Row, UnreadableFile, check_header, file_format, read_rows
+
+log = logging.getLogger("registry.imports")
+CHUNK_HOUSEHOLDS = 1000
+
+
+async def accept(session: AsyncSession, *, filename: str, content: bytes, actor: str) -> ImportJob:
+    fmt = file_format(filename, content)
+    try:
+        check_header(content, fmt)
+    except UnreadableFile as exc:
+        raise Unprocessable("validation_error", f"the file cannot be imported: {exc}",
+                            errors=[{"field": "file", "message": str(exc)}]) from exc
+    job = ImportJob(filename=filename[:200], file_format=fmt, content=content, state=ImportState.queued,
+                    created_by=actor)
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def read_job(session: AsyncSession, import_id: uuid.UUID, *, errors_offset: int = 0,
+                   errors_limit: int = 1000) -> ImportPublic:
+    job = await session.get(ImportJob, import_id)
+    if job is None:
+        raise NotFound("import_not_found", f"no import {import_id}")
+    errors = (await session.exec(select(ImportRowError).where(ImportRowError.import_id == import_id)
+                                 .order_by(col(ImportRowError.row), col(ImportRowError.id))
+                                 .offset(errors_offset).limit(errors_limit))).all()
+    return ImportPublic(
+        import_id=job.id, state=job.state, status=job.state, filename=job.filename, file_format=job.file_format,
+        rows_total=job.rows_total, rows_done=job.rows_done, households_total=job.households_total,
+        households_created=job.households_created, households_rejected=job.households_rejected,
+        error_count=job.error_count,
+        errors=[RowErrorPublic(row=e.row, field=e.field, code=e.code, message=e.message) for e in errors],
+        errors_truncated=errors_offset + len(errors) < job.error_count, failure=job.failure,
+        created_at=job.created_at, finished_at=job.finished_at)
+
+
+def group_rows(rows: Sequence[tuple[int, Row]]) -> dict[str, list[tuple[int, Row]]]:
+    households: dict[str, list[tuple[int, Row]]] = {}
+    for number, row in rows:
+        households.setdefault(row.get("household_key", "") or f"(row {number})", []).append((number, row))
+    return households
+
+
+async def run(database_url: str, import_id: uuid.UUID) -> None:
+    """Process a queued import to the end; an unexpected failure marks it failed (no row content is logged)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        job = await conn.fetchrow("UPDATE import_job SET state = 'running' WHERE id = $1 AND state = 'queued' "
+                                  "RETURNING file_format, content, created_by", import_id)
+        if job is None:
+            return
+        try:
+            await _process(conn, import_id, job["file_format"], job["content"], job["created_by"])
+        except Exception as exc:
+            log.exception("import %s failed", import_id)
+            await conn.execute("UPDATE import_job SET state = 'failed', failure = $2, finished_at = now() "
+                               "WHERE id = $1", import_id, f"{type(exc).__name__}: processing stopped")
+    finally:
+        await conn.close()
+
+
+async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, content: bytes, actor: str) -> None:
+    rows = await asyncio.to_thread(lambda: list(read_rows(content, fmt)))
+    households = group_rows(rows)
+    await conn.execute("UPDATE import_job SET rows_total = $2, households_total = $3 WHERE id = $1",
+                       import_id, len(rows), len(households))
+    villages = {r["code"] for r in await conn.fetch("SELECT code FROM division WHERE level = 'village'")}
+    seen: dict[str, int] = {}
+    keys = list(households)
+    chunks = [[(key, households[key]) for key in keys[start:start + CHUNK_HOUSEHOLDS]]
+              for start in range(0, len(keys), CHUNK_HOUSEHOLDS)]
+    # Checking is CPU work: done in a thread, the next chunk's while the current one is being stored.
+    pending = asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[0], villages, seen)) if chunks else None
+    for index, chunk in enumerate(chunks):
+        assert pending is not None
+        drafts, errors = await pending
+        if index + 1 < len(chunks):
+            pending = asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[index + 1], villages, seen))
+        await _store_chunk(conn, import_id, actor, drafts, errors, rows=sum(len(m) for _, m in chunk),
+                           households=len(chunk))
+    await conn.execute("UPDATE import_job SET state = 'done', finished_at = now() WHERE id = $1", import_id)
+
+
+def _check_chunk(chunk: list[tuple[str, list[tuple[int, Row]]]], villages: set[str],
+                 seen: dict[str, int]) -> tuple[list[HouseholdDraft], list[RowError]]:
+    drafts: list[HouseholdDraft] = []
+    errors: list[RowError] = []
+    for key, members in chunk:
+        draft, draft_errors = build_household(key, members, villages, seen)
+        errors.extend(draft_errors)
+        if draft:
+            drafts.append(draft)
+    return drafts, errors
+
+
+async def _store_chunk(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str, drafts: list[HouseholdDraft],
+                       errors: list[RowError], *, rows: int, households: int) -> None:
+    try:
+        async with conn.transaction():
+            stored, refused = await _store_checked(conn, import_id, actor, drafts)
+            await _progress(conn, import_id, rows=rows, created=stored, rejected=households - stored,
+                            errors=errors + refused)
+    except asyncpg.UniqueViolationError:
+        # A registration through the API took one of these persons meanwhile: retry one household at a time.
+        await _store_one_by_one(conn, import_id, actor, drafts, errors, rows=rows, households=households)
+
+
+async def _store_checked(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str,
+                         drafts: list[HouseholdDraft]) -> tuple[int, list[RowError]]:
+    """Store the drafts whose persons are free; returns how many were stored and the refused rows."""
+    taken = await writer.taken_refs(conn, [m.person_ref for d in drafts for m in d.members])
+    keep = [d for d in drafts if not any(m.person_ref in taken for m in d.members)]
+    refused = [e for d in drafts if d not in keep for e in writer.already_registered(d, taken)]
+    if keep:
+        await writer.store(conn, keep, import_id=import_id, actor=actor)
+    return len(keep), refused
+
+
+async def _store_one_by_one(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str,
+                            drafts: list[HouseholdDraft], errors: list[RowError], *, rows: int,
+                            households: int) -> None:
+    stored, all_errors = 0, list(errors)
+    for draft in drafts:
+        for _ in range(3):  # a household can lose a race again; it is then refused like any taken person
+            try:
+                async with conn.transaction():
+                    count, refused = await _store_checked(conn, import_id, actor, [draft])
+                stored += count
+                all_errors.extend(refused)
+                break
+            except asyncpg.UniqueViolationError:
+                continue
+        else:
+            all_errors.extend(writer.already_registered(draft, {m.person_ref for m in draft.members}))
+    async with conn.transaction():
+        await _progress(conn, import_id, rows=rows, created=stored, rejected=households - stored, errors=all_errors)
+
+
+async def _progress(conn: asyncpg.Connection, import_id: uuid.UUID, *, rows: int, created: int, rejected: int,
+                    errors: list[RowError]) -> None:
+    await writer.record_errors(conn, import_id, errors)
+    await conn.execute(
+        "UPDATE import_job SET rows_done = rows_done + $2, households_created = households_created + $3, "
+        "households_rejected = households_rejected + $4, error_count = error_count + $5 WHERE id = $1",
+        import_id, rows, created, rejected, len(errors))

@@ -1,0 +1,31 @@
+"""`GET/PUT /registry/policies/{year}`: the poverty line and exit threshold used by exit decisions."""
+
+from fastapi import APIRouter, Path, Response
+
+from fupin_kit.auth import PrincipalWith
+from fupin_kit.db import SessionDep
+from registry.policies import service
+from registry.policies.models import PolicyIn, PolicyPublic
+from registry.policies.service import YearPolicy
+
+router = APIRouter(prefix="/registry/policies", tags=["policies"])
+Year = Path(ge=1990, le=2100)
+
+
+def _public(policy: YearPolicy) -> PolicyPublic:
+    return PolicyPublic(year=policy.year, poverty_line=policy.poverty_line,
+                        exit_incidence_threshold=f"{policy.exit_incidence_threshold:.4f}",
+                        return_risk_multiplier=f"{policy.return_risk_multiplier:.2f}", source=policy.source)
+
+
+@router.get("/{year}", response_model=PolicyPublic)
+async def read_policy(session: SessionDep, _: PrincipalWith("registry:read"), year: int = Year) -> PolicyPublic:
+    return _public(await service.policy_for(session, year=year))
+
+
+@router.put("/{year}", response_model=PolicyPublic)
+async def put_policy(body: PolicyIn, session: SessionDep, principal: PrincipalWith("registry:write"),
+                     response: Response, year: int = Year) -> PolicyPublic:
+    policy, created = await service.set_policy(session, year=year, values=body, actor=principal.client_id)
+    response.status_code = 201 if created else 200
+    return _public(policy)

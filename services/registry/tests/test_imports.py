@@ -1,0 +1,131 @@
+import asyncio
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+from registry_helpers import KAFKA, READ, WRITE, bad_check_digit, household_body, make_tree
+
+from fupin_kit.testing import wait_for_event
+from registry.imports.parsing import COLUMNS
+from registry.synthetic import households, write_file
+
+
+def to_csv(families: list[list[dict[str, Any]]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
+    writer.writeheader()
+    for family in families:
+        writer.writerows(family)
+    return out.getvalue().encode()
+
+
+async def upload(client: httpx.AsyncClient, name: str, content: bytes) -> httpx.Response:
+    return await client.post("/registry/imports", headers=WRITE, files={"file": (name, content)})
+
+
+async def finished(client: httpx.AsyncClient, import_id: str) -> dict[str, Any]:
+    for _ in range(300):
+        job = (await client.get(f"/registry/imports/{import_id}", headers=READ)).json()
+        if job["state"] in ("done", "failed"):
+            return job
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"import {import_id} did not finish: {job}")
+
+
+async def lookup(client: httpx.AsyncClient, number: str) -> httpx.Response:
+    return await client.post("/registry/person-lookups", headers=READ, json={"id_number": number})
+
+
+def first_row_of(families: list[list[dict[str, Any]]], index: int) -> int:
+    """Spreadsheet row number of the first member of family `index` (header is row 1)."""
+    return 2 + sum(len(f) for f in families[:index])
+
+
+async def test_bad_rows_are_reported_and_good_households_imported(client: httpx.AsyncClient) -> None:
+    tree = await make_tree(client)
+    families = [f for f in households(40, villages=[tree["village"]]) if len(f) >= 2][:6]
+    bad_id, no_head, bad_labor, bad_village, repeated = 0, 1, 2, 3, 4
+    families[bad_id][1]["id_number"] = bad_check_digit(families[bad_id][1]["id_number"])
+    families[no_head][0]["relation"] = "spouse"
+    families[bad_labor][1]["labor"] = "lazy"
+    for m in families[bad_village]:
+        m["village_code"] = tree["town"] + "999"
+    families[repeated][1]["id_number"] = families[5][0]["id_number"]  # also in the good family 5 (later)
+    accepted = await upload(client, "city.csv", to_csv(families))
+    assert accepted.status_code == 202, accepted.text
+    job = await finished(client, accepted.json()["import_id"])
+    assert job["state"] == "done"
+    rows = sum(len(f) for f in families)
+    assert job["rows_total"] == rows and job["rows_done"] == rows
+    assert (job["households_total"], job["households_created"], job["households_rejected"]) == (6, 1, 5)
+    errors = {(e["row"], e["field"], e["code"]) for e in job["errors"]}
+    assert (first_row_of(families, bad_id) + 1, "id_number", "invalid_id_number") in errors
+    assert (first_row_of(families, bad_id), "household_key", "household_rejected") in errors
+    assert (first_row_of(families, no_head), "relation", "head_not_member") in errors
+    assert (first_row_of(families, bad_labor) + 1, "labor", "validation_error") in errors
+    assert (first_row_of(families, bad_village), "village_code", "invalid_division") in errors
+    assert (first_row_of(families, 5), "id_number", "person_already_registered") in errors
+    assert job["error_count"] == len(job["errors"])
+    # every row of a rejected household is reported; none of its members was stored
+    for index in (bad_id, no_head, bad_labor, bad_village, 5):
+        reported = {e["row"] for e in job["errors"]}
+        start = first_row_of(families, index)
+        assert set(range(start, start + len(families[index]))) <= reported
+        member = families[index][1 if index == 5 else 0]  # family 5's head is also in family 4
+        assert (await lookup(client, member["id_number"])).status_code == 404
+    found = await lookup(client, families[repeated][0]["id_number"])
+    assert found.status_code == 200 and found.json()["status"] == "identified"
+    assert families[bad_id][1]["id_number"] not in str(job)
+
+
+async def test_xlsx_with_historical_status_publishes_registration(client: httpx.AsyncClient,
+                                                                  tmp_path: Path) -> None:
+    tree = await make_tree(client)
+    families = list(households(12, villages=[tree["village"]], statuses={"registered": 1}))
+    path = tmp_path / "history.xlsx"
+    write_file(path, iter(families))
+    accepted = await upload(client, path.name, path.read_bytes())
+    assert accepted.status_code == 202 and accepted.json()["file_format"] == "xlsx"
+    job = await finished(client, accepted.json()["import_id"])
+    assert job["households_created"] == len(families) and job["errors"] == []
+    found = (await lookup(client, families[0][0]["id_number"])).json()
+    assert found["status"] == "registered"
+    event = await wait_for_event(KAFKA, "household-registered", found["household_id"])
+    assert len(event["data"]["members"]) == len(families[0])
+    assert families[0][0]["id_number"] not in str(event) and families[0][0]["name"] not in str(event)
+    household = (await client.get(f"/registry/households/{found['household_id']}", headers=READ)).json()
+    assert household["history"][0]["action"] == "imported"
+    stats = (await client.get(f"/registry/divisions/{tree['village']}", headers=READ)).json()["stats"]
+    assert stats["poor_persons"] == sum(len(f) for f in families)
+
+
+async def test_person_registered_through_the_api_is_refused_in_a_file(client: httpx.AsyncClient) -> None:
+    tree = await make_tree(client)
+    families = list(households(6, villages=[tree["village"]]))
+    body = household_body(tree["village"], size=2)
+    body["members"][1]["id_number"] = families[0][0]["id_number"]
+    assert (await client.post("/registry/households", headers=WRITE, json=body)).status_code == 201
+    job = await finished(client, (await upload(client, "c.csv", to_csv(families))).json()["import_id"])
+    assert job["households_created"] == len(families) - 1, job["errors"]
+    assert {"row": 2, "field": "id_number", "code": "person_already_registered"}.items() <= job["errors"][0].items()
+
+
+async def test_unreadable_files_are_refused_at_once(client: httpx.AsyncClient) -> None:
+    missing = await upload(client, "x.csv", b"household_key,name\nH1,x\n")
+    assert missing.status_code == 422 and missing.json()["code"] == "validation_error"
+    assert missing.json()["errors"][0]["field"] == "file" and "village_code" in missing.json()["detail"]
+    empty = await upload(client, "x.csv", b"")
+    assert empty.status_code == 422
+    broken = await upload(client, "x.xlsx", b"PK\x03\x04 not really a workbook")
+    assert broken.status_code == 422
+    no_file = await client.post("/registry/imports", headers=WRITE)
+    assert no_file.status_code == 422 and no_file.json()["code"] == "validation_error"
+
+
+async def test_import_scopes_and_unknown_import(client: httpx.AsyncClient) -> None:
+    denied = await client.post("/registry/imports", headers=READ, files={"file": ("x.csv", b"a")})
+    assert denied.status_code == 403
+    unknown = await client.get("/registry/imports/00000000-0000-0000-0000-000000000000", headers=READ)
+    assert unknown.status_code == 404
