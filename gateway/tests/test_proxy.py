@@ -146,6 +146,15 @@ async def test_an_oversized_body_is_413(gateway_with) -> None:  # type: ignore[n
     assert answer.json()["code"] == "payload_too_large"
 
 
+async def test_bulk_intake_uploads_have_their_own_limit(gateway_with) -> None:  # type: ignore[no-untyped-def]
+    async with gateway_with(max_body_bytes=100, max_upload_bytes=1000) as http:
+        upload = await http.post("/registry/imports", content=b"x" * 500, headers=bearer("registry:write"))
+        too_big = await http.post("/registry/imports", content=b"x" * 1001, headers=bearer("registry:write"))
+
+    assert upload.status_code != 413
+    assert too_big.status_code == 413
+
+
 async def test_health_and_metrics_need_no_token(gateway: httpx.AsyncClient) -> None:
     await gateway.get("/registry/divisions/1", headers=bearer("registry:read"))
 

@@ -31,6 +31,12 @@ class Settings(PlatformSettings):
     upstream_timeout: float = 30.0
     upstream_max_connections: int = 200
     max_body_bytes: int = 1_048_576
+    # Bulk intake (拉网式摸底) uploads a whole city's file in one request.
+    max_upload_bytes: int = 256 * 1_048_576
+    upload_paths: tuple[str, ...] = ("/registry/imports",)
+
+    def body_limit(self, path: str) -> int:
+        return self.max_upload_bytes if path in self.upload_paths else self.max_body_bytes
 
     # Token bucket per client: default, per-client overrides ({"client_id": {"per_second": 5, "burst": 10}}).
     rate_limit_per_second: float = Field(50.0, gt=0)

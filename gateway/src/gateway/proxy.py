@@ -60,10 +60,11 @@ class AuditedCall:
 
 
 async def _pass_through(rt: Runtime, request: Request, service: str) -> Response:
+    limit = rt.settings.body_limit(request.url.path)
     try:
-        body = await read_body(request, rt.settings.max_body_bytes)
+        body = await read_body(request, limit)
     except BodyTooLarge:
-        return problem(413, "payload_too_large", f"request bodies are limited to {rt.settings.max_body_bytes} bytes")
+        return problem(413, "payload_too_large", f"request bodies on this route are limited to {limit} bytes")
     return await forward(rt.http, service=service, base_url=rt.settings.upstream_url(service), request=request,
                          path=upstream_path(request), body=body)
 

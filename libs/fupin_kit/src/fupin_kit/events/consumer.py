@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,8 @@ from fupin_kit.observability import EVENTS_CONSUMED
 log = logging.getLogger("fupin.consumer")
 
 Event = dict[str, Any]
+# Failures that come from the event's content, not from the moment: dead-lettered without retries.
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (ValidationError, KeyError, TypeError)
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 
 
@@ -52,7 +55,9 @@ class EventConsumer:
             for tp, records in batches.items():
                 for record in records:
                     await self.process(record)
-                    await consumer.commit({TopicPartition(tp.topic, tp.partition): record.offset + 1})
+                # Each record's transaction has committed: a crash before this commit only redelivers records
+                # that the inbox then skips.
+                await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
 
     async def process(self, record: ConsumerRecord) -> None:
         """Handle one message at most once; after `attempts` failures it goes to `<topic>.dlq`."""
@@ -70,6 +75,9 @@ class EventConsumer:
                 return
             except asyncio.CancelledError:
                 raise
+            except PERMANENT_ERRORS as exc:  # the event itself is wrong: retrying cannot help
+                error = f"{type(exc).__name__}: {exc}"
+                break
             except Exception as exc:  # the handler's failure: retry, then dead-letter
                 error = f"{type(exc).__name__}: {exc}"
                 # the message may quote event values: it goes to the DLQ header, the log gets the type only

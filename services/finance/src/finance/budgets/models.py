@@ -1,0 +1,81 @@
+"""Budgets per jurisdiction and year, and the per-year policy values of the compliance report."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+from sqlalchemy import Column, DateTime, Numeric, func
+from sqlmodel import Field, SQLModel
+
+from fupin_kit.money import Money
+
+
+class JurisdictionYear(SQLModel, table=True):
+    __tablename__ = "jurisdiction_years"
+
+    jurisdiction_code: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    general_budget_revenue: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    special_fund_budget: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    recorded_by: str
+    note: str | None = None
+    updated_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
+
+
+class BudgetPolicy(SQLModel, table=True):
+    """Seed §五(十五) policy values for one year; a year without a row uses the contract's defaults."""
+    __tablename__ = "budget_policies"
+
+    year: int = Field(primary_key=True)
+    floor_ratio: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
+    min_growth_rate: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
+    recorded_by: str
+    updated_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
+
+
+Ratio = Annotated[Decimal, PydanticField(ge=0, le=1, max_digits=5, decimal_places=4)]
+
+
+class JurisdictionYearIn(BaseModel):
+    general_budget_revenue: Money
+    special_fund_budget: Money
+    note: str | None = PydanticField(default=None, max_length=500)
+
+
+class JurisdictionYearPublic(BaseModel):
+    jurisdiction_code: str
+    year: int
+    general_budget_revenue: Money
+    special_fund_budget: Money
+    recorded_by: str
+    note: str | None
+
+
+class BudgetPolicyIn(BaseModel):
+    floor_ratio: Ratio
+    min_growth_rate: Ratio
+
+
+class BudgetPolicyPublic(BaseModel):
+    year: int
+    floor_ratio: str
+    min_growth_rate: str
+    default: bool
+
+
+class ComplianceReport(BaseModel):
+    jurisdiction_code: str
+    year: int
+    general_budget_revenue: Money
+    floor_ratio: str
+    floor_amount: Money
+    special_fund_budget: Money
+    meets_floor: bool
+    previous_special_fund_budget: Money | None
+    growth_rate: str | None
+    min_growth_rate: str
+    meets_growth: bool | None

@@ -1,0 +1,68 @@
+"""Budgets of jurisdictions per year, the yearly policy values, and the 2% / growth compliance report (§5)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from finance.access import FinanceReader, FinanceWriter
+from finance.budgets import rules, service
+from finance.budgets.models import (
+    BudgetPolicyIn,
+    BudgetPolicyPublic,
+    ComplianceReport,
+    JurisdictionYearIn,
+    JurisdictionYearPublic,
+)
+from finance.divisions import JURISDICTION_PATTERN
+from fupin_kit.db import SessionDep
+from fupin_kit.errors import NotFound
+
+router = APIRouter(prefix="/finance", tags=["budgets"])
+
+Code = Annotated[str, Path(pattern=JURISDICTION_PATTERN, description="6-digit city or county division code")]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+def _public(row: object) -> JurisdictionYearPublic:
+    return JurisdictionYearPublic.model_validate(row, from_attributes=True)
+
+
+@router.put("/jurisdictions/{code}/years/{year}", response_model=JurisdictionYearPublic)
+async def put_jurisdiction_year(code: Code, year: Year, body: JurisdictionYearIn, session: SessionDep,
+                                principal: FinanceWriter, response: Response) -> JurisdictionYearPublic:
+    row, created = await service.put_year(session, jurisdiction_code=code, year=year, body=body,
+                                          recorded_by=principal.client_id)
+    response.status_code = 201 if created else 200
+    return _public(row)
+
+
+@router.get("/jurisdictions/{code}/years/{year}", response_model=JurisdictionYearPublic)
+async def get_jurisdiction_year(code: Code, year: Year, session: SessionDep,
+                                _: FinanceReader) -> JurisdictionYearPublic:
+    row = await service.get_year(session, jurisdiction_code=code, year=year)
+    if row is None:
+        raise NotFound("jurisdiction_year_not_found", f"no budget recorded for jurisdiction {code} in {year}")
+    return _public(row)
+
+
+@router.get("/jurisdictions/{code}/years/{year}/compliance", response_model=ComplianceReport)
+async def get_compliance(code: Code, year: Year, session: SessionDep, _: FinanceReader) -> ComplianceReport:
+    return await service.compliance(session, jurisdiction_code=code, year=year)
+
+
+@router.put("/policies/{year}", response_model=BudgetPolicyPublic)
+async def put_policy(year: Year, body: BudgetPolicyIn, session: SessionDep,
+                     principal: FinanceWriter) -> BudgetPolicyPublic:
+    policy = await service.put_policy(session, year=year, body=body, recorded_by=principal.client_id)
+    return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(policy.floor_ratio),
+                              min_growth_rate=rules.format_ratio(policy.min_growth_rate), default=False)
+
+
+@router.get("/policies/{year}", response_model=BudgetPolicyPublic)
+async def get_policy(year: Year, session: SessionDep, _: FinanceReader) -> BudgetPolicyPublic:
+    policy = await service.policy_for(session, year=year)
+    if policy is None:
+        return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(rules.DEFAULT_FLOOR_RATIO),
+                                  min_growth_rate=rules.format_ratio(rules.DEFAULT_MIN_GROWTH_RATE), default=True)
+    return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(policy.floor_ratio),
+                              min_growth_rate=rules.format_ratio(policy.min_growth_rate), default=False)

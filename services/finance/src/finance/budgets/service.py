@@ -1,0 +1,68 @@
+"""Budgets per jurisdiction and year, policy values per year, and the compliance report."""
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from finance.budgets import rules
+from finance.budgets.models import BudgetPolicy, BudgetPolicyIn, ComplianceReport, JurisdictionYear, JurisdictionYearIn
+from fupin_kit.errors import NotFound
+
+
+async def put_year(session: AsyncSession, *, jurisdiction_code: str, year: int, body: JurisdictionYearIn,
+                   recorded_by: str) -> tuple[JurisdictionYear, bool]:
+    """Create or replace a jurisdiction's budget for a year; returns the row and whether it was created."""
+    values = {"general_budget_revenue": body.general_budget_revenue, "special_fund_budget": body.special_fund_budget,
+              "recorded_by": recorded_by, "note": body.note}
+    created = (await session.exec(insert(JurisdictionYear)  # type: ignore[call-overload]
+                                  .values(jurisdiction_code=jurisdiction_code, year=year, **values)
+                                  .on_conflict_do_nothing().returning(col(JurisdictionYear.year)))).first() is not None
+    row = await session.get(JurisdictionYear, (jurisdiction_code, year), with_for_update=True)
+    assert row is not None
+    if not created:
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+        await session.flush()
+    return row, created
+
+
+async def get_year(session: AsyncSession, *, jurisdiction_code: str, year: int) -> JurisdictionYear | None:
+    return await session.get(JurisdictionYear, (jurisdiction_code, year))
+
+
+async def policy_for(session: AsyncSession, *, year: int) -> BudgetPolicy | None:
+    return await session.get(BudgetPolicy, year)
+
+
+async def put_policy(session: AsyncSession, *, year: int, body: BudgetPolicyIn, recorded_by: str) -> BudgetPolicy:
+    await session.exec(insert(BudgetPolicy).values(  # type: ignore[call-overload]
+        year=year, floor_ratio=body.floor_ratio, min_growth_rate=body.min_growth_rate, recorded_by=recorded_by,
+    ).on_conflict_do_update(index_elements=["year"], set_={
+        "floor_ratio": body.floor_ratio, "min_growth_rate": body.min_growth_rate, "recorded_by": recorded_by}))
+    policy = (await session.exec(select(BudgetPolicy).where(col(BudgetPolicy.year) == year)  # type: ignore[call-overload]
+                                 .execution_options(populate_existing=True))).scalar_one()
+    return policy
+
+
+async def compliance(session: AsyncSession, *, jurisdiction_code: str, year: int) -> ComplianceReport:
+    current = await get_year(session, jurisdiction_code=jurisdiction_code, year=year)
+    if current is None:
+        raise NotFound("jurisdiction_year_not_found",
+                       f"no budget recorded for jurisdiction {jurisdiction_code} in {year}")
+    previous = await get_year(session, jurisdiction_code=jurisdiction_code, year=year - 1)
+    policy = await policy_for(session, year=year)
+    floor_ratio = policy.floor_ratio if policy else rules.DEFAULT_FLOOR_RATIO
+    min_growth = policy.min_growth_rate if policy else rules.DEFAULT_MIN_GROWTH_RATE
+    previous_budget = previous.special_fund_budget if previous else None
+    assessment = rules.assess_special_fund_budget(
+        general_budget_revenue=current.general_budget_revenue, special_fund_budget=current.special_fund_budget,
+        previous_special_fund_budget=previous_budget, floor_ratio=floor_ratio, min_growth_rate=min_growth)
+    return ComplianceReport(
+        jurisdiction_code=jurisdiction_code, year=year, general_budget_revenue=current.general_budget_revenue,
+        floor_ratio=rules.format_ratio(floor_ratio), floor_amount=assessment.floor_amount,
+        special_fund_budget=current.special_fund_budget, meets_floor=assessment.meets_floor,
+        previous_special_fund_budget=previous_budget,
+        growth_rate=None if assessment.growth_rate is None else str(assessment.growth_rate),
+        min_growth_rate=rules.format_ratio(min_growth), meets_growth=assessment.meets_growth)

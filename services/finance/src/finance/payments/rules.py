@@ -1,0 +1,120 @@
+"""What each money event asks finance to pay (contract §5, docs/conventions.md "Money events"): pure functions.
+
+Every payment is made from the programme account of the county of the household the money is for: the first 6
+digits of its village code (the event's `county_code` when no village code travels).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from finance.divisions import JURISDICTION_PATTERN, VILLAGE_PATTERN, county_of_village
+from fupin_kit.money import Money
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    """What an event asks finance to pay."""
+    reference: str
+    program: str
+    county_code: str
+    village_code: str | None
+    payee: str
+    amount: Decimal
+    item_reference: str = ""
+
+
+Reference = Annotated[str, Field(min_length=1, max_length=100)]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class _Located(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    county_code: str | None = Field(default=None, pattern=JURISDICTION_PATTERN)
+    village_code: str | None = Field(default=None, pattern=VILLAGE_PATTERN)
+
+    @model_validator(mode="after")
+    def _has_a_county(self) -> "_Located":
+        if self.county_code is None and self.village_code is None:
+            raise ValueError("county_code or village_code is required")
+        return self
+
+    @property
+    def paying_county(self) -> str:
+        return county_of_village(self.village_code) if self.village_code else str(self.county_code)
+
+
+class GrantAwarded(_Located):
+    grant_id: Reference
+    household_id: Reference
+    amount: Money
+
+
+class SettlementCompleted(_Located):
+    settlement_id: Reference
+    hospital_code: Code
+    medical_assistance: Money
+    supplementary: Money
+
+
+class SettlementReversed(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    settlement_id: Reference
+    reason_code: str | None = Field(default=None, max_length=100)
+
+
+class InterestItem(_Located):
+    loan_id: Reference
+    subsidy: Money
+
+
+class InterestSubsidyClaimed(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    claim_id: Reference
+    bank_code: Code
+    items: list[InterestItem] = Field(max_length=10_000)
+
+
+class RiskCompensationClaimed(_Located):
+    loan_id: Reference
+    bank_code: Code
+    compensation: Money
+
+
+def grant_payment(data: dict[str, Any]) -> PaymentOrder:
+    """`grant-awarded` → education_grants, paid to the student's household."""
+    grant = GrantAwarded.model_validate(data)
+    return PaymentOrder(reference=grant.grant_id, program="education_grants", county_code=grant.paying_county,
+                        village_code=grant.village_code, payee=f"household:{grant.household_id}", amount=grant.amount)
+
+
+def settlement_payment(data: dict[str, Any]) -> PaymentOrder:
+    """`settlement-completed` → medical_assistance: medical assistance plus supplementary guarantee, to the hospital
+    (the patient was treated first and pays later, so the hospital is owed the city's share)."""
+    settlement = SettlementCompleted.model_validate(data)
+    return PaymentOrder(reference=settlement.settlement_id, program="medical_assistance",
+                        county_code=settlement.paying_county, village_code=settlement.village_code,
+                        payee=f"hospital:{settlement.hospital_code}",
+                        amount=settlement.medical_assistance + settlement.supplementary)
+
+
+def interest_subsidy_payments(data: dict[str, Any]) -> list[PaymentOrder]:
+    """`interest-subsidy-claimed` → loan_interest_subsidy: one payment to the bank per loan with a subsidy, each from
+    the county of that loan's household. Items with a zero subsidy (refused by microcredit) pay nothing."""
+    claim = InterestSubsidyClaimed.model_validate(data)
+    return [PaymentOrder(reference=claim.claim_id, item_reference=item.loan_id, program="loan_interest_subsidy",
+                         county_code=item.paying_county, village_code=item.village_code,
+                         payee=f"bank:{claim.bank_code}", amount=item.subsidy)
+            for item in claim.items if item.subsidy > Decimal("0")]
+
+
+def risk_compensation_payment(data: dict[str, Any]) -> PaymentOrder:
+    """`risk-compensation-claimed` → risk_compensation, to the bank (70% of the unpaid principal, seed §五(十六))."""
+    claim = RiskCompensationClaimed.model_validate(data)
+    return PaymentOrder(reference=claim.loan_id, program="risk_compensation", county_code=claim.paying_county,
+                        village_code=claim.village_code, payee=f"bank:{claim.bank_code}", amount=claim.compensation)

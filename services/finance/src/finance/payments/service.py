@@ -1,0 +1,172 @@
+"""Payments ordered by other services' events: paid from the county programme account, exactly once per business
+reference, queued as `pending_funds` while the account is short and paid oldest first when money arrives."""
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from finance.config import COMPONENT
+from finance.ledger import service as ledger
+from finance.ledger.rules import Piece, Posting
+from finance.payments.models import Payment, SettlementReversal
+from finance.payments.rules import PaymentOrder
+from fupin_kit.errors import NotFound
+from fupin_kit.events import outbox
+
+log = logging.getLogger("fupin.finance.payments")
+PAYMENT_COMPLETED = "payment-completed"
+
+
+async def order_payments(session: AsyncSession, *, orders: Sequence[PaymentOrder], event_id: str,
+                         recorded_by: str, note: str | None = None) -> list[Payment]:
+    """Record each payment (once per business reference) and pay whatever its account now covers, oldest first.
+
+    All programme accounts involved are locked up front in id order (one claim may pay from several counties).
+    Returns the payments recorded now; an order whose reference was already recorded (a replay, or the same
+    business reference under another event id) is skipped.
+    """
+    if not orders:
+        return []
+    programs = {o: ledger.program_account(o.county_code, o.program) for o in orders}
+    payees = {o: ledger.payee_account(o.payee) for o in orders}
+    accounts = await ledger.ensure_accounts(session, [*programs.values(), *payees.values()])
+    await ledger.lock_balances(session, [accounts[p.code] for p in programs.values()])
+    recorded: list[Payment] = []
+    for order in orders:
+        payment = await _record(session, order, event_id=event_id, account_id=accounts[programs[order].code],
+                                payee_account_id=accounts[payees[order].code])
+        if payment is not None:
+            recorded.append(payment)
+    for account_id in sorted({p.account_id for p in recorded if p.status == "pending_funds"}):
+        await pay_pending(session, account_id=account_id, recorded_by=recorded_by, note=note)
+    return recorded
+
+
+async def _record(session: AsyncSession, order: PaymentOrder, *, event_id: str, account_id: int,
+                  payee_account_id: int) -> Payment | None:
+    reversed_early = order.program == "medical_assistance" and (
+        await session.get(SettlementReversal, order.reference)) is not None
+    payment = (await session.exec(insert(Payment).values(  # type: ignore[call-overload]
+        id=uuid.uuid4(), reference=order.reference, item_reference=order.item_reference, program=order.program,
+        county_code=order.county_code, village_code=order.village_code, payee=order.payee, amount=order.amount,
+        status="reversed" if reversed_early else "pending_funds", account_id=account_id,
+        payee_account_id=payee_account_id, event_id=event_id, reversed_at=func.now() if reversed_early else None,
+    ).on_conflict_do_nothing(constraint="uq_payments_business_reference").returning(Payment))).scalars().first()
+    if payment is None:
+        log.info("payment for %s %s already recorded; nothing to do", order.program, order.reference)
+        return None
+    if reversed_early:
+        await _announce(session, payment)
+    return payment
+
+
+async def pay_pending(session: AsyncSession, *, account_id: int, recorded_by: str, note: str | None) -> list[uuid.UUID]:
+    """Pay the account's waiting payments in arrival order, each in full, until one does not fit (strict FIFO, so a
+    large old payment is never overtaken). The caller holds the account's row lock."""
+    balance = (await ledger.lock_balances(session, [account_id]))[account_id]
+    waiting = (await session.exec(  # type: ignore[call-overload]
+        select(Payment).where(col(Payment.account_id) == account_id, col(Payment.status) == "pending_funds")
+        .order_by(col(Payment.seq)).with_for_update())).scalars().all()
+    released: list[uuid.UUID] = []
+    for payment in waiting:
+        if payment.amount > balance:
+            break
+        await _pay(session, payment, recorded_by=recorded_by, note=note)
+        balance -= payment.amount
+        released.append(payment.id)
+    return released
+
+
+async def _pay(session: AsyncSession, payment: Payment, *, recorded_by: str, note: str | None) -> None:
+    if payment.amount > 0:
+        entry_id, _ = await ledger.transfer(
+            session, kind="payment", from_account=payment.account_id, to_account=payment.payee_account_id,
+            amount=payment.amount, recorded_by=recorded_by, note=note, reference=str(payment.id))
+        payment.entry_id = entry_id
+    payment.status = "paid"
+    payment.paid_at = dt.datetime.now(dt.UTC)
+    session.add(payment)
+    await session.flush()
+    await _announce(session, payment)
+
+
+async def reverse_settlement(session: AsyncSession, *, settlement_id: str, reason_code: str | None, event_id: str,
+                             recorded_by: str) -> Payment | None:
+    """`settlement-reversed`: a paid payment is reversed by a counter-entry (the money returns to the programme
+    account with its lineage), a waiting one is just marked reversed; a reversal that comes before its settlement is
+    remembered so the settlement is never paid."""
+    await session.exec(insert(SettlementReversal).values(  # type: ignore[call-overload]
+        settlement_id=settlement_id, reason_code=reason_code, event_id=event_id).on_conflict_do_nothing())
+    found = (await session.exec(select(col(Payment.account_id)).where(  # type: ignore[call-overload]
+        col(Payment.reference) == settlement_id, col(Payment.program) == "medical_assistance"))).scalar_one_or_none()
+    if found is None:
+        return None
+    await ledger.lock_balances(session, [found])
+    payment = (await session.exec(select(Payment).where(  # type: ignore[call-overload]
+        col(Payment.reference) == settlement_id, col(Payment.program) == "medical_assistance")
+        .with_for_update().execution_options(populate_existing=True))).scalar_one()
+    if payment.status == "reversed":
+        return payment
+    if payment.status == "paid" and payment.entry_id is not None:
+        payment.reversal_entry_id = await _counter_entry(session, payment, recorded_by=recorded_by,
+                                                         note=f"settlement reversed: {reason_code}")
+    payment.status = "reversed"
+    payment.reversed_at = dt.datetime.now(dt.UTC)
+    session.add(payment)
+    await session.flush()
+    await _announce(session, payment)
+    return payment
+
+
+async def _counter_entry(session: AsyncSession, payment: Payment, *, recorded_by: str, note: str) -> int:
+    assert payment.entry_id is not None
+    entry_id = await ledger.post_entry(
+        session, kind="reversal", reference=str(payment.id), recorded_by=recorded_by, note=note,
+        postings=[Posting(payment.account_id, debit=payment.amount),
+                  Posting(payment.payee_account_id, credit=payment.amount)])
+    pieces = await ledger.take_entry_lots(session, payment.payee_account_id, payment.entry_id)
+    await ledger.add_lots(session, payment.account_id, entry_id, pieces)
+    return entry_id
+
+
+async def _announce(session: AsyncSession, payment: Payment) -> None:
+    """`payment-completed` for every paid and every reversed payment (through the outbox)."""
+    await outbox.enqueue(session, source=COMPONENT, topic=PAYMENT_COMPLETED, subject=payment.reference, data={
+        "payment_id": str(payment.id), "reference": payment.reference, "program": payment.program,
+        "payee": payment.payee, "amount": payment.amount, "status": payment.status,
+        "item_reference": payment.item_reference or None, "county_code": payment.county_code,
+        "village_code": payment.village_code})
+
+
+async def payments_for(session: AsyncSession, *, reference: str) -> list[Payment]:
+    return list((await session.exec(select(Payment).where(col(Payment.reference) == reference)  # type: ignore[call-overload]
+                                    .order_by(col(Payment.seq)))).scalars().all())
+
+
+async def get_payment(session: AsyncSession, payment_id: uuid.UUID) -> Payment:
+    payment = await session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("payment_not_found", f"payment {payment_id} does not exist")
+    return payment
+
+
+async def lineage(session: AsyncSession, payment: Payment) -> list[Piece]:
+    """The source funds the payment's money came from (empty while it waits for funds)."""
+    if payment.entry_id is None:
+        return []
+    return await ledger.entry_pieces(session, payment.entry_id, payment.payee_account_id)
+
+
+async def pending_total(session: AsyncSession, account_ids: list[int]) -> dict[int, Decimal]:
+    rows = await session.exec(select(col(Payment.account_id), func.sum(col(Payment.amount)))  # type: ignore[call-overload]
+                              .where(col(Payment.account_id).in_(account_ids), col(Payment.status) == "pending_funds")  # type: ignore[attr-defined]
+                              .group_by(col(Payment.account_id)))
+    return {account_id: total for account_id, total in rows.all()}
+

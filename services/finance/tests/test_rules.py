@@ -1,0 +1,142 @@
+"""Pure rules, no database: the 2% floor and growth (seed §五(十五)), balanced entries, FIFO lineage, event payloads."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from finance.budgets.rules import DEFAULT_FLOOR_RATIO, DEFAULT_MIN_GROWTH_RATE, assess_special_fund_budget, format_ratio
+from finance.divisions import city_of, county_of_village, is_jurisdiction, village_prefix
+from finance.ledger.rules import Piece, Posting, fifo_take, is_balanced, merge_pieces
+from finance.payments import rules as payment_rules
+
+D = Decimal
+
+
+def assess(revenue: str, special: str, previous: str | None):  # type: ignore[no-untyped-def]
+    return assess_special_fund_budget(
+        general_budget_revenue=D(revenue), special_fund_budget=D(special),
+        previous_special_fund_budget=None if previous is None else D(previous),
+        floor_ratio=DEFAULT_FLOOR_RATIO, min_growth_rate=DEFAULT_MIN_GROWTH_RATE)
+
+
+def test_exactly_two_percent_meets_the_floor() -> None:
+    result = assess("1000000.00", "20000.00", None)
+    assert result.floor_amount == D("20000.00") and result.meets_floor is True
+
+
+def test_one_fen_under_two_percent_misses_the_floor() -> None:
+    assert assess("1000000.00", "19999.99", None).meets_floor is False
+
+
+def test_floor_compares_the_exact_amount_not_the_rounded_one() -> None:
+    # 2% of 100.25 is 2.005: rounded for display to 2.01, and 2.00 is below the exact floor.
+    result = assess("100.25", "2.00", None)
+    assert result.floor_amount == D("2.01") and result.meets_floor is False
+    assert assess("100.25", "2.01", None).meets_floor is True
+
+
+def test_growth_of_exactly_ten_percent_meets_the_minimum() -> None:
+    result = assess("1000000.00", "22000.00", "20000.00")
+    assert result.growth_rate == D("0.1000") and result.meets_growth is True
+
+
+def test_growth_one_fen_short_of_ten_percent_misses() -> None:
+    result = assess("1000000.00", "21999.99", "20000.00")
+    assert result.meets_growth is False and result.growth_rate == D("0.1000")  # the rate rounds; the test is exact
+
+
+def test_no_previous_year_means_growth_unknown() -> None:
+    result = assess("1000000.00", "22000.00", None)
+    assert result.growth_rate is None and result.meets_growth is None
+
+
+def test_growth_from_zero_has_no_rate_and_meets() -> None:
+    result = assess("1000000.00", "1.00", "0.00")
+    assert result.growth_rate is None and result.meets_growth is True
+
+
+def test_shrinking_budget_has_negative_growth() -> None:
+    result = assess("1000000.00", "18000.00", "20000.00")
+    assert result.growth_rate == D("-0.1000") and result.meets_growth is False
+
+
+def test_custom_policy_values_are_used() -> None:
+    result = assess_special_fund_budget(general_budget_revenue=D("1000.00"), special_fund_budget=D("25.00"),
+                                        previous_special_fund_budget=D("20.00"), floor_ratio=D("0.025"),
+                                        min_growth_rate=D("0.25"))
+    assert result.floor_amount == D("25.00") and result.meets_floor and result.meets_growth
+
+
+def test_ratios_print_as_the_contract_writes_them() -> None:
+    assert format_ratio(D("0.0200")) == "0.02" and format_ratio(D("0.1000")) == "0.10"
+    assert format_ratio(D("0.0250")) == "0.025" and format_ratio(D("1")) == "1.00"
+
+
+def test_entries_balance_only_with_equal_debits_and_credits() -> None:
+    assert is_balanced([Posting(1, debit=D("5.00")), Posting(2, credit=D("5.00"))])
+    assert is_balanced([Posting(1, debit=D("5.00")), Posting(2, credit=D("2.00")), Posting(3, credit=D("3.00"))])
+    assert not is_balanced([Posting(1, debit=D("5.00")), Posting(2, credit=D("4.99"))])
+    assert not is_balanced([Posting(1, debit=D("5.00"))])
+    assert not is_balanced([Posting(1, debit=D("5.00"), credit=D("5.00")), Posting(2)])
+    assert not is_balanced([Posting(1, debit=D("-5.00")), Posting(2, credit=D("-5.00"))])
+
+
+def test_fifo_takes_the_oldest_lots_first() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    taken = fifo_take([(1, a, D("30.00")), (2, b, D("50.00")), (3, a, D("10.00"))], D("45.50"))
+    assert [(t.lot_id, t.source_fund_id, t.amount) for t in taken] == [(1, a, D("30.00")), (2, b, D("15.50"))]
+
+
+def test_fifo_refuses_more_than_the_lots_hold() -> None:
+    with pytest.raises(ValueError):
+        fifo_take([(1, uuid.uuid4(), D("1.00"))], D("1.01"))
+
+
+def test_pieces_merge_per_source_fund() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    merged = merge_pieces([Piece(a, D("1.00")), Piece(b, D("2.00")), Piece(a, D("0.50"))])
+    assert merged == [Piece(a, D("1.50")), Piece(b, D("2.00"))]
+
+
+def test_division_codes() -> None:
+    assert is_jurisdiction("610723") and not is_jurisdiction("61072") and not is_jurisdiction("061072")
+    assert county_of_village("610723101201") == "610723"
+    assert city_of("610723") == "610700"
+    assert village_prefix("610700") == "6107" and village_prefix("610723") == "610723"
+    assert village_prefix("610000") == "61" and village_prefix("610723101") == "610723101"
+
+
+def test_payments_are_made_from_the_county_of_the_village() -> None:
+    order = payment_rules.grant_payment({"grant_id": "g1", "household_id": "h1", "county_code": "999999",
+                                         "village_code": "610723101201", "amount": "750.00", "person_ref": "x"})
+    assert order.county_code == "610723" and order.program == "education_grants" and order.amount == D("750.00")
+    assert order.payee == "household:h1"
+
+
+def test_settlement_pays_assistance_plus_supplementary_to_the_hospital() -> None:
+    order = payment_rules.settlement_payment({
+        "settlement_id": "s1", "county_code": "610723", "village_code": "610723101201", "hospital_code": "H01",
+        "medical_assistance": "875.70", "supplementary": "14375.30", "amount": "15251.00"})
+    assert order.amount == D("15251.00") and order.payee == "hospital:H01" and order.program == "medical_assistance"
+
+
+def test_interest_claim_pays_one_item_per_loan_with_a_subsidy() -> None:
+    orders = payment_rules.interest_subsidy_payments({
+        "claim_id": "c1", "bank_code": "B001", "period": "2020Q1", "subsidy_total": "10.00", "items": [
+            {"loan_id": "l1", "county_code": "610723", "village_code": "610723101201", "subsidy": "10.00"},
+            {"loan_id": "l2", "county_code": "610724", "village_code": "610724101201", "subsidy": "0.00"}]})
+    assert [(o.item_reference, o.county_code, o.amount, o.payee) for o in orders] == [
+        ("l1", "610723", D("10.00"), "bank:B001")]
+
+
+def test_malformed_payloads_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        payment_rules.grant_payment({"grant_id": "g1", "household_id": "h1", "amount": "750.00"})
+    with pytest.raises(ValidationError):
+        payment_rules.grant_payment({"grant_id": "g1", "household_id": "h1", "county_code": "610723",
+                                     "amount": "-1.00"})
+    with pytest.raises(ValidationError):
+        payment_rules.risk_compensation_payment({"loan_id": "l1", "bank_code": "B 1", "county_code": "610723",
+                                                 "compensation": "1.00"})
