@@ -24,7 +24,7 @@ class Principal:
 class TokenVerifier:
     def __init__(self, public_key: str | Any, *, issuer: str, audience: str) -> None:
         # parse the PEM once: PyJWT would otherwise parse it again on every request
-        self._key = load_pem_public_key(public_key.encode()) if isinstance(public_key, str) else public_key
+        self._key: Any = load_pem_public_key(public_key.encode()) if isinstance(public_key, str) else public_key
         self._issuer = issuer
         self._audience = audience
 

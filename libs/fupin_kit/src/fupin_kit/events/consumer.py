@@ -9,6 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.db import Database
@@ -90,7 +91,7 @@ class EventConsumer:
         async with self.db.session() as session:
             inserted = await session.exec(  # type: ignore[call-overload]
                 insert(InboxEvent).values(event_id=event_id, topic=topic)
-                .on_conflict_do_nothing().returning(InboxEvent.event_id))
+                .on_conflict_do_nothing().returning(col(InboxEvent.event_id)))
             if inserted.first() is None:
                 return "duplicate"
             await self.handlers[topic](session, event)

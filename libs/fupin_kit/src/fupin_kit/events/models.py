@@ -20,8 +20,8 @@ class OutboxEvent(SQLModel, table=True):
     topic: str
     key: str
     payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                     nullable=False))
+    created_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
     sent_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 

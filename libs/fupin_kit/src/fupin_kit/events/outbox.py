@@ -3,7 +3,8 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.events.envelope import cloud_event
@@ -19,5 +20,5 @@ async def enqueue(session: AsyncSession, *, source: str, topic: str, subject: st
     payload = cloud_event(source=source, topic=topic, subject=subject, data=data, event_id=event_id)
     session.add(OutboxEvent(event_id=event_id, topic=topic, key=subject, payload=payload))
     # NOTIFY is delivered at commit only, so the relay wakes exactly when there is something to send.
-    await session.exec(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    await session.exec(select(func.pg_notify(NOTIFY_CHANNEL, "")))
     return payload

@@ -9,7 +9,7 @@ import logging
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from fupin_kit.db import Database, asyncpg_dsn
 from fupin_kit.events.models import OutboxEvent
@@ -61,7 +61,7 @@ class OutboxRelay:
         async with self.db.session() as session:
             rows = (await session.exec(
                 select(OutboxEvent).where(OutboxEvent.sent_at.is_(None))  # type: ignore[union-attr]
-                .order_by(OutboxEvent.id).limit(self.batch_size).with_for_update(skip_locked=True))).all()
+                .order_by(col(OutboxEvent.id)).limit(self.batch_size).with_for_update(skip_locked=True))).all()
             if not rows:
                 return 0
             futures = [await self.producer.send(row.topic, json.dumps(row.payload, ensure_ascii=False).encode(),
