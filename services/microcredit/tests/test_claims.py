@@ -106,7 +106,8 @@ async def test_invalid_claims(client: httpx.AsyncClient, new_loan) -> None:  # t
     loan_id = await new_loan()
     year, quarter = today().year, (today().month - 1) // 3 + 1
     cases = [({"period": f"{year}Q{quarter}"}, "period"), ({"period": "2020Q5"}, "period"),
-             ({"period": "2020-1"}, "period"), ({"items": []}, "items"),
+             ({"period": "2020-1"}, "period"), ({"period": "0000Q1"}, "period"),
+             ({"period": "9999Q4"}, "period"), ({"items": []}, "items"),
              ({"items": [{"loan_id": loan_id, "interest": "-1"}]}, "items.0.interest"),
              ({"items": [{"loan_id": loan_id}]}, "items.0.interest")]
     for change, field in cases:

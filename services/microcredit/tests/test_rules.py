@@ -90,7 +90,7 @@ def test_quarters_and_the_leap_year() -> None:
     assert (end - start).days == 91
     assert (lambda s, e: (e - s).days)(*quarter_bounds("2021Q1")) == 90
     assert quarter_bounds("2020Q4") == (dt.date(2020, 10, 1), dt.date(2021, 1, 1))
-    for bad in ("2020Q5", "2020Q0", "2020-Q1", "20Q1", ""):
+    for bad in ("2020Q5", "2020Q0", "2020-Q1", "20Q1", "", "0000Q1", "9999Q4"):
         with pytest.raises(ValueError):
             quarter_bounds(bad)
 

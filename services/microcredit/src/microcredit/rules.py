@@ -90,6 +90,8 @@ def quarter_bounds(period: str) -> tuple[dt.date, dt.date]:
     if match is None:
         raise ValueError("must be a quarter such as 2020Q1")
     year, quarter = int(match.group(1)), int(match.group(2))
+    if not dt.MINYEAR <= year < dt.MAXYEAR:  # the quarter and the day after it must both be calendar dates
+        raise ValueError(f"the year must be between {dt.MINYEAR} and {dt.MAXYEAR - 1}")
     start = dt.date(year, 3 * quarter - 2, 1)
     return start, add_months(start, 3)
 

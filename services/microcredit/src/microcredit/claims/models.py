@@ -4,14 +4,14 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Numeric, func, text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
 from fupin_kit.money import Money
-from microcredit.rules import PERIOD_PATTERN
+from microcredit.rules import PERIOD_PATTERN, quarter_bounds
 
 
 class InterestClaim(SQLModel, table=True):
@@ -52,6 +52,12 @@ class ClaimItemIn(BaseModel):
 class InterestClaimIn(BaseModel):
     period: str = Field(pattern=PERIOD_PATTERN.pattern, examples=["2020Q1"])
     items: list[ClaimItemIn] = Field(min_length=1, max_length=1000)
+
+    @field_validator("period")
+    @classmethod
+    def _a_calendar_quarter(cls, value: str) -> str:
+        quarter_bounds(value)  # "0000Q1" matches the pattern but is no date: a 422 on `period`, not a 500
+        return value
 
 
 class ClaimItemOut(BaseModel):
