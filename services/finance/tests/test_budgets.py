@@ -45,7 +45,8 @@ async def test_policy_per_year_changes_the_report(client: httpx.AsyncClient) -> 
     code = new_county()
     await put_year(client, code, 2030, "1000000.00", "21000.00")
     default = await client.get("/finance/policies/2030", headers=token(READER))
-    assert default.json() == {"year": 2030, "floor_ratio": "0.02", "min_growth_rate": "0.10", "default": True}
+    assert default.json() == {"year": 2030, "floor_ratio": "0.02", "min_growth_rate": "0.10",
+                              "allocation_approval_threshold": None, "default": True}
     policy = await client.put("/finance/policies/2030", headers=token(WRITER),
                               json={"floor_ratio": "0.025", "min_growth_rate": "0.15"})
     assert policy.status_code == 200, policy.text

@@ -37,6 +37,18 @@ def test_floor_compares_the_exact_amount_not_the_rounded_one() -> None:
     assert assess("100.25", "2.01", None).meets_floor is True
 
 
+def test_printed_floor_is_the_least_budget_that_meets_it() -> None:
+    # 2% of 100.21 is 2.0042: 2.00 misses it, so the floor printed is 2.01 (rounded up), never 2.00.
+    result = assess("100.21", "2.00", None)
+    assert result.floor_amount == D("2.01") and result.meets_floor is False
+    assert assess("100.21", "2.01", None).meets_floor is True
+
+
+def test_shrinking_rate_is_rounded_down_too() -> None:
+    # -1/3 prints -0.3334: rounded toward minus infinity, the printed rate stays at or below the real one
+    assert assess("1000000.00", "2.00", "3.00").growth_rate == D("-0.3334")
+
+
 def test_growth_of_exactly_ten_percent_meets_the_minimum() -> None:
     result = assess("1000000.00", "22000.00", "20000.00")
     assert result.growth_rate == D("0.1000") and result.meets_growth is True
@@ -44,7 +56,7 @@ def test_growth_of_exactly_ten_percent_meets_the_minimum() -> None:
 
 def test_growth_one_fen_short_of_ten_percent_misses() -> None:
     result = assess("1000000.00", "21999.99", "20000.00")
-    assert result.meets_growth is False and result.growth_rate == D("0.1000")  # the rate rounds; the test is exact
+    assert result.meets_growth is False and result.growth_rate == D("0.0999")  # rounded down: never overstated
 
 
 def test_no_previous_year_means_growth_unknown() -> None:

@@ -32,6 +32,8 @@ class BudgetPolicy(SQLModel, table=True):
     year: int = Field(primary_key=True)
     floor_ratio: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
     min_growth_rate: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
+    # Maker-checker: an allocation from a fund of this year above this amount waits for a second client (None: never).
+    allocation_approval_threshold: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
     recorded_by: str
     updated_at: dt.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
@@ -58,12 +60,14 @@ class JurisdictionYearPublic(BaseModel):
 class BudgetPolicyIn(BaseModel):
     floor_ratio: Ratio
     min_growth_rate: Ratio
+    allocation_approval_threshold: Money | None = None
 
 
 class BudgetPolicyPublic(BaseModel):
     year: int
     floor_ratio: str
     min_growth_rate: str
+    allocation_approval_threshold: Money | None = None
     default: bool
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Response
 from finance.access import FinanceReader, FinanceWriter
 from finance.budgets import rules, service
 from finance.budgets.models import (
+    BudgetPolicy,
     BudgetPolicyIn,
     BudgetPolicyPublic,
     ComplianceReport,
@@ -53,16 +54,20 @@ async def get_compliance(code: Code, year: Year, session: SessionDep, _: Finance
 @router.put("/policies/{year}", response_model=BudgetPolicyPublic)
 async def put_policy(year: Year, body: BudgetPolicyIn, session: SessionDep,
                      principal: FinanceWriter) -> BudgetPolicyPublic:
+    """Replace the year's policy values; `allocation_approval_threshold` absent or null turns maker-checker off."""
     policy = await service.put_policy(session, year=year, body=body, recorded_by=principal.client_id)
-    return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(policy.floor_ratio),
-                              min_growth_rate=rules.format_ratio(policy.min_growth_rate), default=False)
+    return _policy_public(year, policy)
 
 
 @router.get("/policies/{year}", response_model=BudgetPolicyPublic)
 async def get_policy(year: Year, session: SessionDep, _: FinanceReader) -> BudgetPolicyPublic:
-    policy = await service.policy_for(session, year=year)
+    return _policy_public(year, await service.policy_for(session, year=year))
+
+
+def _policy_public(year: int, policy: BudgetPolicy | None) -> BudgetPolicyPublic:
     if policy is None:
         return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(rules.DEFAULT_FLOOR_RATIO),
                                   min_growth_rate=rules.format_ratio(rules.DEFAULT_MIN_GROWTH_RATE), default=True)
     return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(policy.floor_ratio),
-                              min_growth_rate=rules.format_ratio(policy.min_growth_rate), default=False)
+                              min_growth_rate=rules.format_ratio(policy.min_growth_rate),
+                              allocation_approval_threshold=policy.allocation_approval_threshold, default=False)

@@ -37,10 +37,10 @@ async def policy_for(session: AsyncSession, *, year: int) -> BudgetPolicy | None
 
 
 async def put_policy(session: AsyncSession, *, year: int, body: BudgetPolicyIn, recorded_by: str) -> BudgetPolicy:
-    await session.exec(insert(BudgetPolicy).values(  # type: ignore[call-overload]
-        year=year, floor_ratio=body.floor_ratio, min_growth_rate=body.min_growth_rate, recorded_by=recorded_by,
-    ).on_conflict_do_update(index_elements=["year"], set_={
-        "floor_ratio": body.floor_ratio, "min_growth_rate": body.min_growth_rate, "recorded_by": recorded_by}))
+    values = {"floor_ratio": body.floor_ratio, "min_growth_rate": body.min_growth_rate,
+              "allocation_approval_threshold": body.allocation_approval_threshold, "recorded_by": recorded_by}
+    await session.exec(insert(BudgetPolicy).values(year=year, **values)  # type: ignore[call-overload]
+                       .on_conflict_do_update(index_elements=["year"], set_=values))
     policy = (await session.exec(select(BudgetPolicy).where(col(BudgetPolicy.year) == year)  # type: ignore[call-overload]
                                  .execution_options(populate_existing=True))).scalar_one()
     return policy

@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from finance.divisions import village_prefix
 from fupin_kit.money import format_money
 
-# A payment counts in the year (China Standard Time) it was paid; reversed payments are not money paid.
+# A payment counts in the year (China Standard Time) it was paid; reversed payments are not money paid. An allocation
+# counts once its money moved: at once, or when approved (maker-checker); pending and refused ones moved nothing.
 _PAID = text("""
 SELECT coalesce(village_code, county_code) AS village_code, program, count(*) AS payments, sum(amount) AS amount
 FROM payments
@@ -22,7 +23,8 @@ GROUP BY 1, 2 ORDER BY 1, 2
 """)
 _ALLOCATED = text("""
 SELECT jurisdiction_code, program, sum(amount) AS amount FROM allocations
-WHERE jurisdiction_code LIKE :prefix AND extract(year FROM created_at AT TIME ZONE 'Asia/Shanghai') = :year
+WHERE status = 'allocated' AND jurisdiction_code LIKE :prefix
+  AND extract(year FROM coalesce(decided_at, created_at) AT TIME ZONE 'Asia/Shanghai') = :year
 GROUP BY 1, 2 ORDER BY 1, 2
 """)
 

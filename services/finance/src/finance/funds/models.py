@@ -15,6 +15,7 @@ from finance.ledger.rules import Program
 from fupin_kit.money import Money
 
 FundSource = Literal["central", "provincial", "municipal", "county", "lottery"]
+AllocationStatus = Literal["allocated", "pending_approval", "rejected"]
 
 
 def _positive(amount: Decimal) -> Decimal:
@@ -67,9 +68,13 @@ class Allocation(SQLModel, table=True):
     program: str
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
     amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
-    entry_id: int = Field(sa_column=Column(BigInteger, ForeignKey("journal_entries.id"), nullable=False))
+    status: str = "allocated"  # allocated | pending_approval | rejected (funds.rules)
+    entry_id: int | None = Field(default=None, sa_column=Column(BigInteger, ForeignKey("journal_entries.id")))
     recorded_by: str
     note: str | None = None
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    decision_note: str | None = None
     created_at: dt.datetime | None = Field(default=None, sa_column=_now_column())
 
 
@@ -102,6 +107,11 @@ class AllocationRequest(BaseModel):
     note: Note = None
 
 
+class ApprovalDecision(BaseModel):
+    approved: bool
+    note: Note = None
+
+
 class LineagePiece(BaseModel):
     fund_id: uuid.UUID
     amount: Money
@@ -128,9 +138,13 @@ class AllocationPublic(BaseModel):
     jurisdiction_code: str
     program: str
     amount: Money
+    status: AllocationStatus
     fund_balance: Money
     account_balance: Money
-    entry_id: int
+    entry_id: int | None
     recorded_by: str
     note: str | None
-    payments_released: list[uuid.UUID]
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decision_note: str | None = None
+    payments_released: list[uuid.UUID] = []

@@ -1,14 +1,20 @@
 """Funds received, integrated funds, allocations to programme accounts."""
 
 import uuid
+from decimal import Decimal
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from finance.access import FinanceReader, FinanceWriter
+from finance.divisions import JURISDICTION_PATTERN
 from finance.funds import service
 from finance.funds.models import (
+    Allocation,
     AllocationPublic,
     AllocationRequest,
+    AllocationStatus,
+    ApprovalDecision,
     Fund,
     FundPublic,
     FundReceipt,
@@ -53,11 +59,45 @@ async def integrate(body: IntegrationRequest, session: SessionDep, principal: Fi
 
 @router.post("/allocations", status_code=201, response_model=AllocationPublic)
 async def allocate(body: AllocationRequest, session: SessionDep, principal: FinanceWriter) -> AllocationPublic:
-    """Into the programme account of the fund's jurisdiction; waiting payments there are paid, oldest first."""
+    """Into the programme account of the fund's jurisdiction; waiting payments there are paid, oldest first. Above
+    the fund year's `allocation_approval_threshold` the allocation is `pending_approval` and moves nothing yet."""
     allocation, balances, released = await service.allocate(session, request=body, recorded_by=principal.client_id)
+    return await _allocation_public(session, allocation, balances, released)
+
+
+@router.get("/allocations", response_model=list[AllocationPublic])
+async def list_allocations(session: SessionDep, _: FinanceReader,
+                           status: AllocationStatus = "pending_approval",
+                           jurisdiction_code: Annotated[str | None, Query(pattern=JURISDICTION_PATTERN)] = None,
+                           ) -> list[AllocationPublic]:
+    """Allocations in one status, oldest first: by default the checker's queue of those waiting for approval."""
+    found = await service.allocations_with_status(session, status=status, jurisdiction_code=jurisdiction_code)
+    return [await _allocation_public(session, a) for a in found]
+
+
+@router.get("/allocations/{allocation_id}", response_model=AllocationPublic)
+async def get_allocation(allocation_id: uuid.UUID, session: SessionDep, _: FinanceReader) -> AllocationPublic:
+    return await _allocation_public(session, await service.get_allocation(session, allocation_id))
+
+
+@router.post("/allocations/{allocation_id}/approval", response_model=AllocationPublic)
+async def decide_allocation(allocation_id: uuid.UUID, body: ApprovalDecision, session: SessionDep,
+                            principal: FinanceWriter) -> AllocationPublic:
+    """Maker-checker: another `finance:write` client approves (the money moves now) or refuses a waiting allocation."""
+    allocation, balances, released = await service.decide(session, allocation_id=allocation_id, decision=body,
+                                                          checker=principal.client_id)
+    return await _allocation_public(session, allocation, balances, released)
+
+
+async def _allocation_public(session: SessionDep, allocation: Allocation, balances: dict[int, Decimal] | None = None,
+                             released: list[uuid.UUID] | None = None) -> AllocationPublic:
     fund = await service.get_fund(session, allocation.fund_id)
+    if balances is None:
+        balances = await ledger.balances(session, [fund.account_id, allocation.account_id])
     return AllocationPublic(allocation_id=allocation.id, from_fund_id=allocation.fund_id,
                             jurisdiction_code=allocation.jurisdiction_code, program=allocation.program,
-                            amount=allocation.amount, fund_balance=balances[fund.account_id],
-                            account_balance=balances[allocation.account_id], entry_id=allocation.entry_id,
-                            recorded_by=allocation.recorded_by, note=allocation.note, payments_released=released)
+                            amount=allocation.amount, status=allocation.status,  # type: ignore[arg-type]
+                            fund_balance=balances[fund.account_id], account_balance=balances[allocation.account_id],
+                            entry_id=allocation.entry_id, recorded_by=allocation.recorded_by, note=allocation.note,
+                            decided_by=allocation.decided_by, decided_at=allocation.decided_at,
+                            decision_note=allocation.decision_note, payments_released=released or [])

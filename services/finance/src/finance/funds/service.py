@@ -1,5 +1,6 @@
 """Money received (funds), integration of earmarked funds with lineage, allocation to programme accounts."""
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -8,13 +9,23 @@ from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from finance.budgets import service as budgets
 from finance.divisions import city_of
-from finance.funds.models import Allocation, AllocationRequest, Fund, FundComponent, FundReceipt, IntegrationRequest
+from finance.funds import rules
+from finance.funds.models import (
+    Allocation,
+    AllocationRequest,
+    ApprovalDecision,
+    Fund,
+    FundComponent,
+    FundReceipt,
+    IntegrationRequest,
+)
 from finance.ledger import service as ledger
 from finance.ledger.models import Account
 from finance.ledger.rules import Piece, Posting
 from finance.payments import service as payments
-from fupin_kit.errors import NotFound, Unprocessable
+from fupin_kit.errors import AppError, Conflict, NotFound, Unprocessable
 from fupin_kit.money import format_money
 
 
@@ -91,26 +102,86 @@ async def integrate_funds(session: AsyncSession, *, request: IntegrationRequest,
 async def allocate(session: AsyncSession, *, request: AllocationRequest,
                    recorded_by: str) -> tuple[Allocation, dict[int, Decimal], list[uuid.UUID]]:
     """Move money from a fund into the programme account of the fund's jurisdiction, then pay the payments waiting
-    there for funds, oldest first. Returns the allocation, the balances after it, and the payments released."""
+    there for funds, oldest first; above the fund year's approval threshold, only record the request (maker-checker).
+    Returns the allocation, the balances after it, and the payments released."""
     fund = await get_fund(session, request.from_fund_id)
     program = ledger.program_account(fund.jurisdiction_code, request.program)
     program_id = (await ledger.ensure_accounts(session, [program]))[program.code]
     balances = await ledger.lock_balances(session, [fund.account_id, program_id])
     if balances[fund.account_id] < request.amount:
         raise insufficient_funds(fund.id, balances[fund.account_id], request.amount)
-    allocation_id = uuid.uuid4()
+    policy = await budgets.policy_for(session, year=fund.year)
+    pending = rules.needs_second_approval(request.amount, policy.allocation_approval_threshold if policy else None)
+    allocation = Allocation(id=uuid.uuid4(), fund_id=fund.id, jurisdiction_code=fund.jurisdiction_code,
+                            program=request.program, account_id=program_id, amount=request.amount,
+                            status=rules.PENDING_APPROVAL, recorded_by=recorded_by, note=request.note)
+    if pending:
+        session.add(allocation)
+        await session.flush()
+        return allocation, balances, []
+    return await _move(session, allocation, fund, recorded_by=recorded_by, note=request.note)
+
+
+async def decide(session: AsyncSession, *, allocation_id: uuid.UUID, decision: ApprovalDecision,
+                 checker: str) -> tuple[Allocation, dict[int, Decimal], list[uuid.UUID]]:
+    """The checker's decision on an allocation waiting for approval: approved, the money moves now (if the fund still
+    holds it); refused, nothing moves. The maker cannot check its own allocation."""
+    found = await get_allocation(session, allocation_id)
+    fund = await get_fund(session, found.fund_id)
+    balances = await ledger.lock_balances(session, [fund.account_id, found.account_id])
+    allocation = (await session.exec(select(Allocation).where(col(Allocation.id) == allocation_id)  # type: ignore[call-overload]
+                                     .with_for_update().execution_options(populate_existing=True))).scalar_one()
+    if allocation.status != rules.PENDING_APPROVAL:
+        raise Conflict("allocation_not_pending", f"allocation {allocation_id} is {allocation.status}, "
+                       "not waiting for approval", current_status=allocation.status)
+    if allocation.recorded_by == checker:
+        raise AppError(403, "self_approval_forbidden",
+                       f"allocation {allocation_id} was requested by {checker}: another client must approve it")
+    allocation.decided_by, allocation.decided_at = checker, dt.datetime.now(dt.UTC)
+    allocation.decision_note = decision.note
+    if not decision.approved:
+        allocation.status = rules.REJECTED
+        session.add(allocation)
+        await session.flush()
+        return allocation, balances, []
+    if balances[fund.account_id] < allocation.amount:
+        raise insufficient_funds(fund.id, balances[fund.account_id], allocation.amount)
+    why = f"requested by {allocation.recorded_by}, approved by {checker}"
+    return await _move(session, allocation, fund, recorded_by=checker,
+                       note=f"{why}: {decision.note}" if decision.note else why)
+
+
+async def _move(session: AsyncSession, allocation: Allocation, fund: Fund, *, recorded_by: str,
+                note: str | None) -> tuple[Allocation, dict[int, Decimal], list[uuid.UUID]]:
+    """Post the allocation's entry (both accounts already locked), mark it allocated, and release the payments it
+    now covers."""
     entry_id, _ = await ledger.transfer(
-        session, kind="allocation", from_account=fund.account_id, to_account=program_id, amount=request.amount,
-        recorded_by=recorded_by, note=request.note, reference=str(allocation_id))
-    allocation = Allocation(id=allocation_id, fund_id=fund.id, jurisdiction_code=fund.jurisdiction_code,
-                            program=request.program, account_id=program_id, amount=request.amount, entry_id=entry_id,
-                            recorded_by=recorded_by, note=request.note)
+        session, kind="allocation", from_account=fund.account_id, to_account=allocation.account_id,
+        amount=allocation.amount, recorded_by=recorded_by, note=note, reference=str(allocation.id))
+    allocation.status, allocation.entry_id = rules.ALLOCATED, entry_id
     session.add(allocation)
     await session.flush()
-    released = await payments.pay_pending(session, account_id=program_id, recorded_by=recorded_by,
-                                          note=f"released by allocation {allocation_id}")
-    after = await ledger.lock_balances(session, [fund.account_id, program_id])
+    released = await payments.pay_pending(session, account_id=allocation.account_id, recorded_by=recorded_by,
+                                          note=f"released by allocation {allocation.id}")
+    after = await ledger.lock_balances(session, [fund.account_id, allocation.account_id])
     return allocation, after, released
+
+
+async def get_allocation(session: AsyncSession, allocation_id: uuid.UUID) -> Allocation:
+    allocation = await session.get(Allocation, allocation_id)
+    if allocation is None:
+        raise NotFound("allocation_not_found", f"allocation {allocation_id} does not exist",
+                       allocation_id=str(allocation_id))
+    return allocation
+
+
+async def allocations_with_status(session: AsyncSession, *, status: str,
+                                  jurisdiction_code: str | None) -> list[Allocation]:
+    """Allocations in one status, oldest first (the checker's queue is `pending_approval`)."""
+    query = select(Allocation).where(col(Allocation.status) == status)
+    if jurisdiction_code:
+        query = query.where(col(Allocation.jurisdiction_code) == jurisdiction_code)
+    return list((await session.exec(query.order_by(col(Allocation.created_at)).limit(500))).scalars().all())  # type: ignore[call-overload]
 
 
 async def fund_balances(session: AsyncSession, funds: Sequence[Fund]) -> dict[int, Decimal]:

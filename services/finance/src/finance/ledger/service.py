@@ -80,6 +80,13 @@ async def lock_balances(session: AsyncSession, account_ids: Sequence[int]) -> di
     return {account_id: balance for account_id, balance in rows.all()}
 
 
+async def balances(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Asset account balances, read without a lock."""
+    rows = await session.exec(select(col(Account.id), col(Account.balance))  # type: ignore[call-overload]
+                              .where(col(Account.id).in_(sorted(set(account_ids)))))  # type: ignore[union-attr]
+    return {account_id: balance for account_id, balance in rows.all()}
+
+
 async def post_entry(session: AsyncSession, *, kind: str, postings: Sequence[Posting], recorded_by: str,
                      note: str | None = None, reference: str | None = None) -> int:
     """Write one balanced journal entry and move the balances of its asset accounts (already locked by the caller).
