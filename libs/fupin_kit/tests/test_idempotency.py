@@ -5,7 +5,7 @@ import uuid
 
 import httpx
 from conftest import Widget
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
@@ -60,6 +60,27 @@ async def test_concurrent_retries_create_one(db: Database) -> None:
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
     assert await count(db, name) == 1
+
+
+async def test_multipart_retry_with_a_new_boundary_is_the_same_request(db: Database) -> None:
+    app = FastAPI()
+    app.state.db = db
+    app.add_middleware(IdempotencyMiddleware)
+    seen: list[str] = []
+
+    @app.post("/uploads", status_code=202)
+    async def upload(request: Request) -> dict[str, str]:
+        seen.append(str(len(await request.body())))
+        return {"upload": uuid.uuid4().hex}
+
+    key = uuid.uuid4().hex
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        first = await http.post("/uploads", files={"file": ("a.csv", b"x,y\n1,2\n")}, headers={"Idempotency-Key": key})
+        again = await http.post("/uploads", files={"file": ("a.csv", b"x,y\n1,2\n")}, headers={"Idempotency-Key": key})
+        other = await http.post("/uploads", files={"file": ("a.csv", b"x,y\n1,3\n")}, headers={"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 202 and again.json() == first.json()
+    assert other.status_code == 409
+    assert len(seen) == 1
 
 
 async def test_without_key_each_post_creates(db: Database) -> None:

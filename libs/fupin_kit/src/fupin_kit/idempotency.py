@@ -52,7 +52,7 @@ class IdempotencyMiddleware:
             return
         body = await _read_body(receive)
         client = _client_of(headers)
-        request_hash = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
+        request_hash = _fingerprint(scope["path"], headers.get(b"content-type", b""), body)
         db: Database = scope["app"].state.db
         async with self._lock_engine(db).connect() as conn:
             # A session-level advisory lock serialises concurrent retries of one key.
@@ -109,6 +109,18 @@ class IdempotencyMiddleware:
 
         await self.app(scope, replay_receive, capture)
         return status, content_type, b"".join(chunks)
+
+
+def _fingerprint(path: str, content_type: bytes, body: bytes) -> str:
+    """What makes two requests the same: path and body, with a multipart boundary (a fresh random string on every
+    send by most clients) replaced by a fixed marker, so that retrying the same upload is the same request."""
+    media_type, _, params = content_type.decode("latin-1").partition(";")
+    if media_type.strip().lower() == "multipart/form-data":
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.lower() == "boundary" and value.strip('"'):
+                body = body.replace(value.strip('"').encode("latin-1"), b"<boundary>")
+    return hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -1,6 +1,5 @@
 """`POST /registry/imports` (202, processed in the background) and `GET /registry/imports/{id}`."""
 
-import asyncio
 import uuid
 
 from fastapi import APIRouter, BackgroundTasks, File, Query, Request, Response, UploadFile
@@ -15,14 +14,7 @@ router = APIRouter(prefix="/registry/imports", tags=["imports"])
 
 async def _start(request: Request, import_id: uuid.UUID) -> None:
     """Runs after the response (the job row is committed by then); the task outlives the request."""
-    state = request.app.state
-    if not hasattr(state, "import_tasks"):
-        state.import_tasks = set()
-    tasks: set[asyncio.Task[None]] = state.import_tasks
-    task = asyncio.create_task(service.run(request.app.state.settings.database_url, import_id),
-                               name=f"import-{import_id}")
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    service.start(request.app.state, request.app.state.settings.database_url, import_id)
 
 
 @router.post("", status_code=202, response_model=ImportPublic)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 from sqlmodel import col, select
@@ -21,6 +22,12 @@ from registry.imports.parsing import Row, UnreadableFile, check_header, file_for
 
 log = logging.getLogger("registry.imports")
 CHUNK_HOUSEHOLDS = 1000
+# First key of the two-int advisory lock a process holds on its connection while it works on an import: the lock
+# dies with the connection, so a `running` import whose lock is free has lost its process (restart, crash).
+IMPORT_LOCK_NAMESPACE = 7301
+INTERRUPTED = ("interrupted: the registry stopped while this import was running; the households counted in "
+               "households_created are stored, the rest were not. Upload the file again: households already "
+               "stored are then reported as person_already_registered")
 
 
 async def accept(session: AsyncSession, *, filename: str, content: bytes, actor: str) -> ImportJob:
@@ -66,6 +73,9 @@ async def run(database_url: str, import_id: uuid.UUID) -> None:
     """Process a queued import to the end; an unexpected failure marks it failed (no row content is logged)."""
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", IMPORT_LOCK_NAMESPACE,
+                                   str(import_id)):
+            return  # another process works on it
         job = await conn.fetchrow("UPDATE import_job SET state = 'running' WHERE id = $1 AND state = 'queued' "
                                   "RETURNING file_format, content, created_by", import_id)
         if job is None:
@@ -78,6 +88,45 @@ async def run(database_url: str, import_id: uuid.UUID) -> None:
                                "WHERE id = $1", import_id, f"{type(exc).__name__}: processing stopped")
     finally:
         await conn.close()
+
+
+def start(state: Any, database_url: str, import_id: uuid.UUID) -> None:
+    """Process the import in a task that outlives the request; `state.import_tasks` keeps a reference to it."""
+    if not hasattr(state, "import_tasks"):
+        state.import_tasks = set()
+    tasks: set[asyncio.Task[None]] = state.import_tasks
+    task = asyncio.create_task(run(database_url, import_id), name=f"import-{import_id}")
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def recover_interrupted(database_url: str) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """At startup: fail the `running` imports no live process holds (their process stopped mid-way), and return
+    them with the `queued` ones, which never started and are safe to run (`run` claims a job once)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    failed: list[uuid.UUID] = []
+    try:
+        for record in await conn.fetch("SELECT id FROM import_job WHERE state = 'running' ORDER BY created_at"):
+            import_id = record["id"]
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", IMPORT_LOCK_NAMESPACE,
+                                       str(import_id)):
+                continue  # still being processed by another instance
+            try:
+                updated = await conn.execute(
+                    "UPDATE import_job SET state = 'failed', failure = $2, finished_at = now() "
+                    "WHERE id = $1 AND state = 'running'", import_id, INTERRUPTED)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", IMPORT_LOCK_NAMESPACE,
+                                   str(import_id))
+            if updated.endswith(" 1"):
+                failed.append(import_id)
+        queued = [r["id"] for r in await conn.fetch(
+            "SELECT id FROM import_job WHERE state = 'queued' ORDER BY created_at")]
+    finally:
+        await conn.close()
+    for import_id in failed:
+        log.warning("import %s was interrupted by a restart: marked failed", import_id)
+    return failed, queued
 
 
 async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, content: bytes, actor: str) -> None:
