@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from edu_support import KAFKA, PUBLIC_KEY
+from edu_support import KAFKA, PUBLIC_KEY, new_village, publish_household
 from fastapi import FastAPI
 
 from fupin_kit.testing import migrate, recreate_database
@@ -37,7 +37,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-async def app(database_url: str) -> AsyncIterator[FastAPI]:
+async def app(database_url: str, producer: AIOKafkaProducer, db: asyncpg.Connection) -> AsyncIterator[FastAPI]:
     """One app (and one consumer in the group) for the session: a new consumer per test would rebalance each time."""
     from education.config import get_settings
     from education.main import create_app
@@ -45,7 +45,19 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
     get_settings.cache_clear()
     service = create_app()
     async with service.router.lifespan_context(service):
+        await _caught_up(producer, db)
         yield service
+
+
+async def _caught_up(producer: AIOKafkaProducer, db: asyncpg.Connection, timeout: float = 240.0) -> None:
+    """The session's new consumer group reads every topic from the beginning, the running stack's history too:
+    wait until a marker published now has been applied, so that no test's own wait pays for that backlog."""
+    marker = str(uuid.uuid4())
+    await publish_household(producer, household_id=marker, status="registered", village_code=new_village(),
+                            members=[])
+    async with asyncio.timeout(timeout):
+        while await db.fetchval("SELECT count(*) FROM household WHERE household_id = $1", uuid.UUID(marker)) == 0:
+            await asyncio.sleep(0.5)
 
 
 @pytest.fixture

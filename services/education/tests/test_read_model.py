@@ -5,13 +5,17 @@ import json
 import uuid
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaProducer
 from edu_support import (
+    enroll,
     eventually,
     household_status,
+    kinds,
     member,
     new_id_number,
     new_village,
+    person_ref,
     publish_household,
     register_household,
     wait_for_status,
@@ -101,3 +105,27 @@ async def test_a_redelivered_event_is_applied_once(
         return await db.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", event["id"]) == 1
 
     await eventually(inbox_has_it)
+
+
+async def test_a_late_snapshot_of_an_old_household_does_not_take_back_a_member_who_moved_on(
+        app: FastAPI, client: httpx.AsyncClient, producer: AIOKafkaProducer, db: asyncpg.Connection) -> None:
+    """Removal frees the members and a new household may register them; the topics are consumed in no fixed order,
+    so household A's removal may arrive after household B's registration: the person stays in B, and gets grants."""
+    student = new_id_number(dt.date(2008, 6, 6))
+    now = dt.datetime.now(dt.UTC)
+    old_id, village = str(uuid.uuid4()), new_village()
+    await publish_household(producer, household_id=old_id, status="registered", village_code=village,
+                            members=[member(student)], occurred_at=now - dt.timedelta(minutes=10))
+    await wait_for_status(db, old_id, "registered")
+    new_id = str(uuid.uuid4())
+    await publish_household(producer, household_id=new_id, status="registered", village_code=village,
+                            members=[member(student)], occurred_at=now)
+    await wait_for_status(db, new_id, "registered")
+    await publish_household(producer, household_id=old_id, status="removed", village_code=village,
+                            members=[member(student)], occurred_at=now - dt.timedelta(minutes=5))
+    await wait_for_status(db, old_id, "removed")
+    household = await db.fetchval("SELECT household_id FROM household_member WHERE person_ref = $1",
+                                  person_ref(student))
+    assert str(household) == new_id
+    answer = await enroll(client, student, "senior", "2034-2035")
+    assert answer.status_code == 201 and kinds(answer) == [("senior", "2000.00")], answer.text

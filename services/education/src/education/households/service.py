@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, literal_column, or_
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,12 +36,19 @@ async def apply_snapshot(session: AsyncSession, *, snapshot: HouseholdSnapshot, 
     refs = [member.person_ref for member in snapshot.members]
     await session.exec(delete(HouseholdMember).where(
         col(HouseholdMember.household_id) == snapshot.household_id, col(HouseholdMember.person_ref).not_in(refs)))
+    # A member follows the newest snapshot naming them: after a removal the registry lets a new household register
+    # them, and the old household's late snapshot (another topic, consumed in no fixed order) must not take them
+    # back. The conflicting row is named in SQL: SQLAlchemy does not correlate a subquery to an INSERT's target.
+    current_as_of = (select(Household.as_of)
+                     .where(col(Household.household_id) == literal_column("household_member.household_id"))
+                     .scalar_subquery())
     for member in snapshot.members:
         row = {**member.model_dump(), "household_id": snapshot.household_id}
         member_insert = insert(HouseholdMember).values(**row)
         await session.exec(member_insert.on_conflict_do_update(
             index_elements=[col(HouseholdMember.person_ref)],
-            set_={key: member_insert.excluded[key] for key in row if key != "person_ref"}))
+            set_={key: member_insert.excluded[key] for key in row if key != "person_ref"},
+            where=or_(col(HouseholdMember.household_id) == snapshot.household_id, current_as_of <= as_of)))
     return True
 
 
