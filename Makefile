@@ -35,8 +35,10 @@ status: venv
 logs: venv
 	@$(BIN)/fupin-dev logs
 
+# ruff over the tree; mypy per package (each has its own src/ tree and import name)
 lint: venv
 	$(BIN)/ruff check .
+	@for p in $(PROJECTS) dev; do echo "==> mypy $$p/src"; (cd $$p && "$(CURDIR)/$(BIN)/mypy" --config-file "$(CURDIR)/mypy.ini" src) || exit 1; done
 
 # One pytest process per suite (SQLModel metadata is global). Every suite runs; the target fails if any failed.
 # Exit code 5 (no tests collected) counts as success; missing suites are skipped.

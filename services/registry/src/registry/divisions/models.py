@@ -31,8 +31,9 @@ class Division(DivisionBase, table=True):
     parent_code: str | None = Field(
         default=None, sa_column=Column(String(12), ForeignKey("division.code"), index=True))
     exited_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                     nullable=False))
+    # stamped by the database on INSERT (server default): None only until the flush
+    created_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
 class DivisionPut(DivisionBase):
@@ -68,5 +69,5 @@ class DivisionExit(SQLModel, table=True):
     threshold: Decimal = Field(max_digits=6, decimal_places=4)
     exited: bool
     decided_by: str
-    decided_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                     nullable=False))
+    decided_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))

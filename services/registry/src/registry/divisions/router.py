@@ -6,9 +6,9 @@ from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from fupin_kit.auth import PrincipalWith
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import problem
+from registry.auth import Reader, Writer
 from registry.divisions import service
 from registry.divisions.models import Division, DivisionExit, DivisionPublic, DivisionPut
 
@@ -24,7 +24,7 @@ async def _public(session: Any, division: Division) -> DivisionPublic:
 
 
 @router.put("/{code}", response_model=DivisionPublic)
-async def put_division(body: DivisionPut, session: SessionDep, _: PrincipalWith("registry:write"),
+async def put_division(body: DivisionPut, session: SessionDep, _: Writer,
                        response: Response, code: str = Code) -> DivisionPublic:
     division, created = await service.put_division(session, code=code, body=body)
     response.status_code = 201 if created else 200
@@ -32,7 +32,7 @@ async def put_division(body: DivisionPut, session: SessionDep, _: PrincipalWith(
 
 
 @router.get("/{code}", response_model=DivisionPublic)
-async def read_division(session: SessionDep, _: PrincipalWith("registry:read"), code: str = Code) -> DivisionPublic:
+async def read_division(session: SessionDep, _: Reader, code: str = Code) -> DivisionPublic:
     return await _public(session, await service.get_division(session, code))
 
 
@@ -78,7 +78,7 @@ def _exit_answer(division: Division, decision: DivisionExit) -> DivisionExitAnsw
 
 
 @router.post("/{code}/exit", response_model=DivisionExitAnswer)
-async def exit_division(session: SessionDep, principal: PrincipalWith("registry:write"),
+async def exit_division(session: SessionDep, principal: Writer,
                         code: str = Code) -> DivisionExitAnswer | JSONResponse:
     division, decision = await service.decide_division_exit(session, code=code, actor=principal.client_id)
     answer = _exit_answer(division, decision)

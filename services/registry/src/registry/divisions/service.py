@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, distinct, func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
@@ -58,22 +58,23 @@ async def _has_children(session: AsyncSession, code: str) -> bool:
 def household_scope(division: Division) -> ColumnElement[bool]:
     """The households under `division` (households carry their village, town and county codes)."""
     if division.level == Level.village:
-        return Household.village_code == division.code
+        return col(Household.village_code) == division.code
     if division.level == Level.town:
-        return Household.town_code == division.code
+        return col(Household.town_code) == division.code
     if division.level == Level.county:
-        return Household.county_code == division.code
+        return col(Household.county_code) == division.code
     counties = select(Division.code).where(Division.parent_code == division.code)
-    return Household.county_code.in_(counties)  # type: ignore[attr-defined]
+    return col(Household.county_code).in_(counties)
 
 
 async def division_stats(session: AsyncSession, division: Division) -> DivisionStats:
     """Households and persons not rejected/removed; poor persons are members of registered or returned ones."""
-    poor = Household.status.in_([s.value for s in POOR_FOR_INCIDENCE])  # type: ignore[attr-defined]
+    poor = col(Household.status).in_([s.value for s in POOR_FOR_INCIDENCE])
     row = (await session.exec(
-        select(func.count(distinct(Household.id)), func.count(Member.id), func.count(Member.id).filter(poor))
-        .select_from(Household).join(Member, Member.household_id == Household.id)
-        .where(household_scope(division), Household.status.not_in([s.value for s in CLOSED])))  # type: ignore[attr-defined]
+        select(func.count(distinct(col(Household.id))), func.count(col(Member.id)),
+               func.count(col(Member.id)).filter(poor))
+        .select_from(Household).join(Member, col(Member.household_id) == Household.id)
+        .where(household_scope(division), col(Household.status).not_in([s.value for s in CLOSED])))
     ).one()
     incidence = poverty_incidence(row[2], division.population)
     return DivisionStats(households=row[0], persons=row[1], poor_persons=row[2],
@@ -87,14 +88,14 @@ async def public_notice(session: AsyncSession, *, village_code: str) -> tuple[Di
     village = await get_division(session, village_code)
     if village.level != Level.village:
         raise invalid_division("public notices are per village")
-    members_count = (select(func.count(Member.id)).where(Member.household_id == Household.id)
+    members_count = (select(func.count(col(Member.id))).where(Member.household_id == Household.id)
                      .correlate(Household).scalar_subquery())
     head_name = (select(Member.name).where(Member.household_id == Household.id, Member.relation == "head")
                  .correlate(Household).limit(1).scalar_subquery())
     rows = (await session.exec(
         select(Household.id, Household.causes, members_count, head_name)
         .where(Household.village_code == village_code, Household.status == Status.town_verified)
-        .order_by(Household.created_at))).all()
+        .order_by(col(Household.created_at)))).all()
     return village, [{"household_id": r[0], "head_name": mask_name(r[3] or ""), "member_count": r[2],
                       "causes": list(r[1])} for r in rows]
 

@@ -22,8 +22,9 @@ class AnnualReview(SQLModel, table=True):
     annual_income: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
     indicators: dict[str, bool] = Field(sa_column=Column(JSONB, nullable=False))
     reviewed_by: str
-    reviewed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                      nullable=False))
+    # stamped by the database on INSERT (server default): None only until the flush
+    reviewed_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
 class ExitDecision(SQLModel, table=True):
@@ -44,8 +45,8 @@ class ExitDecision(SQLModel, table=True):
     indicators: dict[str, bool] = Field(sa_column=Column(JSONB, nullable=False))
     status_before: str
     decided_by: str
-    decided_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                     nullable=False))
+    decided_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
 class AnnualReviewIn(BaseModel):

@@ -5,9 +5,9 @@ import uuid
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from fupin_kit.auth import PrincipalWith
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import problem
+from registry.auth import Writer
 from registry.exits import service
 from registry.exits.models import AnnualReviewIn, AnnualReviewPublic, ExitDecision, ExitDecisionPublic, ExitIn
 from registry.exits.rules import per_capita_income
@@ -16,7 +16,6 @@ from registry.households.public import household_public
 from registry.households.schemas import HouseholdPublic, Indicators, Reason
 
 router = APIRouter(prefix="/registry/households/{household_id}", tags=["exit"])
-Writer = PrincipalWith("registry:write")
 
 
 class ExitAnswer(HouseholdPublic):

@@ -43,10 +43,11 @@ class Household(SQLModel, table=True):
     indicators: dict[str, bool] = Field(sa_column=Column(JSONB, nullable=False))
     low_income_guarantee: bool = False
     import_id: uuid.UUID | None = Field(default=None, index=True)
-    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                     nullable=False))
-    updated_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                     nullable=False))
+    # stamped by the database on INSERT (server default): None only until the flush
+    created_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
+    updated_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
 class Member(SQLModel, table=True):
@@ -88,7 +89,8 @@ class StatusChange(SQLModel, table=True):
     actor: str
     officer: str | None = None
     reason: str | None = None
-    at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
+    at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
 def indicator_dict(value: Any) -> dict[str, bool]:

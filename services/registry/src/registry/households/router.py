@@ -4,8 +4,8 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from fupin_kit.auth import PrincipalWith
 from fupin_kit.db import SessionDep
+from registry.auth import Reader, Writer
 from registry.households import service
 from registry.households.public import household_public
 from registry.households.schemas import HouseholdCreate, HouseholdPublic, PersonFound, PersonLookup
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/registry", tags=["households"])
 
 
 @router.post("/households", status_code=201, response_model=HouseholdPublic)
-async def identify_household(body: HouseholdCreate, session: SessionDep, principal: PrincipalWith("registry:write"),
+async def identify_household(body: HouseholdCreate, session: SessionDep, principal: Writer,
                              response: Response) -> HouseholdPublic:
     household = await service.identify_household(session, body=body, actor=principal.client_id)
     await session.refresh(household)
@@ -24,12 +24,12 @@ async def identify_household(body: HouseholdCreate, session: SessionDep, princip
 
 @router.get("/households/{household_id}", response_model=HouseholdPublic)
 async def read_household(household_id: uuid.UUID, session: SessionDep,
-                         _: PrincipalWith("registry:read")) -> HouseholdPublic:
+                         _: Reader) -> HouseholdPublic:
     return await household_public(session, await service.get_household(session, household_id))
 
 
 @router.post("/person-lookups", response_model=PersonFound)
-async def look_up_person(body: PersonLookup, session: SessionDep, _: PrincipalWith("registry:read")) -> PersonFound:
+async def look_up_person(body: PersonLookup, session: SessionDep, _: Reader) -> PersonFound:
     member, household = await service.find_person(session, id_number=body.id_number)
     return PersonFound(household_id=household.id, status=household.status, village_code=household.village_code,
                        relation=member.relation, masked_id_number=member.masked_id_number)

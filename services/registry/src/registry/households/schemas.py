@@ -74,7 +74,7 @@ class Indicators(Strict):
 
 
 def income_year_field() -> int:
-    return Field(ge=1990, le=dt.date.today().year + 1)  # type: ignore[no-any-return]
+    return Field(ge=1990, le=dt.date.today().year + 1)
 
 
 class MemberIn(Strict):

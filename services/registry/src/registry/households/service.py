@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from registry import persons
-from registry.divisions.models import Level
+from registry.divisions.models import Division, Level
 from registry.divisions.service import get_division, invalid_division
 from registry.households.models import CLOSED, Household, Member, Status, StatusChange
 from registry.households.schemas import HouseholdCreate, Relation
@@ -53,7 +53,7 @@ async def identify_household(session: AsyncSession, *, body: HouseholdCreate, ac
     return household
 
 
-async def _village(session: AsyncSession, code: str):  # type: ignore[no-untyped-def]
+async def _village(session: AsyncSession, code: str) -> Division:
     try:
         village = await get_division(session, code)
     except NotFound as exc:
@@ -113,7 +113,7 @@ async def move(session: AsyncSession, household: Household, *, to: Status, actio
     household.status = to
     household.updated_at = dt.datetime.now(dt.UTC)
     if to in CLOSED:
-        await session.exec(update(Member).where(col(Member.household_id) == household.id)  # type: ignore[call-overload]
+        await session.exec(update(Member).where(col(Member.household_id) == household.id)
                            .values(active=False))
     await session.flush()
 

@@ -32,8 +32,9 @@ class ImportJob(SQLModel, table=True):
     error_count: int = 0
     failure: str | None = None
     created_by: str
-    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                     nullable=False))
+    # stamped by the database on INSERT (server default): None only until the flush
+    created_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
     finished_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 

@@ -4,8 +4,8 @@ import uuid
 
 from fastapi import APIRouter, BackgroundTasks, File, Query, Request, Response, UploadFile
 
-from fupin_kit.auth import PrincipalWith
 from fupin_kit.db import SessionDep
+from registry.auth import Reader, Writer
 from registry.imports import service
 from registry.imports.models import ImportPublic
 
@@ -19,7 +19,7 @@ async def _start(request: Request, import_id: uuid.UUID) -> None:
 
 @router.post("", status_code=202, response_model=ImportPublic)
 async def upload(request: Request, response: Response, background: BackgroundTasks, session: SessionDep,
-                 principal: PrincipalWith("registry:write"), file: UploadFile = File(...)) -> ImportPublic:
+                 principal: Writer, file: UploadFile = File(...)) -> ImportPublic:
     job = await service.accept(session, filename=file.filename or "upload", content=await file.read(),
                                actor=principal.client_id)
     background.add_task(_start, request, job.id)
@@ -29,7 +29,7 @@ async def upload(request: Request, response: Response, background: BackgroundTas
 
 
 @router.get("/{import_id}", response_model=ImportPublic)
-async def progress(import_id: uuid.UUID, session: SessionDep, _: PrincipalWith("registry:read"),
+async def progress(import_id: uuid.UUID, session: SessionDep, _: Reader,
                    errors_offset: int = Query(0, ge=0), errors_limit: int = Query(1000, ge=0, le=10000)
                    ) -> ImportPublic:
     return await service.read_job(session, import_id, errors_offset=errors_offset, errors_limit=errors_limit)

@@ -6,13 +6,12 @@ import uuid
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from fupin_kit.auth import PrincipalWith
 from fupin_kit.db import SessionDep
 from fupin_kit.money import Money
+from registry.auth import Reader
 from registry.monitoring import service
 
 router = APIRouter(prefix="/registry", tags=["monitoring"])
-Reader = PrincipalWith("registry:read")
 
 
 class RiskItem(BaseModel):

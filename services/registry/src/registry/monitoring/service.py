@@ -3,7 +3,7 @@
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,8 +46,9 @@ async def households_at_risk(session: AsyncSession, *, division_code: str) -> li
     return items
 
 
-UNIT_COLUMN = {Level.city: Household.county_code, Level.county: Household.town_code,
-               Level.town: Household.village_code}
+# The column naming a household's division one level below the asked one.
+UNIT_COLUMN = {Level.city: col(Household.county_code), Level.county: col(Household.town_code),
+               Level.town: col(Household.village_code)}
 
 
 async def verification_stats(session: AsyncSession, *, code: str) -> tuple[Any, list[dict[str, Any]]]:
@@ -55,14 +56,16 @@ async def verification_stats(session: AsyncSession, *, code: str) -> tuple[Any, 
     division = await get_division(session, code)
     if division.level == Level.village:
         raise invalid_division("verification statistics are per town or county: give a town, county or city")
-    unit: ColumnElement[str] = UNIT_COLUMN[division.level]  # type: ignore[assignment]
-    is_town, is_county = Verification.level == VerificationLevel.town, Verification.level == VerificationLevel.county
+    unit = UNIT_COLUMN[division.level]
+    level = col(Verification.level)
+    is_town, is_county = level == VerificationLevel.town, level == VerificationLevel.county
     approved = col(Verification.approved)
     rows = (await session.exec(
-        select(unit, func.count().filter(is_town, approved), func.count().filter(is_town, ~approved),
+        # sqlmodel's select() overloads stop at four columns; at run time it takes any number
+        select(unit, func.count().filter(is_town, approved), func.count().filter(is_town, ~approved),  # type: ignore[call-overload]
                func.count().filter(is_county, approved), func.count().filter(is_county, ~approved),
                func.count(func.distinct(Household.id)).filter(is_county, approved,
-                                                              Household.status == Status.removed))
+                                                              col(Household.status) == Status.removed))
         .select_from(Verification).join(Household, col(Household.id) == Verification.household_id)
         .where(household_scope(division)).group_by(unit))).all()
     counts = {r[0]: r[1:] for r in rows}

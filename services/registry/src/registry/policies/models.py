@@ -19,8 +19,9 @@ class Policy(SQLModel, table=True):
     exit_incidence_threshold: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
     return_risk_multiplier: Decimal = Field(sa_column=Column(Numeric(6, 2), nullable=False))
     updated_by: str
-    updated_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                     nullable=False))
+    # stamped by the database on INSERT (server default): None only until the flush
+    updated_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
 class PolicyIn(BaseModel):

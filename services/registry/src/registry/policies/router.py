@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter, Path, Response
 
-from fupin_kit.auth import PrincipalWith
 from fupin_kit.db import SessionDep
+from registry.auth import Reader, Writer
 from registry.policies import service
 from registry.policies.models import PolicyIn, PolicyPublic
 from registry.policies.service import YearPolicy
@@ -19,12 +19,12 @@ def _public(policy: YearPolicy) -> PolicyPublic:
 
 
 @router.get("/{year}", response_model=PolicyPublic)
-async def read_policy(session: SessionDep, _: PrincipalWith("registry:read"), year: int = Year) -> PolicyPublic:
+async def read_policy(session: SessionDep, _: Reader, year: int = Year) -> PolicyPublic:
     return _public(await service.policy_for(session, year=year))
 
 
 @router.put("/{year}", response_model=PolicyPublic)
-async def put_policy(body: PolicyIn, session: SessionDep, principal: PrincipalWith("registry:write"),
+async def put_policy(body: PolicyIn, session: SessionDep, principal: Writer,
                      response: Response, year: int = Year) -> PolicyPublic:
     policy, created = await service.set_policy(session, year=year, values=body, actor=principal.client_id)
     response.status_code = 201 if created else 200

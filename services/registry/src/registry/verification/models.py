@@ -31,7 +31,9 @@ class Verification(SQLModel, table=True):
     officer: str
     note: str | None = None
     actor: str
-    at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
+    # stamped by the database on INSERT (server default): None only until the flush
+    at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
 class Objection(SQLModel, table=True):
@@ -42,8 +44,8 @@ class Objection(SQLModel, table=True):
     reason: str
     state: ObjectionState = Field(sa_column=Column(String(10), nullable=False))
     filed_by: str
-    filed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                   nullable=False))
+    filed_at: dt.datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False))
     resolution_note: str | None = None
     resolved_by: str | None = None
     resolved_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -4,8 +4,8 @@ import uuid
 
 from fastapi import APIRouter
 
-from fupin_kit.auth import PrincipalWith
 from fupin_kit.db import SessionDep
+from registry.auth import Writer
 from registry.households.models import Household
 from registry.verification import service
 from registry.verification.models import (
@@ -18,7 +18,6 @@ from registry.verification.models import (
 )
 
 router = APIRouter(prefix="/registry/households/{household_id}", tags=["verification"])
-Writer = PrincipalWith("registry:write")
 
 
 @router.post("/verifications", status_code=201, response_model=VerificationPublic)
