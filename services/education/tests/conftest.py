@@ -2,7 +2,6 @@
 the real Kafka broker, and the app driven in-process through httpx with its lifespan running."""
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,25 +13,19 @@ from aiokafka import AIOKafkaProducer
 from edu_support import KAFKA, PUBLIC_KEY, new_village, publish_household
 from fastapi import FastAPI
 
-from fupin_kit.testing import migrate, recreate_database
+from fupin_kit.testing import asgi_client, fresh_consumer_group, prepare_service_database, skip_history
 
 SERVICE = "education"
-HERE = Path(__file__).resolve().parent
-PG_PORT = os.environ.get("FUPIN_PG_PORT", "55432")
-SERVER_DSN = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
-TEST_DB = f"{SERVICE}_test"
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    asyncio.run(recreate_database(SERVER_DSN, TEST_DB))
-    url = SERVER_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{TEST_DB}"
-    migrate(HERE.parent / "alembic.ini", f"{SERVICE.upper()}_DATABASE_URL", url)
-    key_file = tmp_path_factory.mktemp("keys") / "jwt_public.pem"
-    key_file.write_text(PUBLIC_KEY)
-    os.environ[f"{SERVICE.upper()}_DATABASE_URL"] = url
-    os.environ["FUPIN_JWT_PUBLIC_KEY_FILE"] = str(key_file)
-    os.environ["FUPIN_CONSUMER_GROUP"] = f"{SERVICE}-test-{uuid.uuid4().hex[:8]}"
+    from education.events.handlers import HANDLERS
+
+    url = prepare_service_database(SERVICE, Path(__file__).resolve().parent.parent / "alembic.ini",
+                                   tmp_path_factory.mktemp("keys"), PUBLIC_KEY)
+    # Households and payments published from now on, not every one the shared broker holds.
+    asyncio.run(skip_history(KAFKA, fresh_consumer_group(SERVICE), HANDLERS))
     return url
 
 
@@ -50,8 +43,8 @@ async def app(database_url: str, producer: AIOKafkaProducer, db: asyncpg.Connect
 
 
 async def _caught_up(producer: AIOKafkaProducer, db: asyncpg.Connection, timeout: float = 240.0) -> None:
-    """The session's new consumer group reads every topic from the beginning, the running stack's history too:
-    wait until a marker published now has been applied, so that no test's own wait pays for that backlog."""
+    """Wait until a marker published now has been applied: the session's consumer has joined its group and is
+    applying events, so that no test's own wait pays for the start-up."""
     marker = str(uuid.uuid4())
     await publish_household(producer, household_id=marker, status="registered", village_code=new_village(),
                             members=[])
@@ -62,8 +55,7 @@ async def _caught_up(producer: AIOKafkaProducer, db: asyncpg.Connection, timeout
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://education.test") as http:
+    async with asgi_client(app, base_url="http://education.test") as http:
         yield http
     app.dependency_overrides.clear()
 

@@ -4,7 +4,6 @@
 import asyncio
 import datetime as dt
 import json
-import os
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,16 +16,16 @@ from stdnum.cn import ric
 
 from fupin_kit.events.envelope import cloud_event
 from fupin_kit.ids import mask_id_number, pseudonym
-from fupin_kit.testing import generate_keypair, mint_token
+from fupin_kit.testing import bearer, generate_keypair, kafka_bootstrap
 
-KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+KAFKA = kafka_bootstrap()
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 T = TypeVar("T")
 
 
 def token(scopes: str, client_id: str = "gov-portal", bank_code: str | None = None) -> dict[str, str]:
     """Authorization header for a token the gateway would have issued."""
-    return {"Authorization": f"Bearer {mint_token(PRIVATE_KEY, client_id, scopes, bank_code=bank_code)}"}
+    return bearer(PRIVATE_KEY, scopes, client_id, bank_code)
 
 
 WRITE = token("education:read education:write")

@@ -1,8 +1,7 @@
 """Integration fixtures: a fresh `medical_test` database migrated with Alembic on the real PostgreSQL server,
 the real Kafka broker, and the app driven in-process through httpx with its lifespan running."""
 
-import os
-import uuid
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,28 +9,28 @@ import asyncpg
 import httpx
 import pytest
 
-from fupin_kit.testing import generate_keypair, migrate, mint_token, recreate_database
+from fupin_kit.testing import (
+    bearer,
+    fresh_consumer_group,
+    generate_keypair,
+    kafka_bootstrap,
+    prepare_service_database,
+    serve,
+    skip_history,
+)
 
 SERVICE = "medical"
-HERE = Path(__file__).resolve().parent
-PG_PORT = os.environ.get("FUPIN_PG_PORT", "55432")
-SERVER_DSN = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
-TEST_DB = f"{SERVICE}_test"
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    import asyncio
+    from medical.persons.handlers import HANDLERS
 
-    asyncio.run(recreate_database(SERVER_DSN, TEST_DB))
-    url = SERVER_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{TEST_DB}"
-    migrate(HERE.parent / "alembic.ini", f"{SERVICE.upper()}_DATABASE_URL", url)
-    key_file = tmp_path_factory.mktemp("keys") / "jwt_public.pem"
-    key_file.write_text(PUBLIC_KEY)
-    os.environ[f"{SERVICE.upper()}_DATABASE_URL"] = url
-    os.environ["FUPIN_JWT_PUBLIC_KEY_FILE"] = str(key_file)
-    os.environ["FUPIN_CONSUMER_GROUP"] = f"{SERVICE}-test-{uuid.uuid4().hex[:8]}"
+    url = prepare_service_database(SERVICE, Path(__file__).resolve().parent.parent / "alembic.ini",
+                                   tmp_path_factory.mktemp("keys"), PUBLIC_KEY)
+    # The read model is fed by the households published from now on, not by every one the shared broker holds.
+    asyncio.run(skip_history(kafka_bootstrap(), fresh_consumer_group(SERVICE), HANDLERS))
     return url
 
 
@@ -42,11 +41,8 @@ async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from medical.main import create_app
 
     get_settings.cache_clear()
-    app = create_app()
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://medical.test") as http:
-            yield http
+    async with serve(create_app(), base_url="http://medical.test") as http:
+        yield http
 
 
 @pytest.fixture(scope="session")
@@ -60,4 +56,4 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 def token(scopes: str, client_id: str = "gov-portal", bank_code: str | None = None) -> dict[str, str]:
     """Authorization header for a token the gateway would have issued."""
-    return {"Authorization": f"Bearer {mint_token(PRIVATE_KEY, client_id, scopes, bank_code=bank_code)}"}
+    return bearer(PRIVATE_KEY, scopes, client_id, bank_code)

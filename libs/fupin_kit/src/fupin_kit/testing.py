@@ -1,15 +1,50 @@
-"""Helpers for tests on real PostgreSQL and Kafka: keys, tokens, fresh databases, migrations."""
+"""Helpers for tests on real PostgreSQL and Kafka: keys, tokens, fresh databases, migrations, the app in-process.
 
+A service's integration conftest is typically::
+
+    PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
+
+    @pytest.fixture(scope="session")
+    def database_url(tmp_path_factory):
+        url = prepare_service_database("finance", ALEMBIC_INI, tmp_path_factory.mktemp("keys"), PUBLIC_KEY)
+        asyncio.run(skip_history(kafka_bootstrap(), fresh_consumer_group("finance"), HANDLERS))
+        return url
+
+    @pytest.fixture
+    async def client(database_url):
+        async with serve(create_app(), base_url="http://finance.test") as http:
+            yield http
+"""
+
+import asyncio
 import datetime as dt
+import functools
+import os
 import subprocess
 import sys
 import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
+
+
+def pg_server_dsn() -> str:
+    """A libpq DSN to the `postgres` database of the test PostgreSQL server (`FUPIN_TEST_PG_DSN`, else the local dev
+    server on `FUPIN_PG_PORT`)."""
+    port = os.environ.get("FUPIN_PG_PORT", "55432")
+    return os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{port}/postgres")
+
+
+def kafka_bootstrap() -> str:
+    """The Kafka bootstrap servers the tests (and the app under test) use."""
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
 
 def generate_keypair() -> tuple[str, str]:
@@ -43,8 +78,6 @@ async def recreate_database(server_dsn: str, name: str) -> None:
 
 def migrate(alembic_ini: Path, url_env: str, url: str) -> None:
     """Run `alembic upgrade head` in a subprocess (Alembic's env.py runs its own event loop)."""
-    import os
-
     env = {**os.environ, url_env: url}
     subprocess.run([sys.executable, "-m", "alembic", "-c", str(alembic_ini), "upgrade", "head"],
                    check=True, env=env, cwd=alembic_ini.parent)
@@ -53,7 +86,6 @@ def migrate(alembic_ini: Path, url_env: str, url: str) -> None:
 async def wait_for_event(bootstrap_servers: str, topic: str, subject: str, *, timeout: float = 20.0,
                          event_type: str | None = None) -> dict:
     """Read `topic` from the beginning with a throw-away group until an event about `subject` arrives."""
-    import asyncio
     import json
 
     from aiokafka import AIOKafkaConsumer
@@ -85,3 +117,92 @@ async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: in
             await admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing])
     finally:
         await admin.close()
+
+
+def bearer(private_pem: str, scopes: str, client_id: str = "gov-portal",
+           bank_code: str | None = None) -> dict[str, str]:
+    """`Authorization` header for a token the gateway would have issued. Minted once per arguments for the process
+    (RSA signing is slow enough to dominate a test of a hundred parallel requests); tokens live 30 minutes."""
+    return {"Authorization": f"Bearer {_minted(private_pem, scopes, client_id, bank_code)}"}
+
+
+@functools.cache
+def _minted(private_pem: str, scopes: str, client_id: str, bank_code: str | None) -> str:
+    return mint_token(private_pem, client_id, scopes, bank_code=bank_code)
+
+
+def prepare_service_database(service: str, alembic_ini: Path, key_dir: Path, public_key: str, *,
+                             server_dsn: str | None = None) -> str:
+    """Set up the environment a service's app reads, for an integration session (call it from a sync fixture):
+    recreate database `<service>_test`, migrate it to head with Alembic, write `public_key` into `key_dir`, and set
+    `<SERVICE>_DATABASE_URL` and `FUPIN_JWT_PUBLIC_KEY_FILE`. Returns the SQLAlchemy (asyncpg) URL of the database."""
+    server_dsn = server_dsn or pg_server_dsn()
+    name = f"{service}_test"
+    asyncio.run(recreate_database(server_dsn, name))
+    url = server_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    url_env = f"{service.upper()}_DATABASE_URL"
+    migrate(alembic_ini, url_env, url)
+    key_file = key_dir / "jwt_public.pem"
+    key_file.write_text(public_key)
+    os.environ[url_env] = url
+    os.environ["FUPIN_JWT_PUBLIC_KEY_FILE"] = str(key_file)
+    return url
+
+
+def fresh_consumer_group(service: str) -> str:
+    """Give the app under test a consumer group of its own (`FUPIN_CONSUMER_GROUP`) so it never steals partitions
+    from the running stack's service; returns the group id."""
+    group = f"{service}-test-{uuid.uuid4().hex[:8]}"
+    os.environ["FUPIN_CONSUMER_GROUP"] = group
+    return group
+
+
+async def skip_history(bootstrap_servers: str, group: str, topics: Iterable[str]) -> None:
+    """Commit `group`'s offsets at the current end of `topics` (those that exist), so an app consuming with that
+    fresh group starts there: events other suites and earlier runs left on the shared broker are skipped, events
+    published from now on are still consumed. (The service itself starts from the earliest offset, as in production.)
+    """
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)  # partitions_for() fetches a topic's metadata
+    await consumer.start()
+    await producer.start()
+    try:
+        existing = await consumer.topics()
+        partitions = [TopicPartition(topic, p) for topic in dict.fromkeys(topics) if topic in existing
+                      for p in sorted(await producer.partitions_for(topic))]
+        if partitions:
+            consumer.assign(partitions)
+            await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+def asgi_client(app: FastAPI, base_url: str = "http://test") -> httpx.AsyncClient:
+    """An httpx client that calls `app` in-process (the app's lifespan must already be running)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+
+@asynccontextmanager
+async def serve(app: FastAPI, base_url: str = "http://test") -> AsyncIterator[httpx.AsyncClient]:
+    """Run `app`'s lifespan (database, relay, consumers) and yield an in-process client for it."""
+    async with app.router.lifespan_context(app), asgi_client(app, base_url) as http:
+        yield http
+
+
+# The platform endpoints every app from `fupin_kit.app` serves. A service's tests/test_platform.py imports these two
+# tests (they run against its `client` fixture): `from fupin_kit.testing import test_health_and_readiness, ...`.
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status_code in (200, 503)
+    assert ready.json()["checks"]["database"] is True
+
+
+async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/metrics")
+    assert answer.status_code == 200
+    assert "fupin_http_request_duration_seconds" in answer.text

@@ -1,8 +1,11 @@
 """Write an event in the same transaction as the change it announces."""
 
+import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,6 +14,7 @@ from fupin_kit.events.envelope import cloud_event
 from fupin_kit.events.models import OutboxEvent
 
 NOTIFY_CHANNEL = "fupin_outbox"
+_COPY_COLUMNS = ("event_id", "topic", "key", "payload")
 
 
 async def enqueue(session: AsyncSession, *, source: str, topic: str, subject: str,
@@ -22,3 +26,19 @@ async def enqueue(session: AsyncSession, *, source: str, topic: str, subject: st
     # NOTIFY is delivered at commit only, so the relay wakes exactly when there is something to send.
     await session.exec(select(func.pg_notify(NOTIFY_CHANNEL, "")))
     return payload
+
+
+async def copy_events(conn: asyncpg.Connection, events: Sequence[tuple[str, str, dict[str, Any]]], *,
+                      source: str) -> int:
+    """Stage many CloudEvents at once, each `(topic, subject, data)`, with one COPY into the outbox (for bulk writers
+    on a raw asyncpg connection). Like `enqueue`, run it inside the caller's transaction: the events are published
+    if and only if it commits, and the relay is woken (NOTIFY) at commit. Returns the number of events staged."""
+    records = []
+    for topic, subject, data in events:
+        event_id = uuid.uuid4()
+        payload = cloud_event(source=source, topic=topic, subject=subject, data=data, event_id=event_id)
+        records.append((event_id, topic, subject, json.dumps(payload, ensure_ascii=False)))
+    if records:
+        await conn.copy_records_to_table(OutboxEvent.__tablename__, columns=_COPY_COLUMNS, records=records)
+        await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    return len(records)

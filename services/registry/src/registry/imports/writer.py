@@ -5,11 +5,11 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
-from fupin_kit.events.envelope import cloud_event
-from fupin_kit.events.outbox import NOTIFY_CHANNEL
+from fupin_kit.events.outbox import copy_events
 from registry.config import COMPONENT
 from registry.households.models import Status
 from registry.households.snapshot import EXIT_CERTIFIED, HOUSEHOLD_REGISTERED, RETURNED_TO_POVERTY, household_snapshot
@@ -23,7 +23,6 @@ HOUSEHOLD_COLUMNS = ("id", "village_code", "town_code", "county_code", "status",
 MEMBER_COLUMNS = ("id", "household_id", "position", "person_ref", "masked_id_number", "birth_date", "name",
                   "relation", "health", "disability_grade", "labor", "school_stage", "boarding", "active")
 HISTORY_COLUMNS = ("household_id", "from_status", "to_status", "action", "actor", "reason", "at")
-OUTBOX_COLUMNS = ("event_id", "topic", "key", "payload")
 
 
 async def taken_refs(conn: asyncpg.Connection, refs: Sequence[str]) -> set[str]:
@@ -39,14 +38,11 @@ def already_registered(draft: HouseholdDraft, taken: set[str]) -> list[RowError]
     return errors + rejected_rows(draft.key, draft.rows, {e.row for e in errors})
 
 
-def _event(draft: HouseholdDraft) -> tuple[object, ...] | None:
+def _event(draft: HouseholdDraft) -> tuple[str, str, dict[str, Any]] | None:
     topic = TOPIC_FOR.get(draft.status)
     if topic is None:
         return None
-    event_id = uuid.uuid4()
-    payload = cloud_event(source=COMPONENT, topic=topic, subject=str(draft.id),
-                          data=household_snapshot(draft, draft.members), event_id=event_id)
-    return (event_id, topic, str(draft.id), json.dumps(payload, ensure_ascii=False))
+    return (topic, str(draft.id), household_snapshot(draft, draft.members))
 
 
 async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, import_id: uuid.UUID,
@@ -64,10 +60,7 @@ async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, i
         for d in drafts for i, m in enumerate(d.members)])
     await conn.copy_records_to_table("status_change", columns=HISTORY_COLUMNS, records=[
         (d.id, None, str(d.status), "imported", actor, reason, now) for d in drafts])
-    events = [e for e in map(_event, drafts) if e is not None]
-    if events:
-        await conn.copy_records_to_table("outbox", columns=OUTBOX_COLUMNS, records=events)
-        await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    await copy_events(conn, [e for e in map(_event, drafts) if e is not None], source=COMPONENT)
 
 
 async def record_errors(conn: asyncpg.Connection, import_id: uuid.UUID, errors: Sequence[RowError]) -> None:
