@@ -250,3 +250,15 @@ async def test_a_retry_with_the_same_idempotency_key_creates_nothing(
     conflict = await client.post("/education/enrollments", json={**body, "grade": 2}, headers=headers)
     assert (conflict.status_code, conflict.json()["code"]) == (409, "idempotency_conflict")
     assert await db.fetchval("SELECT count(*) FROM enrollment WHERE person_ref = $1", person_ref(student)) == 1
+
+
+async def test_a_nul_in_school_code_or_grade_is_a_422_not_a_500(client: httpx.AsyncClient,
+                                                                 db: asyncpg.Connection) -> None:
+    """PostgreSQL text cannot hold U+0000: refused as a validation error naming the field (found by fuzzing)."""
+    student = new_id_number(SENIOR_STUDENT)
+    for extra, field in (({"school_code": "S\x001"}, "school_code"), ({"grade": "1\x00"}, "grade")):
+        answer = await enroll(client, student, "senior", **extra)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "validation_error"
+        assert [e["field"] for e in answer.json()["errors"]] == [field]
+    assert await db.fetchval("SELECT count(*) FROM enrollment WHERE person_ref = $1", person_ref(student)) == 0

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("1e12")  # NUMERIC(14,2) holds up to 999,999,999,999.99
 
 
 def round_fen(amount: Decimal) -> Decimal:
@@ -22,12 +23,12 @@ def _parse(value: Any) -> Decimal:
         raise ValueError("must be a decimal amount in yuan") from exc
     if not amount.is_finite():
         raise ValueError("must be a finite amount")
-    if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
-        raise ValueError("must have at most two decimal places")
     if amount < 0:
         raise ValueError("must not be negative")
-    if amount >= Decimal("1e12"):  # NUMERIC(14,2) holds up to 999,999,999,999.99
+    if amount >= MAX_AMOUNT:  # checked before quantizing: 1e30 has more digits than the decimal context holds
         raise ValueError("is too large")
+    if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
+        raise ValueError("must have at most two decimal places")
     return amount.quantize(FEN)
 
 

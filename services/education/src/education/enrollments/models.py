@@ -35,19 +35,31 @@ class EnrollmentCreate(BaseModel):
     """Body of POST /education/enrollments. The ID number is checked by the service (422 invalid_id_number)."""
 
     id_number: str = PydanticField(min_length=1, max_length=40)
-    school_code: str = PydanticField(min_length=1, max_length=40)
+    school_code: str = PydanticField(min_length=1, max_length=40, json_schema_extra={"pattern": r"^[^\u0000]*$"})
     stage: Stage
     grade: int | str
     boarding: bool = False
     academic_year: AcademicYear
 
+    @field_validator("school_code")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        return _refuse_nul(value)
+
     @field_validator("grade")
     @classmethod
     def _grade_as_text(cls, value: int | str) -> str:
-        text = str(value).strip()
+        text = _refuse_nul(str(value).strip())
         if not text or len(text) > 20:
             raise ValueError("must be a grade of 1 to 20 characters, e.g. 1")
         return text
+
+
+def _refuse_nul(value: str) -> str:
+    """PostgreSQL text cannot hold U+0000: refused here (422 naming the field), not in the database (500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
 
 
 class EnrollmentPublic(BaseModel):

@@ -4,8 +4,13 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import Column, DateTime, ForeignKey, String, func
 from sqlmodel import Field, SQLModel
+
+from registry.text import refuse_nul
+
+INT4_MAX = 2_147_483_647
 
 
 class Level(StrEnum):
@@ -20,7 +25,7 @@ class DivisionBase(SQLModel):
     level: Level
     parent_code: str | None = Field(default=None, max_length=12)
     poor: bool = False
-    population: int = Field(ge=0)
+    population: int = Field(ge=0, le=INT4_MAX)  # an INTEGER column
 
 
 class Division(DivisionBase, table=True):
@@ -38,6 +43,11 @@ class Division(DivisionBase, table=True):
 
 class DivisionPut(DivisionBase):
     """Body of `PUT /registry/divisions/{code}`."""
+
+    @field_validator("name")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        return refuse_nul(value)
 
 
 class DivisionStats(SQLModel):

@@ -13,9 +13,14 @@ PARENT_LEVELS: dict[Level, tuple[Level | None, ...]] = {
 }
 
 
+def is_code(value: str | None) -> bool:
+    """Digits only (ASCII), the shape of every division code; anything else cannot name a division."""
+    return value is not None and value.isascii() and value.isdigit()
+
+
 def division_code_problem(code: str, level: Level, parent_code: str | None, parent_level: Level | None) -> str | None:
     """Why `code` cannot be a division of `level` under the given parent, or None when it fits."""
-    if not code.isdigit() or len(code) != CODE_LENGTH[level]:
+    if not is_code(code) or len(code) != CODE_LENGTH[level]:
         return f"a {level} code has {CODE_LENGTH[level]} digits"
     if parent_code is None:
         return None if None in PARENT_LEVELS[level] else f"a {level} needs a parent"

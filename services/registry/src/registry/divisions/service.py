@@ -12,7 +12,7 @@ from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from fupin_kit.events.outbox import enqueue
 from registry.config import COMPONENT
 from registry.divisions.models import Division, DivisionExit, DivisionPut, DivisionStats, Level
-from registry.divisions.rules import division_code_problem
+from registry.divisions.rules import division_code_problem, is_code
 from registry.exits.rules import division_may_exit, poverty_incidence
 from registry.households.models import CLOSED, POOR_FOR_INCIDENCE, Household, Member, Status
 from registry.households.snapshot import DIVISION_EXITED
@@ -32,7 +32,8 @@ async def get_division(session: AsyncSession, code: str, *, for_update: bool = F
 
 async def put_division(session: AsyncSession, *, code: str, body: DivisionPut) -> tuple[Division, bool]:
     """Create or update a division; `422 invalid_division` when the code does not fit its level or parent."""
-    parent = await session.get(Division, body.parent_code) if body.parent_code else None
+    # A parent code that is not digits names no division: not looked up (a NUL would fail in the database).
+    parent = await session.get(Division, body.parent_code) if is_code(body.parent_code) else None
     problem = division_code_problem(code, body.level, body.parent_code, parent.level if parent else None)
     if problem:
         raise invalid_division(problem, "parent_code" if "parent" in problem else "code")

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from registry import persons
 from registry.divisions.models import Division, Level
+from registry.divisions.rules import CODE_LENGTH, is_code
 from registry.divisions.service import get_division, invalid_division
 from registry.households.models import CLOSED, Household, Member, Status, StatusChange
 from registry.households.schemas import HouseholdCreate, Relation
@@ -54,6 +55,8 @@ async def identify_household(session: AsyncSession, *, body: HouseholdCreate, ac
 
 
 async def _village(session: AsyncSession, code: str) -> Division:
+    if not is_code(code) or len(code) != CODE_LENGTH[Level.village]:
+        raise invalid_division("village_code is not a village code (12 digits)", "village_code")
     try:
         village = await get_division(session, code)
     except NotFound as exc:

@@ -15,6 +15,7 @@ from registry import persons
 from registry.households.models import Status
 from registry.households.schemas import Cause, Health, Labor, Relation, SchoolStage
 from registry.imports.parsing import Row
+from registry.text import NUL_MESSAGE, has_nul, printable
 
 # Statuses a file may set (historical data); anything else starts `identified` and goes through verification.
 IMPORTABLE = (Status.identified, Status.town_verified, Status.registered, Status.exited, Status.returned)
@@ -145,7 +146,9 @@ def _pydantic_errors(number: int, exc: ValidationError) -> list[RowError]:
 
 
 def check_member(number: int, row: Row) -> tuple[MemberDraft | None, list[RowError]]:
-    errors: list[RowError] = []
+    # PostgreSQL text cannot hold U+0000: such a row is reported here, never written (it would fail the chunk).
+    errors = [RowError(number, column, "validation_error", NUL_MESSAGE) for column, cell in row.items()
+              if has_nul(cell)]
     member = None
     try:
         member = MemberRow.model_validate(_cells(row, MemberRow.model_fields))
@@ -177,7 +180,7 @@ def build_household(key: str, rows: list[tuple[int, Row]], villages: set[str],
     household: HouseholdRow | None = None
     if len(heads) != 1:
         errors.append(RowError(rows[0][0], "relation", "head_not_member",
-                               f"household {key} has {len(heads)} rows with relation head; it needs one"))
+                               f"household {printable(key)} has {len(heads)} rows with relation head; it needs one"))
     else:
         household, head_errors = _household_row(heads[0], rows, villages)
         errors.extend(head_errors)
@@ -222,5 +225,5 @@ def _household_row(head: tuple[int, Row], rows: list[tuple[int, Row]],
 
 def rejected_rows(key: str, rows: list[int], reported: set[int]) -> list[RowError]:
     return [RowError(n, "household_key", "household_rejected",
-                     f"household {key} was not imported because of errors in its other rows")
+                     f"household {printable(key)} was not imported because of errors in its other rows")
             for n in rows if n not in reported]

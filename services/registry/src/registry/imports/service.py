@@ -19,6 +19,7 @@ from registry.imports import writer
 from registry.imports.drafts import HouseholdDraft, RowError, build_household
 from registry.imports.models import ImportJob, ImportPublic, ImportRowError, ImportState, RowErrorPublic
 from registry.imports.parsing import Row, UnreadableFile, check_header, file_format, read_rows
+from registry.text import printable
 
 log = logging.getLogger("registry.imports")
 CHUNK_HOUSEHOLDS = 1000
@@ -37,7 +38,7 @@ async def accept(session: AsyncSession, *, filename: str, content: bytes, actor:
     except UnreadableFile as exc:
         raise Unprocessable("validation_error", f"the file cannot be imported: {exc}",
                             errors=[{"field": "file", "message": str(exc)}]) from exc
-    job = ImportJob(filename=filename[:200], file_format=fmt, content=content, state=ImportState.queued,
+    job = ImportJob(filename=printable(filename)[:200], file_format=fmt, content=content, state=ImportState.queued,
                     created_by=actor)
     session.add(job)
     await session.flush()

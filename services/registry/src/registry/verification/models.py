@@ -9,6 +9,8 @@ from pydantic import Field as PField
 from sqlalchemy import Column, DateTime, ForeignKey, String, func
 from sqlmodel import Field, SQLModel
 
+from registry.text import NoNul
+
 
 class VerificationLevel(StrEnum):
     town = "town"
@@ -58,8 +60,8 @@ class Strict(BaseModel):
 class VerificationIn(Strict):
     level: VerificationLevel
     approved: bool
-    officer: str = PField(min_length=1, max_length=100)
-    note: str | None = PField(default=None, max_length=2000)
+    officer: NoNul = PField(min_length=1, max_length=100)
+    note: NoNul | None = PField(default=None, max_length=2000)
 
 
 class VerificationPublic(BaseModel):
@@ -74,12 +76,12 @@ class VerificationPublic(BaseModel):
 
 
 class ObjectionIn(Strict):
-    reason: str = PField(min_length=1, max_length=2000)
+    reason: NoNul = PField(min_length=1, max_length=2000)
 
 
 class ResolutionIn(Strict):
     upheld: bool
-    note: str | None = PField(default=None, max_length=2000)
+    note: NoNul | None = PField(default=None, max_length=2000)
 
 
 class ObjectionPublic(BaseModel):
