@@ -107,6 +107,54 @@ async def test_integration_errors(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"/finance/funds/{fund['fund_id']}", headers=token(READER))).json()["balance"] == "100.00"
 
 
+async def test_nul_characters_are_a_422_naming_the_field(client: httpx.AsyncClient) -> None:
+    """Fuzzing found 500s: PostgreSQL text cannot hold NUL, and the driver's error escaped. Now a validation_error."""
+    county = new_county()
+    fund = await receive(client, county, "10.00")
+    cases = [
+        ("/finance/funds", {"jurisdiction_code": county, "year": 2020, "source": "central", "purpose": "a\x00b",
+                            "amount": "1.00"}, "purpose"),
+        ("/finance/funds", {"jurisdiction_code": county, "year": 2020, "source": "central", "purpose": "p",
+                            "amount": "1.00", "note": "\x00"}, "note"),
+        ("/finance/integrations", {"jurisdiction_code": county, "year": 2020, "purpose": "\x00",
+                                   "items": [{"fund_id": fund["fund_id"], "amount": "1.00"}]}, "purpose"),
+        ("/finance/allocations", {"from_fund_id": fund["fund_id"], "program": "industry", "amount": "1.00",
+                                  "note": "x\x00"}, "note"),
+    ]
+    for path, body, field in cases:
+        answer = await client.post(path, headers=token(WRITER), json=body)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["code"] == "validation_error" and answer.json()["errors"][0]["field"] == field
+    put = await client.put(f"/finance/jurisdictions/{county}/years/2020", headers=token(WRITER), json={
+        "general_budget_revenue": "1.00", "special_fund_budget": "1.00", "note": "\x00"})
+    assert put.status_code == 422 and put.json()["errors"][0]["field"] == "note"
+    for path in ("/finance/payments", "/finance/ledger/entries"):
+        answer = await client.get(path, headers=token(READER), params={"reference": "a\x00b"})
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["errors"][0]["field"] == "reference"
+    assert (await client.get(f"/finance/funds/{fund['fund_id']}", headers=token(READER))).json()["balance"] == "10.00"
+
+
+async def test_amounts_past_the_largest_balance_are_refused_not_overflowed(client: httpx.AsyncClient) -> None:
+    """Fuzzing found two 500s (NUMERIC(14, 2) overflow): integrating funds whose total passes 999,999,999,999.99, and
+    allocating into a programme account that would then hold more than that. Both are 422 now and change nothing."""
+    county, most = new_county(), "999999999999.99"
+    first, second = await receive(client, county, most), await receive(client, county, most)
+    integration = await client.post("/finance/integrations", headers=token(WRITER), json={
+        "jurisdiction_code": county, "year": 2020,
+        "items": [{"fund_id": first["fund_id"], "amount": most}, {"fund_id": second["fund_id"], "amount": "0.01"}]})
+    assert integration.status_code == 422, integration.text
+    assert integration.headers["content-type"] == "application/problem+json"
+    assert integration.json()["code"] == "validation_error" and integration.json()["errors"][0]["field"] == "items"
+    assert (await allocate(client, first["fund_id"], "industry", most)).status_code == 201
+    over = await allocate(client, second["fund_id"], "industry", "0.01")
+    assert over.status_code == 422, over.text
+    assert over.json()["code"] == "validation_error" and over.json()["errors"][0]["field"] == "amount"
+    assert (await client.get(f"/finance/funds/{second['fund_id']}", headers=token(READER))).json()["balance"] == most
+    assert await balance(client, county, "industry") == most
+    await verify_ledger(client)
+
+
 async def test_idempotency_key_replays_an_allocation(client: httpx.AsyncClient) -> None:
     county = new_county()
     fund = await receive(client, county, "100.00")

@@ -32,6 +32,9 @@ async def test_hospital_validation_and_scopes(client: httpx.AsyncClient) -> None
                            json={"name": "x", "level": "clinic", "county_code": "61072"})
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
     assert {e["field"] for e in bad.json()["errors"]} == {"level", "county_code"}
+    nul = await client.put("/medical/hospitals/H1", headers=GOV,  # fuzzing: a NUL reached PostgreSQL (was a 500)
+                           json={"name": "x\x00y", "level": "county", "county_code": "610723"})
+    assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "name"
     body = {"name": "x", "level": "county", "county_code": "610723"}
     assert (await client.put("/medical/hospitals/H1", json=body)).status_code == 401
     forbidden = await client.put("/medical/hospitals/H1", headers=HIS, json=body)

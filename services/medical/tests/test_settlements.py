@@ -232,10 +232,25 @@ async def test_reversal_errors(client: httpx.AsyncClient, db: asyncpg.Pool) -> N
     url = f"/medical/settlements/{created['settlement_id']}/reversal"
     no_reason = await client.post(url, headers=HIS, json={})
     assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+    nul = await client.post(url, headers=HIS, json={"reason": "\x00"})  # fuzzing: was a 500 from PostgreSQL
+    assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "reason"
     assert (await client.post(url, headers=READ, json={"reason": "x"})).status_code == 403
     answers = await asyncio.gather(*(client.post(url, headers=HIS, json={"reason": "dup"}) for _ in range(5)))
     assert sorted(a.status_code for a in answers) == [200] + [409] * 4
     assert set((await accumulators(db, number, 2020)).values()) == {"0.00"}
+
+
+async def test_a_yearly_total_past_the_books_is_a_validation_error_not_a_500(client: httpx.AsyncClient,
+                                                                           db: asyncpg.Pool) -> None:
+    """The critical-illness base sums every admission of the year with no cap: past NUMERIC(14,2) it overflowed."""
+    number, code = await registered_poor_person(db), await hospital(client)
+    assert (await settle(client, discharge(number, code, "100.00", "50.00"))).status_code == 201
+    await db.execute("UPDATE accumulators SET critical_illness_base = 999999999000.00 "
+                     "WHERE person_ref = $1 AND year = 2020", ref(number))
+    answer = await settle(client, discharge(number, code, "20000.00", "20000.00"))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "validation_error" and answer.json()["errors"][0]["field"] == "eligible_cost"
+    assert (await accumulators(db, number, 2020))["critical_illness_base"] == "999999999000.00"
 
 
 async def test_an_amount_too_large_for_the_books_is_a_validation_error(client: httpx.AsyncClient,

@@ -109,7 +109,8 @@ async def test_invalid_claims(client: httpx.AsyncClient, new_loan) -> None:  # t
              ({"period": "2020-1"}, "period"), ({"period": "0000Q1"}, "period"),
              ({"period": "9999Q4"}, "period"), ({"items": []}, "items"),
              ({"items": [{"loan_id": loan_id, "interest": "-1"}]}, "items.0.interest"),
-             ({"items": [{"loan_id": loan_id}]}, "items.0.interest")]
+             ({"items": [{"loan_id": loan_id}]}, "items.0.interest"),
+             ({"items": [{"loan_id": "a\x00b", "interest": "1.00"}]}, "items.0.loan_id")]  # NUL: was a 500
     for change, field in cases:
         body = {"period": "2020Q1", "items": [{"loan_id": loan_id, "interest": "1.00"}], **change}
         answer = await client.post(CLAIMS, json=body, headers=token(**BANK))

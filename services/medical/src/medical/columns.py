@@ -31,3 +31,5 @@ Timestamp = dt.datetime | None
 
 # The kit's Money accepts up to 1e13, more than NUMERIC(14,2) holds: a bill or a cap above this is a 422, not a 500.
 MAX_AMOUNT = Decimal("9999999999.99")
+# The largest NUMERIC(14,2): the bound of a sum that no cap limits (the yearly critical-illness base).
+MAX_TOTAL = Decimal("999999999999.99")

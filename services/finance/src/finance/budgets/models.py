@@ -10,6 +10,7 @@ from sqlalchemy import Column, DateTime, Numeric, func
 from sqlmodel import Field, SQLModel
 
 from fupin_kit.money import Money
+from fupin_kit.text import NoNul
 
 
 class JurisdictionYear(SQLModel, table=True):
@@ -45,7 +46,7 @@ Ratio = Annotated[Decimal, PydanticField(ge=0, le=1, max_digits=5, decimal_place
 class JurisdictionYearIn(BaseModel):
     general_budget_revenue: Money
     special_fund_budget: Money
-    note: str | None = PydanticField(default=None, max_length=500)
+    note: Annotated[str | None, PydanticField(max_length=500), NoNul] = None
 
 
 class JurisdictionYearPublic(BaseModel):

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from finance.divisions import JURISDICTION_PATTERN
 from finance.ledger.rules import Program
 from fupin_kit.money import Money
+from fupin_kit.text import NoNul
 
 FundSource = Literal["central", "provincial", "municipal", "county", "lottery"]
 AllocationStatus = Literal["allocated", "pending_approval", "rejected"]
@@ -28,7 +29,8 @@ PositiveMoney = Annotated[Money, AfterValidator(_positive)]
 JurisdictionCode = Annotated[str, PydanticField(pattern=JURISDICTION_PATTERN,
                                                 description="6-digit city or county division code")]
 Year = Annotated[int, PydanticField(ge=2000, le=2100)]
-Note = Annotated[str | None, PydanticField(default=None, max_length=500)]
+Note = Annotated[str | None, PydanticField(default=None, max_length=500), NoNul]
+Purpose = Annotated[str, PydanticField(min_length=1, max_length=200), NoNul]
 
 
 def _now_column() -> Column:  # type: ignore[type-arg]
@@ -82,7 +84,7 @@ class FundReceipt(BaseModel):
     jurisdiction_code: JurisdictionCode
     year: Year
     source: FundSource
-    purpose: str = PydanticField(min_length=1, max_length=200)
+    purpose: Purpose
     amount: PositiveMoney
     note: Note = None
 
@@ -96,7 +98,7 @@ class IntegrationRequest(BaseModel):
     jurisdiction_code: JurisdictionCode
     year: Year
     items: list[IntegrationItem] = PydanticField(min_length=1, max_length=100)
-    purpose: str = PydanticField(default="integrated poverty-alleviation fund", min_length=1, max_length=200)
+    purpose: Purpose = "integrated poverty-alleviation fund"
     note: Note = None
 
 

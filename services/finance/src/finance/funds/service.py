@@ -23,7 +23,7 @@ from finance.funds.models import (
 )
 from finance.ledger import service as ledger
 from finance.ledger.models import Account
-from finance.ledger.rules import Piece, Posting
+from finance.ledger.rules import MAX_BALANCE, Piece, Posting, fits
 from finance.payments import service as payments
 from fupin_kit.errors import AppError, Conflict, NotFound, Unprocessable
 from fupin_kit.money import format_money
@@ -80,6 +80,10 @@ async def integrate_funds(session: AsyncSession, *, request: IntegrationRequest,
         if balances[fund.account_id] < item.amount:
             raise insufficient_funds(fund.id, balances[fund.account_id], item.amount)
     total = sum((item.amount for item in request.items), Decimal("0.00"))
+    if not fits(Decimal("0.00"), total):
+        raise Unprocessable("validation_error", f"the items add up to {format_money(total)}, more than one fund holds",
+                            errors=[{"field": "items", "message": "amounts must add up to at most "
+                                     f"{format_money(MAX_BALANCE)}"}])
     integrated_id = uuid.uuid4()
     account_id = await ledger.open_fund_account(session, integrated_id, request.jurisdiction_code)
     integrated = Fund(id=integrated_id, jurisdiction_code=request.jurisdiction_code, year=request.year,
@@ -155,6 +159,13 @@ async def _move(session: AsyncSession, allocation: Allocation, fund: Fund, *, re
                 note: str | None) -> tuple[Allocation, dict[int, Decimal], list[uuid.UUID]]:
     """Post the allocation's entry (both accounts already locked), mark it allocated, and release the payments it
     now covers."""
+    held = (await ledger.balances(session, [allocation.account_id]))[allocation.account_id]
+    if not fits(held, allocation.amount):
+        raise Unprocessable("validation_error", f"the {allocation.program} account of {allocation.jurisdiction_code} "
+                            f"holds {format_money(held)}: {format_money(allocation.amount)} more would pass the "
+                            "largest balance an account can hold",
+                            errors=[{"field": "amount", "message": "the programme account cannot hold more than "
+                                     f"{format_money(MAX_BALANCE)}"}])
     entry_id, _ = await ledger.transfer(
         session, kind="allocation", from_account=fund.account_id, to_account=allocation.account_id,
         amount=allocation.amount, recorded_by=recorded_by, note=note, reference=str(allocation.id))

@@ -17,6 +17,7 @@ from finance.ledger.verification import verify_ledger
 from finance.payments import service as payments
 from fupin_kit.db import SessionDep
 from fupin_kit.money import Money
+from fupin_kit.text import NoNul
 
 router = APIRouter(prefix="/finance", tags=["ledger"])
 
@@ -77,7 +78,7 @@ async def list_accounts(session: SessionDep, _: FinanceReader,
 
 
 @router.get("/ledger/entries", response_model=list[Entry])
-async def list_entries(reference: Annotated[str, Query(min_length=1, max_length=100)], session: SessionDep,
+async def list_entries(reference: Annotated[str, Query(min_length=1, max_length=100), NoNul], session: SessionDep,
                        _: FinanceReader) -> list[Entry]:
     """The audit trail of one business object (a fund, allocation or payment id): who, why, which lines."""
     entries = (await session.exec(select(JournalEntry).where(col(JournalEntry.reference) == reference)

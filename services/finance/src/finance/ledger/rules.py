@@ -16,6 +16,8 @@ Program = Literal["education_grants", "medical_assistance", "loan_interest_subsi
 # treasury (where received money comes from) and payee (where paid money goes) accounts are outside the city's books.
 ASSET_KINDS = ("fund", "program")
 ZERO = Decimal("0.00")
+# Balances and amounts are NUMERIC(14, 2): the largest an account (or one fund) can hold.
+MAX_BALANCE = Decimal("999999999999.99")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ def is_balanced(postings: Sequence[Posting]) -> bool:
         if p.debit < 0 or p.credit < 0 or (p.debit > 0) == (p.credit > 0):
             return False
     return sum((p.debit for p in postings), ZERO) == sum((p.credit for p in postings), ZERO)
+
+
+def fits(balance: Decimal, amount: Decimal) -> bool:
+    """Whether an account holding `balance` can take `amount` more without passing MAX_BALANCE (the database column
+    would overflow)."""
+    return balance + amount <= MAX_BALANCE
 
 
 def fifo_take(lots: Iterable[tuple[int, uuid.UUID, Decimal]], amount: Decimal) -> list[LotTake]:

@@ -10,6 +10,7 @@ from finance.funds.models import Fund
 from finance.payments import service
 from finance.payments.models import LineageSource, Payment, PaymentLineage, PaymentPublic
 from fupin_kit.db import SessionDep
+from fupin_kit.text import NoNul
 
 router = APIRouter(prefix="/finance/payments", tags=["payments"])
 
@@ -23,7 +24,7 @@ def public(payment: Payment) -> PaymentPublic:
 
 
 @router.get("", response_model=list[PaymentPublic])
-async def list_payments(reference: Annotated[str, Query(min_length=1, max_length=100)], session: SessionDep,
+async def list_payments(reference: Annotated[str, Query(min_length=1, max_length=100), NoNul], session: SessionDep,
                         _: FinanceReader) -> list[PaymentPublic]:
     """The payments for a business reference: a grant_id, settlement_id, claim_id or loan_id."""
     return [public(p) for p in await service.payments_for(session, reference=reference)]

@@ -1,9 +1,12 @@
 """Hospitals: master data the HIS refers to by code."""
 
+from typing import Annotated
+
 from pydantic import BaseModel
 from pydantic import Field as In
 from sqlmodel import Field, SQLModel
 
+from fupin_kit.text import NoNul
 from medical.columns import Timestamp, created_at, timestamp
 from medical.settlements.rules import HospitalLevel
 
@@ -22,7 +25,7 @@ class Hospital(SQLModel, table=True):
 
 
 class HospitalIn(BaseModel):
-    name: str = In(min_length=1, max_length=200)
+    name: Annotated[str, NoNul] = In(min_length=1, max_length=200)
     level: HospitalLevel
     county_code: str = In(pattern=r"^\d{6}$")
 

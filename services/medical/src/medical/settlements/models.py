@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from fupin_kit.errors import Unprocessable
 from fupin_kit.money import Money
+from fupin_kit.text import NoNul
 from medical.admissions.models import ENCOUNTER_ID_PATTERN
 from medical.amounts import Amount
 from medical.columns import Timestamp, created_at, money, timestamp
@@ -114,5 +115,5 @@ class SettlementPublic(BaseModel):
 
 
 class ReversalIn(BaseModel):
-    reason: str = In(min_length=1, max_length=500)
+    reason: Annotated[str, NoNul] = In(min_length=1, max_length=500)
     reason_code: Literal["billing_error", "duplicate", "not_eligible", "other"] = "other"

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from fupin_kit.events.outbox import enqueue
 from medical.admissions.models import Admission
+from medical.columns import MAX_TOTAL
 from medical.config import COMPONENT
 from medical.encounters import encounter_conflict, fingerprint, lock_encounter
 from medical.hospitals.service import known_hospital
@@ -60,7 +61,12 @@ async def settle(session: AsyncSession, *, settlement_in: SettlementIn, pseudony
     totals = await accumulators.lock_year(session, person_ref=person_ref, year=year)
     breakdown = settle_discharge(hospital.level, settlement_in.total_cost, settlement_in.eligible_cost,
                                  accumulators.year_to_date(totals), policy)
-    accumulators.store(totals, breakdown.added_to(accumulators.year_to_date(totals)))
+    after = breakdown.added_to(accumulators.year_to_date(totals))
+    if after.critical_illness_base > MAX_TOTAL:  # uncapped yearly sum: NUMERIC(14,2) would overflow (a 500)
+        raise Unprocessable("validation_error", "invalid request: eligible_cost",
+                            errors=[{"field": "eligible_cost", "message": "the patient's yearly eligible-cost total "
+                                     "would pass the largest amount the books hold"}])
+    accumulators.store(totals, after)
     settlement = Settlement(
         encounter_id=settlement_in.encounter_id, request_hash=request_hash, person_ref=person_ref,
         masked_id_number=masked, household_id=person.household_id, village_code=person.village_code,

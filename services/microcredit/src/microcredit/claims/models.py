@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Numeric, func, text
@@ -11,6 +12,7 @@ from sqlmodel import SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
 from fupin_kit.money import Money
+from fupin_kit.text import NoNul
 from microcredit.rules import PERIOD_PATTERN, quarter_bounds
 
 
@@ -45,7 +47,7 @@ class InterestClaimItem(SQLModel, table=True):
 
 
 class ClaimItemIn(BaseModel):
-    loan_id: str = Field(min_length=1, max_length=64)
+    loan_id: Annotated[str, NoNul] = Field(min_length=1, max_length=64)
     interest: Money
 
 

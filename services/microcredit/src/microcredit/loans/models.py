@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
 from fupin_kit.ids import InvalidResidentId, validate_resident_id
 from fupin_kit.money import Money
+from fupin_kit.text import NoNul
 from microcredit.policies.models import Percent
 
 LoanStatus = Literal["active", "repaid", "defaulted"]
@@ -83,7 +84,7 @@ class LoanIn(IdNumberIn):
     term_months: int = Field(ge=1, le=600)
     annual_rate: Annotated[Percent, Field(description="the loan's rate in percent a year, like benchmark_rate: 4.35")]
     disbursed_on: dt.date
-    purpose: str = Field(min_length=1, max_length=500)
+    purpose: Annotated[str, NoNul] = Field(min_length=1, max_length=500)
 
 
 class RepaymentIn(BaseModel):

@@ -8,7 +8,7 @@ from pydantic import field_validator
 from sqlalchemy import Column, DateTime, ForeignKey, String, func
 from sqlmodel import Field, SQLModel
 
-from registry.text import refuse_nul
+from fupin_kit.text import refuse_nul
 
 INT4_MAX = 2_147_483_647
 

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fupin_kit.money import Money
+from fupin_kit.text import Text
 from registry.households.models import Status
-from registry.text import NoNul
 
 
 class Relation(StrEnum):
@@ -81,7 +81,7 @@ def income_year_field() -> int:
 class MemberIn(Strict):
     # ID numbers are checked by the service so that the answer is `invalid_id_number` naming the member.
     id_number: str = Field(max_length=32)
-    name: NoNul = Field(min_length=1, max_length=50)
+    name: Text = Field(min_length=1, max_length=50)
     relation: Relation
     health: Health = Health.healthy
     disability_grade: Literal[1, 2, 3, 4] | None = None
@@ -161,4 +161,4 @@ class PersonFound(BaseModel):
 
 
 class Reason(Strict):
-    reason: NoNul = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from fupin_kit.ids import InvalidResidentId
 from fupin_kit.money import Money
+from fupin_kit.text import NUL_MESSAGE, has_nul, printable
 from registry import persons
 from registry.households.models import Status
 from registry.households.schemas import Cause, Health, Labor, Relation, SchoolStage
 from registry.imports.parsing import Row
-from registry.text import NUL_MESSAGE, has_nul, printable
 
 # Statuses a file may set (historical data); anything else starts `identified` and goes through verification.
 IMPORTABLE = (Status.identified, Status.town_verified, Status.registered, Status.exited, Status.returned)

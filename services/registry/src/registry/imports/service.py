@@ -15,11 +15,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.db import asyncpg_dsn
 from fupin_kit.errors import NotFound, Unprocessable
+from fupin_kit.text import printable
 from registry.imports import writer
 from registry.imports.drafts import HouseholdDraft, RowError, build_household
 from registry.imports.models import ImportJob, ImportPublic, ImportRowError, ImportState, RowErrorPublic
 from registry.imports.parsing import Row, UnreadableFile, check_header, file_format, read_rows
-from registry.text import printable
 
 log = logging.getLogger("registry.imports")
 CHUNK_HOUSEHOLDS = 1000

@@ -9,7 +9,7 @@ from pydantic import Field as PField
 from sqlalchemy import Column, DateTime, ForeignKey, String, func
 from sqlmodel import Field, SQLModel
 
-from registry.text import NoNul
+from fupin_kit.text import Text
 
 
 class VerificationLevel(StrEnum):
@@ -60,8 +60,8 @@ class Strict(BaseModel):
 class VerificationIn(Strict):
     level: VerificationLevel
     approved: bool
-    officer: NoNul = PField(min_length=1, max_length=100)
-    note: NoNul | None = PField(default=None, max_length=2000)
+    officer: Text = PField(min_length=1, max_length=100)
+    note: Text | None = PField(default=None, max_length=2000)
 
 
 class VerificationPublic(BaseModel):
@@ -76,12 +76,12 @@ class VerificationPublic(BaseModel):
 
 
 class ObjectionIn(Strict):
-    reason: NoNul = PField(min_length=1, max_length=2000)
+    reason: Text = PField(min_length=1, max_length=2000)
 
 
 class ResolutionIn(Strict):
     upheld: bool
-    note: NoNul | None = PField(default=None, max_length=2000)
+    note: Text | None = PField(default=None, max_length=2000)
 
 
 class ObjectionPublic(BaseModel):
