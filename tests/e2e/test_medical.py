@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import KAFKA, Divisions, eventually, household_body, member, resident_id
+from conftest import KAFKA, Divisions, eventually, member, register, resident_id
 
 from fupin_kit.testing import wait_for_event
 
@@ -41,17 +41,6 @@ def fresh_person(county: str) -> str:
     born = dt.date(random.randint(1950, 1995), random.randint(1, 12), random.randint(1, 28))
     return resident_id(county, born)
 
-
-async def register(http: httpx.AsyncClient, gov: dict[str, str], village: str, members: list[dict[str, Any]],
-                   *, verify: bool = True) -> str:
-    created = await http.post("/registry/households", headers=gov, json=household_body(village, members))
-    assert created.status_code == 201, created.text
-    household_id: str = created.json()["household_id"]
-    for level in ("town", "county") if verify else ():
-        answer = await http.post(f"/registry/households/{household_id}/verifications", headers=gov,
-                                 json={"level": level, "approved": True, "officer": level, "note": "e2e"})
-        assert answer.status_code in (200, 201), answer.text
-    return household_id
 
 
 async def eligibility(http: httpx.AsyncClient, his: dict[str, str], id_number: str) -> httpx.Response:

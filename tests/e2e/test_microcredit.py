@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import KAFKA, Divisions, eventually, household_body, member, resident_id
+from conftest import KAFKA, Divisions, eventually, household_body, member, register, resident_id
 
 from fupin_kit.testing import wait_for_event
 
@@ -62,16 +62,6 @@ def names_field(answer: httpx.Response, field: str) -> None:
     body = problem_of(answer, 422, "validation_error")
     assert field in [error["field"] for error in body["errors"]], body
 
-
-async def register(http: httpx.AsyncClient, gov: dict[str, str], village: str, members: list[dict]) -> str:
-    created = await http.post("/registry/households", headers=gov, json=household_body(village, members))
-    assert created.status_code == 201, created.text
-    household_id = created.json()["household_id"]
-    for level in ("town", "county"):
-        answer = await http.post(f"/registry/households/{household_id}/verifications", headers=gov,
-                                 json={"level": level, "approved": True, "officer": level, "note": "e2e"})
-        assert answer.status_code in (200, 201), answer.text
-    return household_id
 
 
 async def check(http: httpx.AsyncClient, bank: dict[str, str], id_number: str) -> dict[str, Any]:

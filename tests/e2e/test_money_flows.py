@@ -8,20 +8,10 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from conftest import Divisions, eventually, household_body, member, resident_id
+from conftest import Divisions, eventually, member, register, resident_id
 
 Auth = Callable[[str], Awaitable[dict[str, str]]]
 
-
-async def register(http: httpx.AsyncClient, gov: dict[str, str], village: str, members: list[dict]) -> str:
-    created = await http.post("/registry/households", headers=gov, json=household_body(village, members))
-    assert created.status_code == 201, created.text
-    household_id = created.json()["household_id"]
-    for level in ("town", "county"):
-        answer = await http.post(f"/registry/households/{household_id}/verifications", headers=gov,
-                                 json={"level": level, "approved": True, "officer": level, "note": "e2e"})
-        assert answer.status_code in (200, 201), answer.text
-    return household_id
 
 
 async def fund_program(http: httpx.AsyncClient, gov: dict[str, str], county: str, program: str, amount: str) -> None:
