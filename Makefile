@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PROJECT_LIST := $(VENV)/.projects
 
 # every Python project of the repository, installed editable into the one virtualenv
-PYPROJECTS := $(wildcard libs/fupin_kit/pyproject.toml services/*/pyproject.toml gateway/pyproject.toml)
+PYPROJECTS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml gateway/pyproject.toml)
 PROJECTS := $(patsubst %/pyproject.toml,%,$(PYPROJECTS))
 
 .PHONY: venv up down status logs test lint FORCE
@@ -50,8 +50,7 @@ test: up
 	  (cd "$$1" && "$(CURDIR)/$(BIN)/pytest" -q "$$2"); rc=$$?; \
 	  if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then failed="$$failed $$1/$$2"; fi; \
 	}; \
-	suite libs/fupin_kit tests; \
-	for d in services/*/ gateway/; do suite "$${d%/}" tests; done; \
+	for d in libs/*/ services/*/ gateway/; do suite "$${d%/}" tests; done; \
 	suite . tests/e2e; \
 	suite . tests/deploy; \
 	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \

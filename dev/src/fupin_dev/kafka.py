@@ -13,17 +13,22 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
+from fupin_events import TOPICS as CONTRACT_TOPICS
+from fupin_events import topic_names
+
 from . import config
 from .processes import StackError, alive, read_pid, spawn, tail, terminate
 
 # newest first: the first one that resolves from Maven Central is used (FUPIN_KAFKA_VERSION forces one)
 VERSIONS = ("4.4.0", "4.3.1", "4.2.0", "4.1.1")
-TOPICS = (
-    "household-registered", "exit-certified", "returned-to-poverty", "household-removed", "division-exited",
-    "loan-disbursed", "interest-subsidy-claimed", "risk-compensation-claimed", "grant-awarded",
-    "settlement-completed", "settlement-reversed", "payment-completed",
-)  # fmt: skip
+TOPICS = topic_names()  # the event contracts (libs/fupin_events) are the one list
 PARTITIONS, DLQ_PARTITIONS = 3, 1
+# contract §6: household topics and division-updated compacted, division-exited and payment-completed kept forever
+RETENTION_CONFIGS: dict[str, dict[str, str]] = {
+    "compacted": {"cleanup.policy": "compact", "retention.ms": "-1"},
+    "forever": {"retention.ms": "-1"},
+    "default": {},
+}
 MARKER = "kafka.Kafka"
 TOPIC_ALREADY_EXISTS = 36
 
@@ -171,12 +176,14 @@ async def wait_ready(bootstrap: str, timeout: float = 90, broker_pid: int | None
 async def ensure_topics(bootstrap: str, attempts: int = 20) -> list[str]:
     """Create every missing platform topic and its `.dlq`; returns the created names."""
     wanted = {t: PARTITIONS for t in TOPICS} | {f"{t}.dlq": DLQ_PARTITIONS for t in TOPICS}
+    configs = {t.name: RETENTION_CONFIGS[t.retention] for t in CONTRACT_TOPICS}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
     try:
         for attempt in range(attempts):
             existing = set(await admin.list_topics())
-            missing = [NewTopic(name, n, 1) for name, n in wanted.items() if name not in existing]
+            missing = [NewTopic(name, n, 1, topic_configs=configs.get(name, {}))
+                       for name, n in wanted.items() if name not in existing]
             if not missing:
                 return []
             response = await admin.create_topics(missing)
