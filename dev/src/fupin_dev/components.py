@@ -17,7 +17,8 @@ from .config import Component
 from .processes import StackError, read_pid, spawn, tail, terminate
 
 BIN = Path(sys.executable).parent  # the virtualenv's bin: alembic and uvicorn live next to our interpreter
-DEMO_MODULE = "registry.demo"
+# each `<module>.load(gateway_url)` runs once, in this order (the registry's demo city first)
+DEMO_MODULES = ("registry.demo", "assistance.demo", "welfare.demo", "dashboard.demo")
 
 
 def _tool(name: str) -> str:
@@ -101,25 +102,38 @@ def stop(cs: list[Component]) -> list[int]:
     return terminate([(c.pidfile, marker(c)) for c in cs], timeout=15)
 
 
+def _demo_modules() -> list[str]:
+    """The demo loaders present in this checkout, in loading order (the registry's first: the others need it)."""
+    found = []
+    for module in DEMO_MODULES:
+        try:
+            if importlib.util.find_spec(module) is not None:
+                found.append(module)
+        except ImportError:
+            continue
+    return found
+
+
+def _marker(module: str) -> Path:
+    return config.run_dir() / ("demo-loaded" if module == DEMO_MODULES[0] else f"demo-loaded.{module}")
+
+
 def demo_pending() -> bool:
-    """True when the demo data has not been loaded yet and the registry provides a loader."""
-    if (config.run_dir() / "demo-loaded").exists():
-        return False
-    try:
-        return importlib.util.find_spec(DEMO_MODULE) is not None
-    except ImportError:
-        return False
+    """True when a present demo loader has not run yet."""
+    return any(not _marker(m).exists() for m in _demo_modules())
 
 
 def load_demo(gateway_url: str, env: dict[str, str]) -> bool:
-    """Run `registry.demo.load(gateway_url)` once (marker `.run/demo-loaded`); False if nothing to do."""
-    if not demo_pending():
+    """Run each `<service>.demo.load(gateway_url)` once (marker files in `.run/`); False if nothing to do."""
+    pending = [m for m in _demo_modules() if not _marker(m).exists()]
+    if not pending:
         return False
-    os.environ.update(env)  # the registry package may read its settings on import
-    try:
-        module = importlib.import_module(DEMO_MODULE)
-        asyncio.run(module.load(gateway_url))
-    except Exception as exc:
-        raise StackError(f"loading the demo data failed: {exc!r}", traceback.format_exc()) from exc
-    (config.run_dir() / "demo-loaded").touch()
+    os.environ.update(env)  # the packages may read their settings on import
+    for name in pending:
+        try:
+            module = importlib.import_module(name)
+            asyncio.run(module.load(gateway_url))
+        except Exception as exc:
+            raise StackError(f"loading the demo data ({name}) failed: {exc!r}", traceback.format_exc()) from exc
+        _marker(name).touch()
     return True

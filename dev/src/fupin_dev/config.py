@@ -6,9 +6,11 @@ from functools import cache
 from pathlib import Path
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
-DATABASES = ("gateway", "registry", "finance", "microcredit", "education", "medical")
-SERVICES = ("registry", "finance", "microcredit", "education", "medical")
-SERVICE_PORTS = {"registry": 8101, "finance": 8102, "microcredit": 8103, "education": 8104, "medical": 8105}
+# a component whose folder does not exist (yet) is skipped by `up`; its database is created all the same
+SERVICES = ("registry", "finance", "microcredit", "education", "medical", "assistance", "welfare", "dashboard")
+DATABASES = ("gateway", *SERVICES)
+SERVICE_PORTS = {"registry": 8101, "finance": 8102, "microcredit": 8103, "education": 8104, "medical": 8105,
+                 "assistance": 8106, "welfare": 8107, "dashboard": 8108}
 
 
 @cache
