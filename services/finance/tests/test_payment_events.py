@@ -97,6 +97,8 @@ async def test_grant_is_paid_once_from_the_county_account(http: httpx.AsyncClien
     completed = await wait_for_event(KAFKA, "payment-completed", data["grant_id"])
     assert completed["data"]["payment_id"] == payment["payment_id"] and completed["data"]["status"] == "paid"
     assert completed["data"]["amount"] == "2000.00" and completed["source"] == "finance"
+    assert dt.datetime.fromisoformat(completed["data"]["paid_at"]) == dt.datetime.fromisoformat(payment["paid_at"])
+    assert completed["data"]["county_code"] == county and completed["data"]["village_code"] == data["village_code"]
     lineage = (await http.get(f"/finance/payments/{payment['payment_id']}/lineage", headers=token(READER))).json()
     assert lineage["sources"] == [{"fund_id": fund["fund_id"], "source": "central", "purpose": "education_grants",
                                    "jurisdiction_code": county, "year": 2020, "amount": "2000.00"}]

@@ -17,6 +17,7 @@ from finance.ledger import service as ledger
 from finance.ledger.rules import Piece, Posting
 from finance.payments.models import Payment, SettlementReversal
 from finance.payments.rules import PaymentOrder
+from fupin_events.payloads import PaymentCompleted
 from fupin_kit.errors import NotFound
 from fupin_kit.events import outbox
 
@@ -138,11 +139,13 @@ async def _counter_entry(session: AsyncSession, payment: Payment, *, recorded_by
 
 async def _announce(session: AsyncSession, payment: Payment) -> None:
     """`payment-completed` for every paid and every reversed payment (through the outbox)."""
-    await outbox.enqueue(session, source=COMPONENT, topic=PAYMENT_COMPLETED, subject=payment.reference, data={
-        "payment_id": str(payment.id), "reference": payment.reference, "program": payment.program,
-        "payee": payment.payee, "amount": payment.amount, "status": payment.status,
-        "item_reference": payment.item_reference or None, "county_code": payment.county_code,
-        "village_code": payment.village_code})
+    completed = PaymentCompleted(
+        payment_id=str(payment.id), reference=payment.reference, program=payment.program, payee=payment.payee,
+        amount=payment.amount, status="paid" if payment.status == "paid" else "reversed",
+        item_reference=payment.item_reference or None, county_code=payment.county_code,
+        village_code=payment.village_code, paid_at=payment.paid_at)
+    await outbox.enqueue(session, source=COMPONENT, topic=PAYMENT_COMPLETED, subject=payment.reference,
+                         data=completed.model_dump(mode="json"))
 
 
 async def payments_for(session: AsyncSession, *, reference: str) -> list[Payment]:
