@@ -16,6 +16,8 @@ class Principal:
     client_id: str
     scopes: frozenset[str]
     bank_code: str | None = None
+    # An official's division (contract §9): the gateway mints it into session tokens; None = no subtree limit.
+    division: str | None = None
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
@@ -37,7 +39,8 @@ class TokenVerifier:
             raise unauthorized("the access token has expired") from exc
         except jwt.PyJWTError as exc:
             raise unauthorized("the access token is invalid") from exc
-        return Principal(claims["sub"], frozenset(str(claims.get("scope", "")).split()), claims.get("bank_code"))
+        return Principal(claims["sub"], frozenset(str(claims.get("scope", "")).split()), claims.get("bank_code"),
+                         claims.get("division"))
 
 
 def unauthorized(detail: str) -> AppError:
