@@ -12,7 +12,7 @@ from fupin_kit.app import install_platform
 from fupin_kit.auth import TokenVerifier
 from fupin_kit.db import Database
 from fupin_kit.observability import configure_logging
-from gateway import docs, oauth, proxy
+from gateway import asyncapi, docs, oauth, proxy
 from gateway.audit import AuditWriter
 from gateway.clients import ClientRegistry, RateLimit
 from gateway.config import COMPONENT, SERVICES, Settings, get_settings
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(oauth.router)
     app.include_router(docs.router)
+    app.include_router(asyncapi.router)
     app.include_router(proxy.router)
     install_platform(app, component=COMPONENT, readiness=readiness)
     return app
