@@ -1,5 +1,12 @@
+import asyncio
+import json
+
 import httpx
-from registry_helpers import READ, WRITE, codes, make_tree, registered_household
+from aiokafka import AIOKafkaConsumer
+from registry_helpers import KAFKA, READ, WRITE, codes, make_tree, registered_household
+
+from fupin_events.payloads import DivisionUpdated
+from fupin_kit.testing import wait_for_event
 
 
 async def test_put_creates_then_updates_a_division(client: httpx.AsyncClient) -> None:
@@ -13,6 +20,33 @@ async def test_put_creates_then_updates_a_division(client: httpx.AsyncClient) ->
                                json={**body, "population": 250000})
     assert updated.status_code == 200
     assert (await client.get(f"/registry/divisions/{c['county']}", headers=READ)).json()["population"] == 250000
+
+
+async def test_every_put_publishes_division_updated(client: httpx.AsyncClient) -> None:
+    tree = await make_tree(client)
+    await client.put(f"/registry/divisions/{tree['village']}", headers=WRITE, json={
+        "name": "新村", "level": "village", "parent_code": tree["town"], "poor": False, "population": 77})
+    event = await wait_for_event(KAFKA, "division-updated", tree["county"])
+    county = DivisionUpdated.model_validate(event["data"])
+    assert county.division_code == tree["county"] and county.level == "county" and county.parent_code == tree["city"]
+    assert event["type"] == "cn.fupin.division-updated" and event["subject"] == tree["county"]
+    # The compacted topic keeps the latest per code; the probe reads from the start, so wait for the second one.
+    consumer = AIOKafkaConsumer("division-updated", bootstrap_servers=KAFKA, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    seen: list[DivisionUpdated] = []
+    try:
+        async with asyncio.timeout(20):
+            async for record in consumer:
+                if record.key is not None and record.key.decode() == tree["village"]:
+                    seen.append(DivisionUpdated.model_validate(json.loads(record.value)["data"]))
+                    if len(seen) == 2:
+                        break
+    finally:
+        await consumer.stop()
+    assert seen[0].population != 77 and seen[1] == DivisionUpdated(
+        division_code=tree["village"], level="village", parent_code=tree["town"], name="新村", poor=False,
+        population=77)
 
 
 async def test_unknown_parent_is_invalid_division(client: httpx.AsyncClient) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_events.payloads import DivisionUpdated
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from fupin_kit.events.outbox import enqueue
 from registry.config import COMPONENT
@@ -15,7 +16,7 @@ from registry.divisions.models import Division, DivisionExit, DivisionPut, Divis
 from registry.divisions.rules import division_code_problem, is_code
 from registry.exits.rules import division_may_exit, poverty_incidence
 from registry.households.models import CLOSED, POOR_FOR_INCIDENCE, Household, Member, Status
-from registry.households.snapshot import DIVISION_EXITED
+from registry.households.snapshot import DIVISION_EXITED, DIVISION_UPDATED
 from registry.policies.service import policy_for
 
 
@@ -48,6 +49,11 @@ async def put_division(session: AsyncSession, *, code: str, body: DivisionPut) -
         for name, value in body.model_dump().items():
             setattr(division, name, value)
     await session.flush()
+    # Every PUT publishes (created or not, changed or not): the topic is compacted by code, so a consumer started
+    # later rebuilds the whole tree from it (contract v2 §6).
+    await enqueue(session, source=COMPONENT, topic=DIVISION_UPDATED, subject=code, data=DivisionUpdated(
+        division_code=code, level=str(division.level), parent_code=division.parent_code, name=division.name,
+        poor=division.poor, population=division.population).model_dump(mode="json"))
     return division, created
 
 

@@ -15,6 +15,7 @@ EXIT_CERTIFIED = "exit-certified"
 RETURNED_TO_POVERTY = "returned-to-poverty"
 HOUSEHOLD_REMOVED = "household-removed"
 DIVISION_EXITED = "division-exited"
+DIVISION_UPDATED = "division-updated"
 
 
 class SnapshotHousehold(Protocol):
