@@ -1,91 +1,216 @@
-"""Idempotent consumer: handler and inbox row in one transaction, offsets committed after it, poison to a DLQ."""
+"""Idempotent consumer: handler and inbox row in one transaction, offsets committed after it.
+
+Failure policy (contract §6), see `fupin_kit.events.failures`:
+- transient (database restarting, connection lost, deadlock, pool timeout, broker error): the partition is paused
+  and sought back to the failed record, then retried after a capped exponential back-off with jitter, without limit.
+  Later records of that partition wait (order is kept); other partitions go on. It shows in the metrics
+  (`fupin_consumer_transient_failures_total`, `fupin_consumer_partitions_retrying`) and in readiness `checks`.
+- content (validation, unknown or missing fields, a rule raising `PoisonEvent`): the record goes to `<topic>.dlq`
+  at once with headers `error` (the exception class only: its text may quote personal data), `consumer`,
+  `topic`, `partition`, `offset`; `fupin-dlq replay` sends it back through this same path.
+- anything else (a bug): a few quick retries, then the DLQ, so one bad event cannot stop a partition for good.
+"""
 
 import asyncio
+import contextlib
 import json
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from pydantic import ValidationError
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.db import Database
+from fupin_kit.events.failures import Failure, PoisonEvent, classify
 from fupin_kit.events.models import InboxEvent
 from fupin_kit.observability import EVENTS_CONSUMED
+
+__all__ = ["Backoff", "Event", "EventConsumer", "Handler", "PoisonEvent"]
 
 log = logging.getLogger("fupin.consumer")
 
 Event = dict[str, Any]
-# Failures that come from the event's content, not from the moment: dead-lettered without retries.
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (ValidationError, KeyError, TypeError)
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+
+TRANSIENT_FAILURES = Counter(
+    "fupin_consumer_transient_failures_total", "Event handling failures retried without limit (database, broker)",
+    ["component", "topic", "error"])
+PARTITIONS_RETRYING = Gauge(
+    "fupin_consumer_partitions_retrying", "Partitions held back by a transient failure", ["component"])
+DEAD_LETTERED = Counter("fupin_consumer_dead_lettered_total", "Events sent to <topic>.dlq",
+                        ["component", "topic", "error"])
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Capped exponential back-off with full jitter in [delay/2, delay]."""
+
+    initial: float = 0.2
+    cap: float = 30.0
+
+    def delay(self, failures: int) -> float:
+        base = min(self.cap, self.initial * 2 ** max(0, failures - 1))
+        return base * random.uniform(0.5, 1.0)
+
+
+@dataclass
+class _Retry:
+    failures: int
+    error: str
+    since: float
+    resume_at: float
 
 
 class EventConsumer:
     def __init__(self, db: Database, *, bootstrap_servers: str, group_id: str, handlers: Mapping[str, Handler],
-                 dlq_producer: AIOKafkaProducer, attempts: int = 3) -> None:
+                 dlq_producer: AIOKafkaProducer, attempts: int = 4, backoff: Backoff | None = None,
+                 max_records: int = 200) -> None:
         self.db = db
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id
         self.handlers = dict(handlers)
         self.dlq_producer = dlq_producer
-        self.attempts = attempts
+        self.attempts = attempts  # for failures neither transient nor content
+        self.backoff = backoff or Backoff()
+        self.max_records = max_records
+        self._retrying: dict[TopicPartition, _Retry] = {}
+        self._connected = False
+
+    # ---- what readiness and metrics report
+
+    def health(self) -> dict[str, Any]:
+        """`retrying`: partitions held back by a transient failure, with the error class and for how long."""
+        now = time.monotonic()
+        return {
+            "connected": self._connected,
+            "retrying": [{"topic": tp.topic, "partition": tp.partition, "error": r.error, "failures": r.failures,
+                          "seconds": round(now - r.since, 1)} for tp, r in self._retrying.items()],
+        }
+
+    @property
+    def healthy(self) -> bool:
+        return self._connected and not self._retrying
+
+    # ---- the loop
 
     async def run(self) -> None:
+        failures = 0
         while True:
             consumer = AIOKafkaConsumer(
                 *self.handlers, bootstrap_servers=self.bootstrap_servers, group_id=self.group_id,
                 enable_auto_commit=False, auto_offset_reset="earliest", metadata_max_age_ms=5000)
             try:
                 await consumer.start()
+                self._connected = True
+                failures = 0
                 await self._consume(consumer)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("consumer %s stopped; restarting", self.group_id)
-                await asyncio.sleep(2)
+            except Exception as exc:
+                failures += 1
+                log.warning("consumer %s stopped (%s); restarting", self.group_id, type(exc).__name__)
+                await asyncio.sleep(self.backoff.delay(failures))
             finally:
-                await consumer.stop()
+                self._connected = False
+                self._retrying.clear()
+                PARTITIONS_RETRYING.labels(self.group_id).set(0)
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=200)
+            self._resume_due(consumer)
+            batches = await consumer.getmany(timeout_ms=self._poll_timeout_ms(), max_records=self.max_records)
             for tp, records in batches.items():
-                for record in records:
-                    await self.process(record)
+                if tp in consumer.paused():  # fetched before the pause: it is sought back, these come again
+                    continue
+                await self._process_partition(consumer, tp, records)
+
+    def _poll_timeout_ms(self) -> int:
+        waits = [r.resume_at for r in self._retrying.values() if r.resume_at != float("inf")]
+        if not waits:
+            return 1000
+        return max(10, min(1000, int((min(waits) - time.monotonic()) * 1000)))
+
+    def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
+        now = time.monotonic()
+        assigned = consumer.assignment()
+        for tp in list(self._retrying):
+            if tp not in assigned:  # revoked in a rebalance: its new owner starts from the committed offset
+                del self._retrying[tp]
+            elif self._retrying[tp].resume_at <= now:
+                consumer.resume(tp)
+                self._retrying[tp].resume_at = float("inf")  # until the retried record succeeds or fails again
+        PARTITIONS_RETRYING.labels(self.group_id).set(len(self._retrying))
+
+    async def _process_partition(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
+                                 records: list[ConsumerRecord]) -> None:
+        done: ConsumerRecord | None = None
+        for record in records:
+            error = await self.process(record)
+            if error is not None:  # transient: hold the partition at this record
+                self._hold(consumer, tp, record, error)
+                break
+            done = record
+            if tp in self._retrying:
+                del self._retrying[tp]
+                log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
+        if done is not None:
+            try:
                 # Each record's transaction has committed: a crash before this commit only redelivers records
                 # that the inbox then skips.
-                await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
+                await consumer.commit({tp: done.offset + 1})
+            except KafkaError as exc:
+                log.warning("offset commit for %s[%d] failed (%s); records will be redelivered and skipped",
+                            tp.topic, tp.partition, type(exc).__name__)
 
-    async def process(self, record: ConsumerRecord) -> None:
-        """Handle one message at most once; after `attempts` failures it goes to `<topic>.dlq`."""
+    def _hold(self, consumer: AIOKafkaConsumer, tp: TopicPartition, record: ConsumerRecord, error: str) -> None:
+        now = time.monotonic()
+        previous = self._retrying.get(tp)
+        failures = previous.failures + 1 if previous else 1
+        delay = self.backoff.delay(failures)
+        self._retrying[tp] = _Retry(failures, error, previous.since if previous else now, now + delay)
+        consumer.pause(tp)
+        consumer.seek(tp, record.offset)
+        TRANSIENT_FAILURES.labels(self.group_id, record.topic, error).inc()
+        PARTITIONS_RETRYING.labels(self.group_id).set(len(self._retrying))
+        log.warning("event at %s[%d]@%d failed transiently (%s, %d in a row); retrying in %.1f s",
+                    record.topic, record.partition, record.offset, error, failures, delay)
+
+    async def process(self, record: ConsumerRecord) -> str | None:
+        """Handle one record at most once. Returns None when it is done with (handled, a duplicate, or
+        dead-lettered), else the class name of the transient failure that must be retried later."""
         try:
             event: Event = json.loads(record.value)
             event_id = str(event["id"])
         except (ValueError, KeyError, TypeError) as exc:
-            await self._dead_letter(record, f"unreadable event: {exc}")
-            return
-        error = ""
-        for attempt in range(1, self.attempts + 1):
+            return await self._dead_letter(record, exc)
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 outcome = await self._handle_once(record.topic, event_id, event)
                 EVENTS_CONSUMED.labels(self.group_id, record.topic, outcome).inc()
-                return
+                return None
             except asyncio.CancelledError:
                 raise
-            except PERMANENT_ERRORS as exc:  # the event itself is wrong: retrying cannot help
-                error = f"{type(exc).__name__}: {exc}"
-                break
-            except Exception as exc:  # the handler's failure: retry, then dead-letter
-                error = f"{type(exc).__name__}: {exc}"
-                # the message may quote event values: it goes to the DLQ header, the log gets the type only
-                log.warning("event %s on %s failed (attempt %d): %s", event_id, record.topic, attempt,
-                            type(exc).__name__)
-                await asyncio.sleep(0.2 * 2**attempt)
-        await self._dead_letter(record, error)
+            except Exception as exc:
+                kind = classify(exc)
+                if kind is Failure.TRANSIENT:
+                    return type(exc).__name__
+                if kind is Failure.CONTENT or attempt >= self.attempts:
+                    return await self._dead_letter(record, exc)
+                log.warning("event %s on %s failed (%s, attempt %d of %d)", event_id, record.topic,
+                            type(exc).__name__, attempt, self.attempts)
+                await asyncio.sleep(self.backoff.delay(attempt))
 
     async def _handle_once(self, topic: str, event_id: str, event: Event) -> str:
         async with self.db.session() as session:
@@ -98,10 +223,20 @@ class EventConsumer:
             await session.commit()
         return "handled"
 
-    async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
+    async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> str | None:
+        """Send the record to `<topic>.dlq`; a failure to do so is transient (the record is retried later)."""
+        error = type(exc).__name__
+        headers = [("error", error.encode()), ("consumer", self.group_id.encode()),
+                   ("topic", record.topic.encode()), ("partition", str(record.partition).encode()),
+                   ("offset", str(record.offset).encode())]
+        try:
+            await self.dlq_producer.send_and_wait(f"{record.topic}.dlq", record.value, key=record.key,
+                                                  headers=headers)
+        except Exception as send_exc:
+            if classify(send_exc) is Failure.TRANSIENT:
+                return type(send_exc).__name__
+            raise
         EVENTS_CONSUMED.labels(self.group_id, record.topic, "dead_letter").inc()
-        log.error("event at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset,
-                  error.split(":", 1)[0])
-        await self.dlq_producer.send_and_wait(
-            f"{record.topic}.dlq", record.value, key=record.key,
-            headers=[("error", error[:1000].encode()), ("consumer", self.group_id.encode())])
+        DEAD_LETTERED.labels(self.group_id, record.topic, error).inc()
+        log.error("event at %s[%d]@%d dead-lettered: %s", record.topic, record.partition, record.offset, error)
+        return None
