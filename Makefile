@@ -10,7 +10,7 @@ PROJECT_LIST := $(VENV)/.projects
 PYPROJECTS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml gateway/pyproject.toml)
 PROJECTS := $(patsubst %/pyproject.toml,%,$(PYPROJECTS))
 
-.PHONY: venv up down status logs test lint FORCE
+.PHONY: venv up down status logs test lint bench FORCE
 
 venv: $(STAMP)
 
@@ -55,3 +55,8 @@ test: up
 	suite . tests/deploy; \
 	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \
 	echo "all suites passed"
+
+# Issue 14's request-path figures against the running stack, with wrk (Debian package; installed when missing)
+bench: up
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; else sudo apt-get install -y wrk; fi; }
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
