@@ -7,6 +7,8 @@ import httpx
 import jwt
 from conftest import PRIVATE_KEY, SERVICES, bearer, free_port
 
+from gateway import config as gateway_config
+
 GOV = "registry:read registry:write finance:read microcredit:read education:read medical:read"
 
 
@@ -108,21 +110,36 @@ async def test_service_readiness_is_forwarded_without_a_token(gateway: httpx.Asy
     echo.app.state.ready = False
     try:
         not_ready = await gateway.get("/registry/readyz")
-        gateway_not_ready = await gateway.get("/readyz")
+        gateway_still_ready = await gateway.get("/readyz")
+        status = await gateway.get("/status")
     finally:
         echo.app.state.ready = True
 
     assert ready.status_code == 200
     assert not_ready.status_code == 503
-    assert gateway_not_ready.status_code == 503
-    assert gateway_not_ready.json()["checks"]["database"] is True
+    # contract §0: the gateway is ready on its own database and keys, whatever the services say
+    assert gateway_still_ready.status_code == 200
+    assert status.status_code == 200 and status.json()["ready"] is False
+    assert status.json()["components"]["registry"]["ready"] is False
+    assert status.json()["components"]["gateway"]["ready"] is True
 
 
-async def test_gateway_readiness_reports_each_service(gateway: httpx.AsyncClient) -> None:
+async def test_gateway_readiness_is_its_own_database_and_keys(gateway: httpx.AsyncClient) -> None:
     answer = await gateway.get("/readyz")
 
     assert answer.status_code == 200, answer.text
-    assert answer.json()["checks"] == {"database": True, **{s: True for s in SERVICES}}
+    assert answer.json()["checks"] == {"database": True, "keys": True}
+
+
+async def test_status_aggregates_every_component_without_a_token(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.get("/status")
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body["components"]) == {"gateway", *gateway_config.SERVICES}
+    assert all(body["components"][s]["ready"] for s in SERVICES)  # the ones the echo service stands in for
+    assert body["ready"] is all(c["ready"] for c in body["components"].values())
+    assert body["components"]["gateway"]["checks"] == {"database": True, "keys": True}
 
 
 async def test_a_service_that_is_down_is_503_upstream_unavailable(gateway_with) -> None:  # type: ignore[no-untyped-def]
@@ -130,12 +147,14 @@ async def test_a_service_that_is_down_is_503_upstream_unavailable(gateway_with) 
         call = await http.get("/medical/settlements/1", headers=bearer("medical:read"))
         readiness = await http.get("/medical/readyz")
         overall = await http.get("/readyz")
+        status = await http.get("/status")
 
     assert call.status_code == 503
     assert call.json()["code"] == "upstream_unavailable"
     assert readiness.status_code == 503
-    assert overall.status_code == 503
-    assert overall.json()["checks"]["medical"] is False and overall.json()["checks"]["registry"] is True
+    assert overall.status_code == 200  # a service that is down does not take the gateway out of rotation
+    components = status.json()["components"]
+    assert components["medical"]["ready"] is False and components["registry"]["ready"] is True
 
 
 async def test_an_oversized_body_is_413(gateway_with) -> None:  # type: ignore[no-untyped-def]

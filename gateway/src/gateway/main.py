@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -41,11 +42,14 @@ def build_runtime(settings: Settings) -> Runtime:
                           max_backlog=settings.audit_max_backlog))
 
 
-async def _service_ready(http: httpx.AsyncClient, url: str) -> bool:
+async def _service_status(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    """One service's own readiness answer: `{ready, checks}` (not answering is not ready, with no checks)."""
     try:
-        return (await http.get(f"{url}/readyz", timeout=READINESS_TIMEOUT)).status_code == 200
-    except httpx.HTTPError:
-        return False
+        answer = await http.get(f"{url}/readyz", timeout=READINESS_TIMEOUT)
+        body = answer.json()
+        return {"ready": answer.status_code == 200, "checks": body.get("checks", {}) if isinstance(body, dict) else {}}
+    except (httpx.HTTPError, ValueError) as exc:
+        return {"ready": False, "checks": {}, "error": type(exc).__name__}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,20 +80,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   openapi_tags=[{"name": "oauth", "description": "Client-credentials tokens (contract §0)"}])
 
     async def readiness() -> dict[str, bool]:
+        """Contract §0: the gateway is ready on its own database and signing keys, never on the services (a
+        service or broker blip must not take /oauth/token and every other service out of rotation)."""
         rt: Runtime = app.state.runtime
-        try:
-            await rt.db.ping()
-            database = True
-        except Exception:
-            database = False
-        ready = await asyncio.gather(*(_service_ready(rt.http, settings.upstream_url(s)) for s in SERVICES))
-        return {"database": database, **dict(zip(SERVICES, ready, strict=True))}
+        keys = rt.issuer is not None and rt.issuer.public_key is not None
+        return {"database": await rt.db.healthy(), "keys": keys}
+
+    @app.get("/status", tags=["health"], include_in_schema=False)
+    async def status() -> dict[str, Any]:
+        """The whole stack at a glance (no token): every component's readiness and checks."""
+        rt: Runtime = app.state.runtime
+        own = await readiness()
+        answers = await asyncio.gather(*(_service_status(rt.http, settings.upstream_url(s)) for s in SERVICES))
+        components: dict[str, Any] = {COMPONENT: {"ready": all(own.values()), "checks": own}}
+        components.update(zip(SERVICES, answers, strict=True))
+        return {"components": components, "ready": all(c["ready"] for c in components.values())}
 
     app.include_router(oauth.router)
     app.include_router(docs.router)
     app.include_router(asyncapi.router)
     app.include_router(proxy.router)
-    install_platform(app, component=COMPONENT, readiness=readiness)
+    install_platform(app, component=COMPONENT, readiness=readiness, required=("database", "keys"))
     return app
 
 

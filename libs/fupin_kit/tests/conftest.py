@@ -4,8 +4,10 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
+import fupin_kit.events.models  # noqa: F401  (the platform tables, for create_all)
 from fupin_kit.db import Database
 from fupin_kit.testing import ensure_topics, recreate_database
 
@@ -29,6 +31,9 @@ async def db() -> AsyncIterator[Database]:
     database = Database(url)
     async with database.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
+        # what fupin_kit.migrations.add_outbox_parking adds in a service's migration
+        await conn.execute(text("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at timestamptz, "
+                                "ADD COLUMN IF NOT EXISTS last_error varchar"))
     yield database
     await database.dispose()
 

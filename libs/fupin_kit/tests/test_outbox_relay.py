@@ -3,12 +3,12 @@
 import uuid
 
 from conftest import Widget
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from fupin_kit.db import Database
 from fupin_kit.events.models import OutboxEvent
 from fupin_kit.events.outbox import enqueue
-from fupin_kit.events.relay import OutboxRelay, build_producer
+from fupin_kit.events.relay import RELAY_LOCK, OutboxRelay, build_producer
 from fupin_kit.testing import wait_for_event
 
 TOPIC = "kit-test-events"
@@ -70,3 +70,40 @@ async def test_broker_outage_keeps_events_until_it_returns(db: Database, kafka: 
     finally:
         await producer.stop()
     assert (await wait_for_event(kafka, TOPIC, subject))["data"] == {"n": 3}
+
+
+async def test_a_row_too_large_to_publish_is_parked_and_the_rows_after_it_go_out(db: Database, kafka: str) -> None:
+    subject = uuid.uuid4().hex
+    async with db.session() as session:
+        await enqueue(session, source="kit", topic=TOPIC, subject=subject, data={"blob": "x" * 2_000_000})
+        await enqueue(session, source="kit", topic=TOPIC, subject=subject, data={"n": 4})
+        await session.commit()
+    producer = build_producer(kafka)
+    await producer.start()
+    try:
+        relay = OutboxRelay(db, producer, component="kit")
+        while await relay.publish_batch():
+            pass
+    finally:
+        await producer.stop()
+    assert (await wait_for_event(kafka, TOPIC, subject))["data"] == {"n": 4}
+    async with db.session() as session:
+        parked = (await session.exec(text(  # type: ignore[call-overload]
+            "SELECT last_error FROM outbox WHERE key = :k AND parked_at IS NOT NULL").bindparams(k=subject))).all()
+    assert [p[0] for p in parked] == ["MessageSizeTooLargeError"]
+    assert await unsent_about(db, subject) == 1  # the parked row: unsent, set aside, not retried
+
+
+async def test_only_one_relay_is_active_at_a_time(db: Database, kafka: str) -> None:
+    producer = build_producer(kafka)
+    await producer.start()
+    try:
+        first, second = OutboxRelay(db, producer, component="kit"), OutboxRelay(db, producer, component="kit")
+        async with db.session() as holder:  # the first relay's batch transaction, still open
+            assert (await holder.exec(text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(  # type: ignore[call-overload]
+                k=RELAY_LOCK))).scalar()
+            assert await second.publish_batch() == 0 and not second.active
+        await first.publish_batch()
+        assert first.active
+    finally:
+        await producer.stop()

@@ -1,7 +1,10 @@
 """The service app factory: lifespan (database, token verifier, Kafka), health, metrics, errors, middlewares."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
@@ -10,16 +13,22 @@ from fupin_kit.auth import TokenVerifier
 from fupin_kit.db import Database
 from fupin_kit.errors import install_error_handlers, problem
 from fupin_kit.events.consumer import Handler
+from fupin_kit.events.retention import run_pruner
 from fupin_kit.idempotency import IdempotencyMiddleware
 from fupin_kit.kafka import KafkaRuntime
 from fupin_kit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from fupin_kit.settings import ServiceSettings
 
-ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+ReadinessCheck = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
-def install_platform(app: FastAPI, *, component: str, readiness: ReadinessCheck) -> None:
-    """Health, readiness, metrics, problem+json errors and request ids for any Fupin app."""
+def install_platform(app: FastAPI, *, component: str, readiness: ReadinessCheck,
+                     required: Sequence[str] | None = None) -> None:
+    """Health, readiness, metrics, problem+json errors and request ids for any Fupin app.
+
+    `readiness()` returns the checks (name → bool, plus optional non-bool details); the component is ready when
+    every check named in `required` holds (all boolean checks when `required` is None). The others are reported
+    only (contract §0: Kafka's state does not make a service unready)."""
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, component=component)
 
@@ -29,11 +38,13 @@ def install_platform(app: FastAPI, *, component: str, readiness: ReadinessCheck)
 
     @app.get("/readyz", tags=["health"], include_in_schema=False)
     async def readyz() -> Response:
-        checks = await readiness()
-        if all(checks.values()):
-            return JSONResponse({"status": "ready", "component": component, "checks": checks})
-        failing = ", ".join(name for name, ok in checks.items() if not ok)
-        return problem(503, "not_ready", f"{component} is not ready: {failing}", checks=checks)
+        checks = dict(await readiness())
+        needed = list(required) if required is not None else [k for k, v in checks.items() if isinstance(v, bool)]
+        failing = [name for name in needed if checks.get(name) is not True]
+        if not failing:
+            return JSONResponse({"status": "ready", "component": component, "checks": checks, "required": needed})
+        return problem(503, "not_ready", f"{component} is not ready: {', '.join(failing)}", checks=checks,
+                       required=needed)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -52,24 +63,25 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
         app.state.token_verifier = TokenVerifier(
             settings.jwt_public_key(), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
         kafka.start()
+        pruner = asyncio.create_task(run_pruner(db, component=component), name=f"{component}-retention")
         try:
             yield
         finally:
+            pruner.cancel()
+            with contextlib.suppress(BaseException):
+                await pruner
             await kafka.stop()
             await db.dispose()
 
     app = FastAPI(title=title, lifespan=lifespan, root_path_in_servers=False)
 
-    async def readiness() -> dict[str, bool]:
-        try:
-            await app.state.db.ping()
-            database = True
-        except Exception:
-            database = False
-        return {"database": database, "kafka": await app.state.kafka.ready()}
+    async def readiness() -> dict[str, Any]:
+        """Ready when the database answers; Kafka, the consumer and the relay are reported (contract §0)."""
+        database = await app.state.db.healthy()
+        return {"database": database, **await app.state.kafka.checks()}
 
     for router in routers:
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware)
-    install_platform(app, component=component, readiness=readiness)
+    install_platform(app, component=component, readiness=readiness, required=("database",))
     return app

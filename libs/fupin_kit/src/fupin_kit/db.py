@@ -1,9 +1,14 @@
 """Async engine and the per-request session: services flush, the dependency commits (or rolls back) once."""
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
@@ -20,16 +25,56 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 
+class DatabaseSettings(BaseSettings):
+    """The connection budget of one process (env `FUPIN_DB_*`); see docs/conventions.md "Connection budget".
+
+    One pool per process serves the request handlers, the Idempotency-Key records, the event consumer and the
+    outbox relay: at most `pool_size + max_overflow` connections (max_overflow defaults to pool_size), plus one
+    for the relay's LISTEN."""
+
+    model_config = SettingsConfigDict(env_prefix="FUPIN_DB_", extra="ignore")
+
+    max_overflow: int | None = Field(None, ge=0)
+    pool_timeout: float = Field(30.0, gt=0)  # seconds a request waits for a free connection
+    statement_timeout_ms: int = Field(60_000, ge=0)  # 0 = none
+    lock_timeout_ms: int = Field(10_000, ge=0)  # a row lock waited for longer fails (and is retried by consumers)
+    idle_in_transaction_timeout_ms: int = Field(60_000, ge=0)
+    connect_timeout: float = Field(5.0, gt=0)  # seconds to open a connection (a restarting server refuses fast)
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, settings: DatabaseSettings | None = None) -> None:
         self.url = url
+        self.settings = settings or DatabaseSettings()
+        self.pool_size = pool_size
+        self.max_overflow = self.settings.max_overflow if self.settings.max_overflow is not None else pool_size
+        server_settings = {
+            "statement_timeout": str(self.settings.statement_timeout_ms),
+            "lock_timeout": str(self.settings.lock_timeout_ms),
+            "idle_in_transaction_session_timeout": str(self.settings.idle_in_transaction_timeout_ms),
+            "application_name": _application_name(),
+        }
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            url, pool_size=pool_size, max_overflow=self.max_overflow, pool_timeout=self.settings.pool_timeout,
+            pool_pre_ping=True, hide_parameters=True,
+            connect_args={"server_settings": server_settings, "timeout": self.settings.connect_timeout})
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @property
+    def max_connections(self) -> int:
+        """Connections this process may open through the pool (the relay's LISTEN adds one)."""
+        return self.pool_size + self.max_overflow
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def healthy(self, timeout: float = 2.0) -> bool:
+        try:
+            await asyncio.wait_for(self.ping(), timeout)
+            return True
+        except Exception:
+            return False
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -38,12 +83,30 @@ class Database:
         return self.sessionmaker()
 
 
+def _application_name() -> str:
+    return (os.environ.get("FUPIN_COMPONENT") or os.path.basename(sys.argv[0]) or "fupin")[:60]
+
+
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
     """The plain libpq DSN for asyncpg's own connections (LISTEN, COPY)."""
     return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+# Where IdempotencyMiddleware leaves the request's session (in the ASGI scope's state) for `SessionDep`.
+SESSION_STATE_KEY = "fupin_request_session"
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    shared: AsyncSession | None = request.scope.get("state", {}).get(SESSION_STATE_KEY)
+    if shared is not None:
+        # The Idempotency-Key middleware owns the transaction: it stores the answer and commits both together.
+        try:
+            yield shared
+            await shared.flush()
+        except BaseException:
+            await shared.rollback()
+            raise
+        return
     db: Database = request.app.state.db
     async with db.session() as session:
         try:

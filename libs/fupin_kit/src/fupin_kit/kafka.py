@@ -4,7 +4,9 @@ broker outage at start-up delays events instead of stopping the service."""
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -24,19 +26,22 @@ class KafkaRuntime:
         self.handlers = dict(handlers or {})
         self.group_id = group_id or component
         self.producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumer: EventConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._broker: tuple[float, bool] = (0.0, False)  # (checked at, reachable): readiness asks often
 
     def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._run(), name=f"{self.component}-kafka"))
 
     async def _run(self) -> None:
         self.producer = await self._connect()
-        relay = OutboxRelay(self.db, self.producer, component=self.component)
-        jobs = [relay.run()]
+        self.relay = OutboxRelay(self.db, self.producer, component=self.component)
+        jobs = [self.relay.run()]
         if self.handlers:
-            consumer = EventConsumer(self.db, bootstrap_servers=self.bootstrap_servers, group_id=self.group_id,
-                                     handlers=self.handlers, dlq_producer=self.producer)
-            jobs.append(consumer.run())
+            self.consumer = EventConsumer(self.db, bootstrap_servers=self.bootstrap_servers, group_id=self.group_id,
+                                          handlers=self.handlers, dlq_producer=self.producer)
+            jobs.append(self.consumer.run())
         await asyncio.gather(*jobs)
 
     async def _connect(self) -> AIOKafkaProducer:
@@ -52,13 +57,32 @@ class KafkaRuntime:
                 await asyncio.sleep(2)
 
     async def ready(self) -> bool:
-        if self.producer is None:
-            return False
-        try:
-            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 3)
-            return True
-        except Exception:
-            return False
+        """The broker answers a metadata request (cached for a second, bounded to a second)."""
+        checked_at, reachable = self._broker
+        if time.monotonic() - checked_at < 1.0:
+            return reachable
+        reachable = False
+        if self.producer is not None:
+            try:
+                await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 1.0)
+                reachable = True
+            except Exception:
+                reachable = False
+        self._broker = (time.monotonic(), reachable)
+        return reachable
+
+    async def checks(self) -> dict[str, Any]:
+        """Readiness `checks` reported, not required (contract §0): the broker, the outbox relay and, when the
+        service consumes, whether any partition is held back by a transient failure."""
+        found: dict[str, Any] = {"kafka": await self.ready()}
+        found["relay"] = self.relay is not None and self.relay.healthy
+        if self.handlers:
+            found["consumer"] = self.consumer is not None and self.consumer.healthy
+            if self.consumer is not None and (retrying := self.consumer.health()["retrying"]):
+                found["consumer_retrying"] = retrying
+        if self.relay is not None and self.relay.last_error:
+            found["relay_error"] = self.relay.last_error
+        return found
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -41,6 +41,8 @@ def create_platform_tables() -> None:
         sa.Column("payload", postgresql.JSONB, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True)),
+        sa.Column("parked_at", sa.DateTime(timezone=True)),
+        sa.Column("last_error", sa.String),
     )
     op.create_index("ix_outbox_unsent", "outbox", ["id"], postgresql_where=sa.text("sent_at IS NULL"))
     op.create_table(
@@ -59,6 +61,17 @@ def create_platform_tables() -> None:
         sa.Column("body", sa.LargeBinary, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     )
+
+
+def add_outbox_parking() -> None:
+    """Outbox columns for rows that can never be published (the relay parks them with the error class instead of
+    blocking): call from one migration in every service created before them. Idempotent."""
+    op.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at timestamptz, "
+               "ADD COLUMN IF NOT EXISTS last_error varchar")
+
+
+def drop_outbox_parking() -> None:
+    op.execute("ALTER TABLE outbox DROP COLUMN IF EXISTS parked_at, DROP COLUMN IF EXISTS last_error")
 
 
 def drop_platform_tables() -> None:

@@ -1,22 +1,49 @@
-"""Outbox relay: claim unsent rows with FOR UPDATE SKIP LOCKED, publish with an idempotent producer, mark sent."""
+"""Outbox relay: publish unsent rows in id order with an idempotent producer, then mark them sent.
+
+- One active relay per service database: each batch runs in a transaction holding a transaction-level advisory
+  lock, so with several replicas the batches never overlap and rows of one key are published in id order. A replica
+  that does not get the lock stays on standby and tries again at its next wake-up.
+- A crash between publish and mark publishes the rows again with the same event ids; consumers' inboxes drop the
+  second copy.
+- LISTEN/NOTIFY wakes it at commit; the listening connection is re-opened after a database restart (and the relay
+  polls meanwhile).
+- A row that can never be published (too large for the broker, an invalid topic, unserialisable) is parked with the
+  error class (`parked_at`, `last_error`, see `fupin_kit.migrations.add_outbox_parking`) instead of blocking the
+  outbox; every other failure (broker down, timeouts) leaves the rows unsent and is retried with back-off.
+"""
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
+import time
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import update
-from sqlmodel import col, select
+from aiokafka import errors as kafka_errors
+from prometheus_client import Counter, Gauge
+from sqlalchemy import text
 
 from fupin_kit.db import Database, asyncpg_dsn
-from fupin_kit.events.models import OutboxEvent
+from fupin_kit.events.consumer import Backoff
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
 from fupin_kit.observability import EVENTS_PUBLISHED
 
 log = logging.getLogger("fupin.relay")
+
+# pg_advisory_xact_lock key of "the outbox relay of this database" (advisory locks are per database)
+RELAY_LOCK = 0x46555049  # "FUPI"
+PARKED = Counter("fupin_outbox_parked_total", "Outbox rows that can never be published, parked", ["component", "error"])
+RELAY_FAILURES = Counter("fupin_outbox_relay_failures_total", "Failed relay batches (retried)", ["component", "error"])
+UNSENT = Gauge("fupin_outbox_unsent", "Unsent outbox rows seen by the last batch (capped at the batch size)",
+               ["component"])
+
+_KAFKA_NEVER = ("MessageSizeTooLargeError", "RecordTooLargeError", "RecordListTooLargeError", "InvalidTopicError",
+                "TopicAuthorizationFailedError", "CorruptRecordException")
+_NEVER_PUBLISHABLE: tuple[type[BaseException], ...] = (
+    *(getattr(kafka_errors, name) for name in _KAFKA_NEVER if hasattr(kafka_errors, name)),
+    TypeError, ValueError, UnicodeError)
 
 
 def build_producer(bootstrap_servers: str) -> AIOKafkaProducer:
@@ -29,61 +56,143 @@ class OutboxRelay:
     """Publishes the service's outbox. A broker outage delays events; none is lost, since rows stay unsent."""
 
     def __init__(self, db: Database, producer: AIOKafkaProducer, *, component: str, batch_size: int = 500,
-                 poll_interval: float = 1.0) -> None:
+                 poll_interval: float = 1.0, backoff: Backoff | None = None) -> None:
         self.db = db
         self.producer = producer
         self.component = component
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.backoff = backoff or Backoff(initial=0.5, cap=15.0)
+        self.last_error: str | None = None
+        self.active = False  # holds the relay lock (the others are on standby)
         self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+        self._listen_retry_at = 0.0
+        self._parking: bool | None = None
+
+    def health(self) -> dict[str, Any]:
+        return {"active": self.active, "error": self.last_error, "listening": self._listening()}
+
+    @property
+    def healthy(self) -> bool:
+        return self.last_error is None
 
     async def run(self) -> None:
-        listener = await self._listen()
+        failures = 0
         try:
             while True:
+                await self._ensure_listener()
                 try:
                     sent = await self.publish_batch()
+                    failures, self.last_error = 0, None
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("outbox relay failed to publish; will retry")
-                    await asyncio.sleep(2)
+                except Exception as exc:
+                    failures += 1
+                    self.last_error = type(exc).__name__
+                    RELAY_FAILURES.labels(self.component, self.last_error).inc()
+                    log.warning("outbox relay: batch failed (%s, %d in a row); retrying", self.last_error, failures)
+                    await asyncio.sleep(self.backoff.delay(failures))
                     continue
                 if sent < self.batch_size:
                     await self._wait()
         finally:
-            if listener is not None:
+            if self._listener is not None:
                 with contextlib.suppress(Exception):
-                    await listener.close()
+                    await self._listener.close()
 
     async def publish_batch(self) -> int:
-        """Publish one batch of unsent events in id order; returns how many were sent."""
+        """Publish one batch of unsent events in id order; returns how many were sent (or parked)."""
+        parking = await self._parking_supported()
+        unsent = "sent_at IS NULL" + (" AND parked_at IS NULL" if parking else "")
         async with self.db.session() as session:
-            rows = (await session.exec(
-                select(OutboxEvent).where(OutboxEvent.sent_at.is_(None))  # type: ignore[union-attr]
-                .order_by(col(OutboxEvent.id)).limit(self.batch_size).with_for_update(skip_locked=True))).all()
+            if not (await session.exec(text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(  # type: ignore[call-overload]
+                    k=RELAY_LOCK))).scalar():
+                self.active = False
+                return 0
+            self.active = True
+            rows = (await session.exec(text(  # type: ignore[call-overload]
+                f"SELECT id, topic, key, payload FROM outbox WHERE {unsent} ORDER BY id LIMIT :n"
+            ).bindparams(n=self.batch_size))).all()
+            UNSENT.labels(self.component).set(len(rows))
             if not rows:
                 return 0
-            futures = [await self.producer.send(row.topic, json.dumps(row.payload, ensure_ascii=False).encode(),
-                                               key=row.key.encode()) for row in rows]
-            await asyncio.gather(*futures)
-            await session.exec(update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
-                               .values(sent_at=dt.datetime.now(dt.UTC)))
+            sent, parked = await self._publish(rows, parking)
+            if sent:
+                await session.exec(text("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids)")  # type: ignore[call-overload]
+                                   .bindparams(ids=sent))
+            for row_id, error in parked:
+                await session.exec(text(  # type: ignore[call-overload]
+                    "UPDATE outbox SET parked_at = now(), last_error = :e WHERE id = :i").bindparams(e=error, i=row_id))
             await session.commit()
+        by_id = {r.id: r.topic for r in rows}
+        for row_id in sent:
+            EVENTS_PUBLISHED.labels(self.component, by_id[row_id]).inc()
+        for row_id, error in parked:
+            PARKED.labels(self.component, error).inc()
+            log.error("outbox row %d (%s) can never be published (%s): parked", row_id, by_id[row_id], error)
+        return len(sent) + len(parked)
+
+    async def _publish(self, rows: list[Any], parking: bool) -> tuple[list[int], list[tuple[int, str]]]:
+        """Send every row; returns (ids published, (id, error) to park). A retriable failure raises after the
+        rows before it are known to be sent, so the caller marks nothing and the batch is sent again."""
+        pending: list[tuple[int, asyncio.Future[Any]]] = []
+        parked: list[tuple[int, str]] = []
         for row in rows:
-            EVENTS_PUBLISHED.labels(self.component, row.topic).inc()
-        return len(rows)
+            try:
+                value = json.dumps(row.payload, ensure_ascii=False).encode()
+                pending.append((row.id, await self.producer.send(row.topic, value, key=row.key.encode())))
+            except _NEVER_PUBLISHABLE as exc:
+                if not parking:
+                    raise
+                parked.append((row.id, type(exc).__name__))
+        results = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
+        sent: list[int] = []
+        for (row_id, _), result in zip(pending, results, strict=True):
+            if isinstance(result, _NEVER_PUBLISHABLE) and parking:
+                parked.append((row_id, type(result).__name__))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                sent.append(row_id)
+        return sent, parked
+
+    async def _parking_supported(self) -> bool:
+        """True when the outbox has `parked_at`/`last_error` (a service migrated with `add_outbox_parking`)."""
+        if self._parking is None:
+            async with self.db.session() as session:
+                found = (await session.exec(text(  # type: ignore[call-overload]
+                    "SELECT count(*) FROM information_schema.columns WHERE table_name = 'outbox' "
+                    "AND table_schema = current_schema() AND column_name IN ('parked_at', 'last_error')"))).scalar()
+            self._parking = found == 2
+            if not self._parking:
+                log.warning("outbox has no parked_at/last_error columns: unpublishable rows block the relay "
+                            "(add a migration calling fupin_kit.migrations.add_outbox_parking)")
+        return self._parking
 
     async def _wait(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.poll_interval)
         self._wake.clear()
 
-    async def _listen(self) -> asyncpg.Connection | None:
+    def _listening(self) -> bool:
+        return self._listener is not None and not self._listener.is_closed()
+
+    async def _ensure_listener(self) -> None:
+        """LISTEN on a connection of its own; after a database restart it is opened again (meanwhile: polling)."""
+        if self._listening() or time.monotonic() < self._listen_retry_at:
+            return
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                self._listener.terminate()
+            self._listener = None
         try:
-            conn = await asyncpg.connect(asyncpg_dsn(self.db.url))
+            conn = await asyncpg.connect(asyncpg_dsn(self.db.url), timeout=5)
             await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-            return conn
-        except Exception:
-            log.warning("LISTEN unavailable; the relay polls every %.1fs", self.poll_interval)
-            return None
+            conn.add_termination_listener(lambda *_: self._wake.set())
+            self._listener = conn
+            self._wake.set()  # events may have been committed while nobody listened
+        except Exception as exc:
+            self._listen_retry_at = time.monotonic() + 5
+            log.warning("LISTEN unavailable (%s); the relay polls every %.1fs", type(exc).__name__,
+                        self.poll_interval)
