@@ -56,10 +56,10 @@ def verify_secret(secret: str, secret_hash: str) -> bool:
 # Contract §0 demo clients. Secrets are public (dev only); only their hashes live here.
 _GOV_SCOPES = ("registry:read registry:write finance:read finance:write education:read education:write "
                "microcredit:read microcredit:write medical:read medical:write assistance:read assistance:write "
-               "welfare:read welfare:write")
+               "dashboard:read welfare:read welfare:write")
 _BANK_SCOPES = "microcredit:eligibility microcredit:loans"
 _AUDITOR_SCOPES = ("registry:read finance:read education:read microcredit:read medical:read assistance:read "
-                   "welfare:read")
+                   "dashboard:read welfare:read")
 DEMO_SECRETS: dict[str, str] = {
     "gov-portal": "gov-portal-dev-secret",
     "bank-demo": "bank-demo-dev-secret",

@@ -11,7 +11,7 @@ from fupin_kit.settings import PlatformSettings
 from gateway.clients import DEMO_CLIENTS, Client, RateLimit, load_clients_file, parse_rate_limit, uses_demo_secret
 
 COMPONENT = "gateway"
-SERVICES = ("registry", "finance", "microcredit", "education", "medical", "assistance", "welfare")
+SERVICES = ("registry", "finance", "microcredit", "education", "medical", "assistance", "welfare", "dashboard")
 
 
 class Settings(PlatformSettings):
@@ -29,6 +29,7 @@ class Settings(PlatformSettings):
     medical_url: str = "http://127.0.0.1:8105"
     assistance_url: str = "http://127.0.0.1:8106"
     welfare_url: str = "http://127.0.0.1:8107"
+    dashboard_url: str = "http://127.0.0.1:8108"
     upstream_connect_timeout: float = 2.0
     upstream_timeout: float = 30.0
     upstream_max_connections: int = 200
