@@ -40,6 +40,11 @@ lint: venv
 	$(BIN)/ruff check .
 	@for p in $(PROJECTS) dev; do echo "==> mypy $$p/src"; (cd $$p && "$(CURDIR)/$(BIN)/mypy" --config-file "$(CURDIR)/mypy.ini" src) || exit 1; done
 
+# OCI images without Docker (buildah + a debootstrapped Debian base; deploy/README.md "Images"). Not part of `test`:
+# a clean build takes minutes. IMAGES="registry finance" builds some; deploy/images/smoke.sh starts them.
+images: venv
+	deploy/images/build.sh $(IMAGES)
+
 # One pytest process per suite (SQLModel metadata is global). Every suite runs; the target fails if any failed.
 # Exit code 5 (no tests collected) counts as success; missing suites are skipped.
 test: up

@@ -24,12 +24,15 @@ Doc = dict[str, Any]
 _KNOWN_KEYS = {"apiVersion", "kind", "resources", "images", "patches"}
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_docs(path: Path) -> list[Doc]:
-    return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+    return [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Loader) if d]
 
 
 def render(directory: Path) -> list[Doc]:
-    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text(encoding="utf-8"))
+    kustomization = yaml.load((directory / "kustomization.yaml").read_text(encoding="utf-8"), Loader=_Loader)
     unknown = set(kustomization) - _KNOWN_KEYS
     if unknown:
         raise ValueError(f"{directory}: kustomization fields not supported by the test renderer: {sorted(unknown)}")
