@@ -14,13 +14,14 @@ from registry.imports.router import router as imports
 from registry.monitoring.router import router as monitoring
 from registry.policies.router import router as policies
 from registry.verification.router import router as verification
+from registry.warmap.router import router as warmap
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
     app = create_service_app(component=COMPONENT, title="Fupin registry", settings=settings,
                              routers=[divisions, households, verification, exits, policies, imports,
-                                      monitoring,
+                                      monitoring, warmap,
                                       health.router])
     platform_lifespan = app.router.lifespan_context
 
