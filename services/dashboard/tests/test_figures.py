@@ -55,6 +55,7 @@ async def test_households_move_between_statuses(client: httpx.AsyncClient, produ
     assert tiles[village_a]["incidence"] == "0.0300" and tiles[village_a]["color"] == "red"
     assert tiles[village_b]["poor_persons"] == 4 and tiles[village_b]["color"] == "amber"
     assert town_body["level"] == "town" and town_body["as_of"] is not None
+    assert [a["code"] for a in town_body["ancestors"]][-1:] == [county]
     city = (await client.get(f"/dashboard/divisions/{county}", headers=token())).json()
     assert city["code"] == county
 
@@ -109,7 +110,8 @@ async def test_an_official_sees_only_their_subtree(client: httpx.AsyncClient, pr
     await until(client, other_village, lambda b: True)
     official = token(division=town, sub="official:t")
     assert (await client.get(f"/dashboard/divisions/{town}", headers=official)).status_code == 200
-    assert (await client.get(f"/dashboard/divisions/{village}", headers=official)).status_code == 200
+    inside = await client.get(f"/dashboard/divisions/{village}", headers=official)
+    assert inside.status_code == 200 and [a["code"] for a in inside.json()["ancestors"]] == [town]
     for outside in (county, other, other_village):
         answer = await client.get(f"/dashboard/divisions/{outside}", headers=official)
         assert answer.status_code == 404 and answer.json()["code"] == "division_not_found"

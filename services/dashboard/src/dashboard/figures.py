@@ -23,23 +23,24 @@ def not_found(code: str) -> NotFound:
     return NotFound("division_not_found", f"no division with code {code}")
 
 
-async def visible_division(session: AsyncSession, code: str, scope: str | None) -> Division:
-    """The division, if it exists and lies in the subtree of `scope` (an official's division; None: everything).
-    Outside the subtree it does not exist for the caller."""
+async def visible_division(session: AsyncSession, code: str, scope: str | None
+                           ) -> tuple[Division, list[Division]]:
+    """The division and its ancestors the caller may see (top first), if it exists and lies in the subtree of
+    `scope` (an official's division; None: everything). Outside the subtree it does not exist for the caller."""
     division = await session.get(Division, code)
     if division is None:
         raise not_found(code)
-    if scope is None or scope == code:
-        return division
-    seen, current = 0, division
-    while current.parent_code is not None and seen < 8:
-        if current.parent_code == scope:
-            return division
+    ancestors: list[Division] = []
+    current = division
+    while scope != current.code and current.parent_code is not None and len(ancestors) < 8:
         parent = await session.get(Division, current.parent_code)
         if parent is None:
             break
-        current, seen = parent, seen + 1
-    raise not_found(code)
+        ancestors.append(parent)
+        current = parent
+    if scope is not None and current.code != scope:
+        raise not_found(code)
+    return division, ancestors[::-1]
 
 
 async def _tallies(session: AsyncSession, codes: Sequence[str], metrics: Sequence[str] | None = None
@@ -114,8 +115,8 @@ async def _children(session: AsyncSession, division: Division) -> list[dict[str,
     return out
 
 
-async def division_figures(session: AsyncSession, division: Division, *, today: dt.date | None = None
-                           ) -> dict[str, Any]:
+async def division_figures(session: AsyncSession, division: Division, *, ancestors: Sequence[Division] = (),
+                           today: dt.date | None = None) -> dict[str, Any]:
     year = (today or dt.date.today()).year
     values = await _own(session, division)
     poor = _int(values, "poor_persons")
@@ -145,5 +146,6 @@ async def division_figures(session: AsyncSession, division: Division, *, today: 
                     "paid_by_payers": _money(values.get("medical.paid_by_payers", Decimal(0))),
                     "patient_paid": _money(values.get("medical.patient_paid", Decimal(0)))},
         "children": await _children(session, division),
+        "ancestors": [{"code": a.code, "name": a.name, "level": a.level} for a in ancestors],
         "as_of": as_of.isoformat() if as_of else None,
     }

@@ -16,5 +16,5 @@ Code = Annotated[str, Path(pattern=r"^\d{6}(\d{3}(\d{3})?)?$", description="a di
 async def get_division(code: Code, session: SessionDep, principal: Reader) -> dict[str, Any]:
     """An official sees only their own division and those below it (the `division` claim of the session token);
     any other division is `404 division_not_found`."""
-    division = await visible_division(session, code, principal.division)
-    return await division_figures(session, division)
+    division, ancestors = await visible_division(session, code, principal.division)
+    return await division_figures(session, division, ancestors=ancestors)
