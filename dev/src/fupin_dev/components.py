@@ -119,8 +119,8 @@ def _marker(module: str) -> Path:
 
 
 def demo_pending() -> bool:
-    """True when a present demo loader has not run yet."""
-    return any(not _marker(m).exists() for m in _demo_modules())
+    """True when a present demo loader has not run yet (never with `FUPIN_DEMO=0`)."""
+    return config.demo_enabled() and any(not _marker(m).exists() for m in _demo_modules())
 
 
 def load_demo(gateway_url: str, env: dict[str, str]) -> bool:

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-DEFAULT_KAFKA = "127.0.0.1:9092"
+DEFAULT_KAFKA_PORT = 9092
+DEFAULT_KAFKA = f"127.0.0.1:{DEFAULT_KAFKA_PORT}"
 # a component whose folder does not exist (yet) is skipped by `up`; its database is created all the same
 SERVICES = ("registry", "finance", "microcredit", "education", "medical", "assistance", "welfare", "dashboard")
 DATABASES = ("gateway", *SERVICES)
@@ -26,6 +27,9 @@ def root() -> Path:
 
 
 def run_dir() -> Path:
+    """The run folder (pids, logs, keys, data): `$FUPIN_RUN_DIR` for a second, isolated instance, else `.run`."""
+    if env := os.environ.get("FUPIN_RUN_DIR"):
+        return Path(env).resolve()
     return root() / ".run"
 
 
@@ -53,13 +57,40 @@ def gateway_port() -> int:
     return int(os.environ.get("FUPIN_GATEWAY_PORT", "8000"))
 
 
+def kafka_port() -> int:
+    """The local broker's port (`FUPIN_KAFKA_PORT`, 9092); its controller listens on the next port."""
+    return int(os.environ.get("FUPIN_KAFKA_PORT", str(DEFAULT_KAFKA_PORT)))
+
+
+def local_kafka_bootstrap() -> str:
+    return f"127.0.0.1:{kafka_port()}"
+
+
 def kafka_bootstrap() -> str:
-    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", local_kafka_bootstrap())
 
 
 def local_kafka() -> bool:
-    """True when the local broker is ours to run (KAFKA_BOOTSTRAP_SERVERS unset or the default)."""
-    return kafka_bootstrap() == DEFAULT_KAFKA
+    """True when the local broker is ours to run (KAFKA_BOOTSTRAP_SERVERS unset or our local address)."""
+    return kafka_bootstrap() == local_kafka_bootstrap()
+
+
+def service_port(name: str) -> int:
+    """`SERVICE_PORTS[name]`, shifted by `FUPIN_SERVICE_PORT_BASE` (e.g. 18100: registry on 18101) when set."""
+    if base := os.environ.get("FUPIN_SERVICE_PORT_BASE"):
+        return int(base) + SERVICE_PORTS[name] - 8100
+    return SERVICE_PORTS[name]
+
+
+def selected(name: str) -> bool:
+    """`FUPIN_COMPONENTS` (comma-separated names) limits which components run; unset: all of them."""
+    wanted = os.environ.get("FUPIN_COMPONENTS", "").strip()
+    return not wanted or name in {w.strip() for w in wanted.split(",")}
+
+
+def demo_enabled() -> bool:
+    """`FUPIN_DEMO=0` starts the stack without the demo data (the fault suite's own instance)."""
+    return os.environ.get("FUPIN_DEMO", "1") != "0"
 
 
 def external_postgres() -> bool:
@@ -86,7 +117,7 @@ class Component:
         return pids_dir() / f"{self.name}.pid"
 
     def exists(self) -> bool:
-        return self.folder.is_dir()
+        return self.folder.is_dir() and selected(self.name)
 
 
 def gateway() -> Component:
@@ -94,7 +125,7 @@ def gateway() -> Component:
 
 
 def services() -> list[Component]:
-    return [Component(s, root() / "services" / s, f"{s}.main", SERVICE_PORTS[s]) for s in SERVICES]
+    return [Component(s, root() / "services" / s, f"{s}.main", service_port(s)) for s in SERVICES]
 
 
 def components() -> list[Component]:

@@ -35,9 +35,9 @@ TOPIC_ALREADY_EXISTS = 36
 SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:9093
-listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
-advertised.listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
+controller.quorum.bootstrap.servers=127.0.0.1:{controller}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
@@ -131,7 +131,8 @@ def start() -> tuple[str, int] | None:
     folder.mkdir(parents=True, exist_ok=True)
     log_file().parent.mkdir(parents=True, exist_ok=True)
     properties, log4j = folder / "server.properties", folder / "log4j2.xml"
-    properties.write_text(SERVER_PROPERTIES.format(data=data))
+    port = config.kafka_port()
+    properties.write_text(SERVER_PROPERTIES.format(data=data, port=port, controller=port + 1))
     log4j.write_text(LOG4J2_XML.format(log=log_file()))
     java = ["java", "-Xmx512m", f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*"]
     if not (data / "meta.properties").is_file():
