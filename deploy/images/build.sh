@@ -57,7 +57,7 @@ if [[ ! -f $BASE_TAR ]]; then
     useradd --system --uid 10001 --gid fupin --home-dir /tmp --no-create-home --shell /usr/sbin/nologin fupin &&
     apt-get clean && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/share/locale/* &&
     : >/etc/resolv.conf'
-  chroot "$root" python3.11 -c 'import venv, ensurepip' # the venv module and its bundled pip are there
+  chroot "$root" python3.11 -c 'import venv, ensurepip'  # the venv module and its bundled pip are there
   tar --numeric-owner -C "$root" -cf "$BASE_TAR.tmp" . && mv "$BASE_TAR.tmp" "$BASE_TAR"
   rm -rf "$root"
 fi
@@ -80,7 +80,8 @@ for c in "${components[@]}"; do
   tar --numeric-owner -C "$mnt" -xf "$BASE_TAR"
   mkdir -p "$mnt/wheels" "$mnt/app/$folder"
   cp "$WHEELS"/*.whl "$mnt/wheels/"
-  chroot "$mnt" sh -c "python3.11 -m venv /opt/venv &&
+  # env -i: nothing of the host's environment (pip settings, proxies) leaks into the image's build
+  chroot "$mnt" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp sh -c "python3.11 -m venv /opt/venv &&
     PIP_NO_CACHE_DIR=1 /opt/venv/bin/pip install -q --no-index --find-links /wheels fupin-kit fupin-events fupin-$c &&
     /opt/venv/bin/pip uninstall -q -y pip setuptools >/dev/null 2>&1 || true"
   rm -rf "$mnt/wheels"

@@ -869,7 +869,8 @@ def files() -> dict[str, tuple[str, list[dict[str, Any]]]]:
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:  # a shared list is written out each time, never as &id001
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

@@ -116,6 +116,8 @@ def env_of(container: dict[str, Any], docs: list[Doc]) -> dict[str, Any]:
 
 def test_committed_base_is_what_the_generator_writes() -> None:
     assert generator.stale() == [], "run `.venv/bin/python deploy/k8s/generate.py` and commit deploy/k8s/base"
+    for path in (K8S / "base").rglob("*.yaml"):
+        assert not re.search(r"[&*]id\d{3}", path.read_text(encoding="utf-8")), f"{path}: YAML aliases"
 
 
 def test_every_component_of_the_repository_is_deployed() -> None:
