@@ -271,7 +271,8 @@ async def test_allocation_moves_money_into_the_programme_account(http: httpx.Asy
     balances = await accounts(http, auditor, county)
     assert balances == {"education_grants": "0.00", "medical_assistance": "0.00", "loan_interest_subsidy": "0.00",
                         "risk_compensation": "0.00", "village_teams": "0.00", "industry": "0.00",
-                        "infrastructure": "400.00"}
+                        "infrastructure": "400.00", "minimum_living": "0.00", "temporary_assistance": "0.00",
+                        "eco_rangers": "0.00", "relocation": "0.00"}
     one = await send(http, "GET", "/finance/accounts", headers=auditor,
                      params={"jurisdiction_code": county, "program": "infrastructure"})
     assert one.status_code == 200 and [(a["program"], a["balance"]) for a in one.json()] == [

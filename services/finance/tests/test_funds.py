@@ -41,7 +41,8 @@ async def test_allocation_moves_money_into_the_programme_account(client: httpx.A
     assert await balance(client, county, "industry") == "400.00"
     accounts = (await client.get("/finance/accounts", headers=token(READER),
                                  params={"jurisdiction_code": county})).json()
-    assert len(accounts) == 7 and {a["program"] for a in accounts} >= {"education_grants", "village_teams"}
+    assert len(accounts) == 11 and {a["program"] for a in accounts} >= {"education_grants", "village_teams",
+                                                                        "minimum_living", "eco_rangers"}
     audit = (await client.get("/finance/ledger/entries", headers=token(READER),
                               params={"reference": body["allocation_id"]})).json()
     assert audit[0]["recorded_by"] == "gov-portal" and audit[0]["note"] == "spring tranche"

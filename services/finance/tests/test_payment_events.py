@@ -1,77 +1,34 @@
 """Payments ordered by real CloudEvents on Kafka: exactly once, from the county's account, queued without funds."""
 
-import asyncio
 import datetime as dt
-import json
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
-import pytest
 from aiokafka import AIOKafkaProducer
-from conftest import KAFKA, READER, allocate, balance, new_county, receive, token, verify_ledger, village_of
+from conftest import (
+    KAFKA,
+    READER,
+    allocate,
+    balance,
+    fund_program,
+    has,
+    new_county,
+    payments_when,
+    publish,
+    receive,
+    token,
+    verify_ledger,
+    village_of,
+)
 
-from fupin_kit.events.envelope import cloud_event
 from fupin_kit.testing import wait_for_event
-
-
-@pytest.fixture(scope="module")
-async def http(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """One app (one consumer group member) for the whole module: a rebalance per test would only add waiting."""
-    from finance.config import get_settings
-    from finance.main import create_app
-
-    get_settings.cache_clear()
-    app = create_app()
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://finance.test") as client:
-            yield client
-
-
-@pytest.fixture(scope="module")
-async def producer() -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
-    await kafka.start()
-    yield kafka
-    await kafka.stop()
-
-
-async def publish(producer: AIOKafkaProducer, topic: str, subject: str, data: dict[str, Any],
-                  event: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Publish a CloudEvent as the other services do (key = subject); pass `event` to publish it again."""
-    event = event or cloud_event(source="test", topic=topic, subject=subject, data=data)
-    await producer.send_and_wait(topic, json.dumps(event).encode(), key=subject.encode())
-    return event
-
-
-async def payments_when(http: httpx.AsyncClient, reference: str, ready: Callable[[list[dict[str, Any]]], bool],
-                        timeout: float = 45.0) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = await http.get("/finance/payments", headers=token(READER), params={"reference": reference})
-        assert answer.status_code == 200, answer.text
-        if ready(answer.json()):
-            return answer.json()  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"payments for {reference}: {answer.json()}"
-        await asyncio.sleep(0.2)
-
-
-def has(status: str, count: int = 1) -> Callable[[list[dict[str, Any]]], bool]:
-    return lambda payments: len(payments) == count and all(p["status"] == status for p in payments)
 
 
 def grant(county: str, amount: str, household_id: str, grant_id: str | None = None) -> dict[str, Any]:
     return {"grant_id": grant_id or str(uuid.uuid4()), "person_ref": uuid.uuid4().hex, "household_id": household_id,
             "county_code": county, "village_code": village_of(county), "kind": "senior", "amount": amount,
             "academic_year": "2020-2021"}
-
-
-async def fund_program(http: httpx.AsyncClient, county: str, program: str, amount: str) -> dict[str, Any]:
-    fund = await receive(http, county, amount, purpose=program)
-    assert (await allocate(http, fund["fund_id"], program, amount)).status_code == 201
-    return fund
 
 
 async def test_grant_is_paid_once_from_the_county_account(http: httpx.AsyncClient,

@@ -4,13 +4,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
-# Contract §5: the programme accounts every jurisdiction holds.
-PROGRAMS: tuple[str, ...] = ("education_grants", "medical_assistance", "loan_interest_subsidy", "risk_compensation",
-                             "village_teams", "industry", "infrastructure")
+# Contract §5 (with its v2 welfare additions): the programme accounts every jurisdiction holds.
 Program = Literal["education_grants", "medical_assistance", "loan_interest_subsidy", "risk_compensation",
-                  "village_teams", "industry", "infrastructure"]
+                  "village_teams", "industry", "infrastructure",
+                  "minimum_living", "temporary_assistance", "eco_rangers", "relocation"]
+PROGRAMS: tuple[str, ...] = get_args(Program)
 
 # Fund accounts and programme accounts hold money (asset accounts: balance kept, never below zero);
 # treasury (where received money comes from) and payee (where paid money goes) accounts are outside the city's books.

@@ -47,10 +47,22 @@ async def on_settlement_reversed(session: AsyncSession, event: Event) -> None:
                                      recorded_by=_who(event))
 
 
+async def on_benefit_due(session: AsyncSession, event: Event) -> None:
+    await _order(session, event, rules.benefit_payment(event["data"]))
+
+
+async def on_benefit_cancelled(session: AsyncSession, event: Event) -> None:
+    cancelled = rules.benefit_cancellation(event["data"])
+    await service.cancel_benefit(session, benefit_id=cancelled.benefit_id, reason_code=cancelled.reason_code,
+                                 event_id=str(event["id"]))
+
+
 HANDLERS = {
     "grant-awarded": on_grant_awarded,
     "settlement-completed": on_settlement_completed,
     "settlement-reversed": on_settlement_reversed,
     "interest-subsidy-claimed": on_interest_subsidy_claimed,
     "risk-compensation-claimed": on_risk_compensation_claimed,
+    "benefit-due": on_benefit_due,
+    "benefit-cancelled": on_benefit_cancelled,
 }

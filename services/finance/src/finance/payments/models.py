@@ -69,6 +69,18 @@ class SettlementReversal(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
+class BenefitCancellation(SQLModel, table=True):
+    """A `benefit-cancelled` event; kept so a benefit whose `benefit-due` comes after its cancellation (the two
+    travel on different topics) is recorded as reversed and never paid."""
+    __tablename__ = "benefit_cancellations"
+
+    benefit_id: str = Field(primary_key=True)
+    reason_code: str | None = None
+    event_id: str
+    received_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
+
+
 class PaymentPublic(BaseModel):
     payment_id: uuid.UUID
     reference: str

@@ -26,7 +26,7 @@ def public(payment: Payment) -> PaymentPublic:
 @router.get("", response_model=list[PaymentPublic])
 async def list_payments(reference: Annotated[str, Query(min_length=1, max_length=100), NoNul], session: SessionDep,
                         _: FinanceReader) -> list[PaymentPublic]:
-    """The payments for a business reference: a grant_id, settlement_id, claim_id or loan_id."""
+    """The payments for a business reference: a grant_id, settlement_id, claim_id, loan_id or benefit_id."""
     return [public(p) for p in await service.payments_for(session, reference=reference)]
 
 

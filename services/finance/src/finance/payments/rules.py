@@ -11,7 +11,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from finance.divisions import JURISDICTION_PATTERN, VILLAGE_PATTERN, county_of_village
-from fupin_kit.money import Money
+from fupin_events.payloads import BenefitCancelled, BenefitDue
+from fupin_kit.events.failures import PoisonEvent
+from fupin_kit.money import MAX_AMOUNT, Money
 
 
 @dataclass(frozen=True)
@@ -118,3 +120,30 @@ def risk_compensation_payment(data: dict[str, Any]) -> PaymentOrder:
     claim = RiskCompensationClaimed.model_validate(data)
     return PaymentOrder(reference=claim.loan_id, program="risk_compensation", county_code=claim.paying_county,
                         village_code=claim.village_code, payee=f"bank:{claim.bank_code}", amount=claim.compensation)
+
+
+# Contract v2 §5: `benefit-due` kind → the programme account that pays it.
+BENEFIT_PROGRAMS: dict[str, str] = {
+    "minimum_living": "minimum_living",
+    "temporary_assistance": "temporary_assistance",
+    "eco_ranger": "eco_rangers",
+    "relocation": "relocation",
+}
+WELFARE_PROGRAMS: tuple[str, ...] = tuple(BENEFIT_PROGRAMS.values())
+
+
+def benefit_payment(data: dict[str, Any]) -> PaymentOrder:
+    """`benefit-due` → the welfare programme account of its kind, paid to the household from the county of its
+    village (contract v2 §5). An amount past NUMERIC(14,2) can never be paid: the event is refused as content."""
+    benefit = BenefitDue.model_validate(data)
+    if not 0 < len(benefit.benefit_id) <= 100:
+        raise PoisonEvent("benefit_id must hold 1 to 100 characters")
+    if not Decimal("0") <= benefit.amount < MAX_AMOUNT:
+        raise PoisonEvent("benefit amount must be between 0 and what NUMERIC(14,2) holds")
+    return PaymentOrder(reference=benefit.benefit_id, program=BENEFIT_PROGRAMS[benefit.kind],
+                        county_code=county_of_village(benefit.village_code), village_code=benefit.village_code,
+                        payee=f"household:{benefit.household_id}", amount=benefit.amount)
+
+
+def benefit_cancellation(data: dict[str, Any]) -> BenefitCancelled:
+    return BenefitCancelled.model_validate(data)

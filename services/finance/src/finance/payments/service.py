@@ -15,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from finance.config import COMPONENT
 from finance.ledger import service as ledger
 from finance.ledger.rules import Piece, Posting
-from finance.payments.models import Payment, SettlementReversal
-from finance.payments.rules import PaymentOrder
+from finance.payments.models import BenefitCancellation, Payment, SettlementReversal
+from finance.payments.rules import WELFARE_PROGRAMS, PaymentOrder
 from fupin_events.payloads import PaymentCompleted
 from fupin_kit.errors import NotFound
 from fupin_kit.events import outbox
@@ -37,6 +37,7 @@ async def order_payments(session: AsyncSession, *, orders: Sequence[PaymentOrder
         return []
     programs = {o: ledger.program_account(o.county_code, o.program) for o in orders}
     payees = {o: ledger.payee_account(o.payee) for o in orders}
+    await _lock_references(session, [o.reference for o in orders if _cancellable(o.program)])
     accounts = await ledger.ensure_accounts(session, [*programs.values(), *payees.values()])
     await ledger.lock_balances(session, [accounts[p.code] for p in programs.values()])
     recorded: list[Payment] = []
@@ -52,8 +53,7 @@ async def order_payments(session: AsyncSession, *, orders: Sequence[PaymentOrder
 
 async def _record(session: AsyncSession, order: PaymentOrder, *, event_id: str, account_id: int,
                   payee_account_id: int) -> Payment | None:
-    reversed_early = order.program == "medical_assistance" and (
-        await session.get(SettlementReversal, order.reference)) is not None
+    reversed_early = await _cancelled_before(session, order)
     payment = (await session.exec(insert(Payment).values(  # type: ignore[call-overload]
         id=uuid.uuid4(), reference=order.reference, item_reference=order.item_reference, program=order.program,
         county_code=order.county_code, village_code=order.village_code, payee=order.payee, amount=order.amount,
@@ -66,6 +66,28 @@ async def _record(session: AsyncSession, order: PaymentOrder, *, event_id: str, 
     if reversed_early:
         await _announce(session, payment)
     return payment
+
+
+def _cancellable(program: str) -> bool:
+    """Programmes whose payments a later event may cancel (a settlement reversal, a benefit cancellation)."""
+    return program == "medical_assistance" or program in WELFARE_PROGRAMS
+
+
+async def _lock_references(session: AsyncSession, references: Sequence[str]) -> None:
+    """Serialize the recording of a cancellable payment with its cancellation (they travel on different topics and
+    may be handled at the same moment by two replicas): a transaction-scoped advisory lock per business reference,
+    always taken before any account lock, in sorted order."""
+    for reference in sorted(set(references)):
+        await session.exec(select(func.pg_advisory_xact_lock(  # type: ignore[call-overload]
+            func.hashtextextended(f"finance-payment:{reference}", 0))))
+
+
+async def _cancelled_before(session: AsyncSession, order: PaymentOrder) -> bool:
+    if order.program == "medical_assistance":
+        return await session.get(SettlementReversal, order.reference) is not None
+    if order.program in WELFARE_PROGRAMS:
+        return await session.get(BenefitCancellation, order.reference) is not None
+    return False
 
 
 async def pay_pending(session: AsyncSession, *, account_id: int, recorded_by: str, note: str | None) -> list[uuid.UUID]:
@@ -103,6 +125,7 @@ async def reverse_settlement(session: AsyncSession, *, settlement_id: str, reaso
     """`settlement-reversed`: a paid payment is reversed by a counter-entry (the money returns to the programme
     account with its lineage), a waiting one is just marked reversed; a reversal that comes before its settlement is
     remembered so the settlement is never paid."""
+    await _lock_references(session, [settlement_id])
     await session.exec(insert(SettlementReversal).values(  # type: ignore[call-overload]
         settlement_id=settlement_id, reason_code=reason_code, event_id=event_id).on_conflict_do_nothing())
     found = (await session.exec(select(col(Payment.account_id)).where(  # type: ignore[call-overload]
@@ -118,6 +141,33 @@ async def reverse_settlement(session: AsyncSession, *, settlement_id: str, reaso
     if payment.status == "paid" and payment.entry_id is not None:
         payment.reversal_entry_id = await _counter_entry(session, payment, recorded_by=recorded_by,
                                                          note=f"settlement reversed: {reason_code}")
+    payment.status = "reversed"
+    payment.reversed_at = dt.datetime.now(dt.UTC)
+    session.add(payment)
+    await session.flush()
+    await _announce(session, payment)
+    return payment
+
+
+async def cancel_benefit(session: AsyncSession, *, benefit_id: str, reason_code: str | None,
+                         event_id: str) -> Payment | None:
+    """`benefit-cancelled` (contract v2 §5): a payment still waiting for funds is reversed (nothing moves); a paid one
+    stays paid (the money reached the household). A cancellation that comes before its `benefit-due` is remembered
+    so the benefit is recorded reversed and never paid."""
+    await _lock_references(session, [benefit_id])
+    await session.exec(insert(BenefitCancellation).values(  # type: ignore[call-overload]
+        benefit_id=benefit_id, reason_code=reason_code, event_id=event_id).on_conflict_do_nothing())
+    found = (await session.exec(select(col(Payment.account_id)).where(  # type: ignore[call-overload]
+        col(Payment.reference) == benefit_id, col(Payment.program).in_(WELFARE_PROGRAMS)))).scalar_one_or_none()  # type: ignore[attr-defined]
+    if found is None:
+        return None
+    await ledger.lock_balances(session, [found])
+    payment = (await session.exec(select(Payment).where(  # type: ignore[call-overload]
+        col(Payment.reference) == benefit_id, col(Payment.program).in_(WELFARE_PROGRAMS))  # type: ignore[attr-defined]
+        .with_for_update().execution_options(populate_existing=True))).scalar_one()
+    if payment.status != "pending_funds":
+        log.info("benefit %s cancelled but its payment is %s: left as it is", benefit_id, payment.status)
+        return payment
     payment.status = "reversed"
     payment.reversed_at = dt.datetime.now(dt.UTC)
     session.add(payment)
