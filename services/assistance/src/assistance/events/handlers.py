@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from assistance.clock import china_date, event_time
 from assistance.helpers import service as helpers
 from assistance.readmodels import service as readmodels
-from fupin_events.payloads import DivisionExited, DivisionUpdated, HouseholdSnapshot, PaymentCompleted
+from fupin_events.payloads import DivisionExited, DivisionUpdated, PaymentCompleted
 
 log = logging.getLogger("assistance.events")
 HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
@@ -20,7 +20,7 @@ HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-pover
 
 def _handler_for(topic: str) -> Any:
     async def on_household_event(session: AsyncSession, event: dict[str, Any]) -> None:
-        snapshot = HouseholdSnapshot.model_validate(event["data"])
+        snapshot = readmodels.HouseholdFacts.model_validate(event["data"])
         at = event_time(event)
         applied = await readmodels.apply_household(session, snapshot=snapshot, topic=topic,
                                                    event_id=str(event["id"]), at=at)

@@ -1,8 +1,10 @@
 """Keeping the read models from events, and the queries every domain asks of them."""
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
@@ -11,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from assistance.clock import china_date
 from assistance.helpers.rules import PLANNABLE
 from assistance.readmodels.models import Division, DivisionExit, Household, HouseholdEvent, Payment
-from fupin_events.payloads import DivisionExited, DivisionUpdated, HouseholdSnapshot, PaymentCompleted
+from fupin_events.payloads import DivisionExited, DivisionUpdated, PaymentCompleted
 from fupin_kit.errors import NotFound, Unprocessable
 
 PREFIX_LENGTH = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
@@ -19,16 +21,36 @@ KIND_OF_TOPIC = {"household-registered": "registered", "exit-certified": "exited
                  "returned-to-poverty": "returned", "household-removed": "removed"}
 
 
-async def apply_household(session: AsyncSession, *, snapshot: HouseholdSnapshot, topic: str, event_id: str,
+class HouseholdFacts(BaseModel):
+    """What assistance reads of `fupin_events.payloads.HouseholdSnapshot`: the household, never its members, so
+    snapshots published before v2 (members without `member_id`, no `causes` or `town_code`) are read too."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    household_id: uuid.UUID
+    status: str = Field(min_length=1, max_length=32)
+    village_code: str = Field(pattern=r"^\d{12}$")
+    town_code: str | None = Field(default=None, pattern=r"^\d{9}$")
+    county_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    causes: list[str] = []
+    occurred_at: dt.datetime | None = None
+    sequence: int | None = None
+
+
+async def apply_household(session: AsyncSession, *, snapshot: HouseholdFacts, topic: str, event_id: str,
                           at: dt.datetime) -> bool:
     """Record the event in the history and upsert the snapshot unless a newer one is held; True when applied."""
     household_id = str(snapshot.household_id)
+    county_code = snapshot.county_code or snapshot.village_code[:6]
     await session.exec(insert(HouseholdEvent).values(  # type: ignore[call-overload]
-        event_id=event_id, household_id=household_id, kind=KIND_OF_TOPIC[topic], county_code=snapshot.county_code,
+        event_id=event_id, household_id=household_id, kind=KIND_OF_TOPIC[topic], county_code=county_code,
         village_code=snapshot.village_code, at=at, event_on=china_date(at)).on_conflict_do_nothing())
-    occurred_at = snapshot.occurred_at if snapshot.occurred_at.tzinfo else snapshot.occurred_at.replace(tzinfo=dt.UTC)
+    occurred_at = snapshot.occurred_at or at
+    if occurred_at.tzinfo is None:
+        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
     values = dict(household_id=household_id, status=snapshot.status, village_code=snapshot.village_code,
-                  town_code=snapshot.town_code, county_code=snapshot.county_code, causes=list(snapshot.causes),
+                  town_code=snapshot.town_code or snapshot.village_code[:9], county_code=county_code,
+                  causes=list(snapshot.causes),
                   occurred_at=occurred_at, sequence=snapshot.sequence)
     statement = insert(Household).values(**values)
     excluded = statement.excluded

@@ -1,0 +1,177 @@
+"""Keeping the read models from events, and the queries every domain asks of them."""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, or_
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from assistance.clock import china_date
+from assistance.helpers.rules import PLANNABLE
+from assistance.readmodels.models import Division, DivisionExit, Household, HouseholdEvent, Payment
+from fupin_events.payloads import DivisionExited, DivisionUpdated, PaymentCompleted
+from fupin_kit.errors import NotFound, Unprocessable
+
+PREFIX_LENGTH = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
+KIND_OF_TOPIC = {"household-registered": "registered", "exit-certified": "exited",
+                 "returned-to-poverty": "returned", "household-removed": "removed"}
+
+
+class HouseholdFacts(BaseModel):
+    """What assistance reads of `fupin_events.payloads.HouseholdSnapshot`: the household, never its members, so
+    snapshots published before v2 (members without `member_id`, no `causes` or `town_code`) are read too."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    household_id: uuid.UUID
+    status: str = Field(min_length=1, max_length=32)
+    village_code: str = Field(pattern=r"^\d{12}$")
+    town_code: str | None = Field(default=None, pattern=r"^\d{9}$")
+    county_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    causes: list[str] = []
+    occurred_at: dt.datetime | None = None
+    sequence: int | None = None
+
+
+async def apply_household(session: AsyncSession, *, snapshot: HouseholdFacts, topic: str, event_id: str,
+                          at: dt.datetime) -> bool:
+    """Record the event in the history and upsert the snapshot unless a newer one is held; True when applied."""
+    household_id = str(snapshot.household_id)
+    county_code = snapshot.county_code or snapshot.village_code[:6]
+    await session.exec(insert(HouseholdEvent).values(  # type: ignore[call-overload]
+        event_id=event_id, household_id=household_id, kind=KIND_OF_TOPIC[topic], county_code=county_code,
+        village_code=snapshot.village_code, at=at, event_on=china_date(at)).on_conflict_do_nothing())
+    occurred_at = snapshot.occurred_at or at
+    if occurred_at.tzinfo is None:
+        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
+    values = dict(household_id=household_id, status=snapshot.status, village_code=snapshot.village_code,
+                  town_code=snapshot.town_code or snapshot.village_code[:9], county_code=county_code,
+                  causes=list(snapshot.causes),
+                  occurred_at=occurred_at, sequence=snapshot.sequence)
+    statement = insert(Household).values(**values)
+    excluded = statement.excluded
+    newer = or_(
+        (col(Household.sequence).is_not(None)) & (excluded.sequence.is_not(None))
+        & (col(Household.sequence) <= excluded.sequence),
+        (col(Household.sequence).is_(None) | excluded.sequence.is_(None))
+        & (col(Household.occurred_at) <= excluded.occurred_at))
+    upsert = statement.on_conflict_do_update(index_elements=[Household.household_id],
+                                             set_={k: excluded[k] for k in values}, where=newer)
+    return (await session.exec(upsert.returning(col(Household.household_id)))).first() is not None  # type: ignore[call-overload]
+
+
+async def apply_division(session: AsyncSession, *, division: DivisionUpdated, at: dt.datetime) -> None:
+    values = dict(code=division.division_code, level=division.level, parent_code=division.parent_code,
+                  name=division.name, poor=division.poor, population=division.population, updated_at=at)
+    statement = insert(Division).values(**values)
+    await session.exec(statement.on_conflict_do_update(  # type: ignore[call-overload]
+        index_elements=[Division.code], set_={k: statement.excluded[k] for k in values},
+        where=col(Division.updated_at) <= statement.excluded.updated_at))
+
+
+async def apply_division_exit(session: AsyncSession, *, exited: DivisionExited, event_id: str,
+                              at: dt.datetime) -> None:
+    await session.exec(insert(DivisionExit).values(  # type: ignore[call-overload]
+        event_id=event_id, division_code=exited.division_code, level=exited.level, exited_on=china_date(at),
+        at=at).on_conflict_do_nothing())
+
+
+async def apply_payment(session: AsyncSession, *, payment: PaymentCompleted, at: dt.datetime) -> None:
+    """`paid` records the payment by its `paid_at` (the event's time when absent); `reversed` dates the reversal
+    by the event's time. Either may come first: a later `paid` never clears a reversal."""
+    paid_at = payment.paid_at or at
+    if paid_at.tzinfo is None:
+        paid_at = paid_at.replace(tzinfo=dt.UTC)
+    values = dict(payment_id=payment.payment_id, reference=payment.reference, program=payment.program,
+                  payee=payment.payee, amount=payment.amount, county_code=payment.county_code,
+                  village_code=payment.village_code)
+    if payment.status == "paid":
+        values |= dict(paid_at=paid_at, paid_on=china_date(paid_at))
+        statement = insert(Payment).values(**values)
+        update = {k: statement.excluded[k] for k in values}
+    else:
+        values |= dict(reversed_on=china_date(at))
+        if payment.paid_at is not None:
+            values |= dict(paid_at=paid_at, paid_on=china_date(paid_at))
+        statement = insert(Payment).values(**values)
+        update = {"reversed_on": func.coalesce(col(Payment.reversed_on), statement.excluded.reversed_on)}  # type: ignore[dict-item]
+    await session.exec(statement.on_conflict_do_update(  # type: ignore[call-overload]
+        index_elements=[Payment.payment_id], set_=update))
+
+
+# --- queries --------------------------------------------------------------------------------------------------
+
+async def household(session: AsyncSession, household_id: str, *, lock: bool = False) -> Household | None:
+    query = select(Household).where(Household.household_id == household_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def registered_poor(session: AsyncSession, household_id: str, *, lock: bool = False,
+                          statuses: frozenset[str] = PLANNABLE) -> Household:
+    """The household, when registered, exited or returned; else `422 not_registered_poor`."""
+    found = await household(session, household_id, lock=lock)
+    if found is None or found.status not in statuses:
+        raise Unprocessable("not_registered_poor",
+                            f"household {household_id} is not a registered poor household here (yet)",
+                            errors=[{"field": "household_id", "message": "not registered poor"}])
+    return found
+
+
+async def division(session: AsyncSession, code: str, *, lock: bool = False) -> Division | None:
+    query = select(Division).where(Division.code == code)
+    if lock:
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def known_division(session: AsyncSession, code: str) -> Division:
+    found = await division(session, code)
+    if found is None:
+        raise NotFound("division_not_found", f"division {code} is not known here")
+    return found
+
+
+def code_prefix(found: Division) -> str:
+    return found.code[:PREFIX_LENGTH.get(found.level, len(found.code))]
+
+
+async def poor_village(session: AsyncSession, village_code: str, *, lock: bool = False) -> Division:
+    """The village, locked when asked (one unit and one team per village); `422 not_poor_village` otherwise."""
+    found = await division(session, village_code, lock=lock)
+    if found is None or found.level != "village" or not found.poor:
+        raise Unprocessable("not_poor_village", f"village {village_code} is not marked poor by the registry",
+                            errors=[{"field": "village_code", "message": "not a poor village"}])
+    return found
+
+
+async def county(session: AsyncSession, county_code: str, field: str = "county_code") -> Division:
+    found = await division(session, county_code)
+    if found is None or found.level != "county":
+        raise Unprocessable("invalid_division", f"{county_code} is not a county",
+                            errors=[{"field": field, "message": "not a county"}])
+    return found
+
+
+async def village_exited_on(session: AsyncSession, village_code: str) -> dt.date | None:
+    """The latest `division-exited` date of the village."""
+    value = (await session.exec(select(func.max(col(DivisionExit.exited_on)))
+                                .where(DivisionExit.division_code == village_code))).first()
+    return value if isinstance(value, dt.date) else None
+
+
+async def still_poor_in_village(session: AsyncSession, village_code: str) -> int:
+    found = await session.exec(select(func.count()).select_from(Household).where(
+        Household.village_code == village_code, col(Household.status).in_(("registered", "returned"))))
+    return int(found.one())
+
+
+async def poor_villages(session: AsyncSession, prefix: str) -> Sequence[Division]:
+    return (await session.exec(select(Division).where(
+        Division.level == "village", col(Division.poor).is_(True), col(Division.code).startswith(prefix))
+        .order_by(col(Division.code)))).all()
