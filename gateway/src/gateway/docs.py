@@ -4,12 +4,13 @@
 import asyncio
 import copy
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from gateway.config import SERVICES
 from gateway.runtime import runtime
@@ -94,6 +95,30 @@ async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(await cache.get(request.app, rt.http, urls))
 
 
+SWAGGER_ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
+                  "favicon-32x32.png": "image/png"}
+
+
+def _swagger_dir() -> Path | None:
+    """Swagger UI's files from the `swagger-ui-bundle` package (vendored: a closed network has no CDN)."""
+    try:
+        import swagger_ui_bundle  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
 @router.get("/docs", include_in_schema=False)
 async def swagger_ui() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Fupin API")
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="Fupin API",
+                               swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                               swagger_css_url="/docs/assets/swagger-ui.css",
+                               swagger_favicon_url="/docs/assets/favicon-32x32.png")
+
+
+@router.get("/docs/assets/{name}", include_in_schema=False)
+async def swagger_asset(name: str) -> Response:
+    folder = _swagger_dir()
+    if name not in SWAGGER_ASSETS or folder is None or not (folder / name).is_file():
+        return JSONResponse({"detail": "not found"}, status_code=404)
+    return FileResponse(folder / name, media_type=SWAGGER_ASSETS[name], headers={"Cache-Control": "max-age=86400"})
