@@ -342,7 +342,7 @@ async def test_concurrent_allocations_never_overdraw_one_fund(http: httpx.AsyncC
 async def test_accounts_listing_validates_its_filters(http: httpx.AsyncClient, auth: Auth) -> None:
     auditor = await auth("auditor")
     fresh = await accounts(http, auditor, new_county())
-    assert len(fresh) == 7 and set(fresh.values()) == {"0.00"}
+    assert len(fresh) == 11 and set(fresh.values()) == {"0.00"}
     bad_program = await send(http, "GET", "/finance/accounts", headers=auditor, params={"program": "roads"})
     assert problem(bad_program, 422, "validation_error")["errors"][0]["field"] == "program"
     bad_code = await send(http, "GET", "/finance/accounts", headers=auditor, params={"jurisdiction_code": "12"})
