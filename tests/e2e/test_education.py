@@ -108,9 +108,18 @@ async def register(http: httpx.AsyncClient, gov: dict[str, str], village: str, m
 
 
 async def dropout_risks(http: httpx.AsyncClient, headers: dict[str, str], division: str) -> list[dict[str, Any]]:
+    """The items, each with the child's masked number added here from the registry's household answer: contract v2
+    §3 lists the registry's `member_id` and never a masked number (education knows the birth date)."""
     answer = await http.get("/education/dropout-risks", headers=headers, params={"division_code": division})
     assert answer.status_code == 200, answer.text
-    return list(answer.json()["items"])
+    items = list(answer.json()["items"])
+    assert all("masked_id_number" not in item and item["member_id"] for item in items), items
+    masked_of: dict[str, str] = {}
+    for household_id in {item["household_id"] for item in items}:
+        found = await http.get(f"/registry/households/{household_id}", headers=headers)
+        assert found.status_code == 200, found.text
+        masked_of |= {m["member_id"]: m["masked_id_number"] for m in found.json()["members"]}
+    return [{**item, "masked_id_number": masked_of.get(item["member_id"])} for item in items]
 
 
 def listed(items: list[dict[str, Any]]) -> set[str]:

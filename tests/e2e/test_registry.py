@@ -232,7 +232,9 @@ async def test_household_is_read_with_masked_members_and_its_history(registry: R
     assert household["member_count"] == 2 and household["annual_income"] == "5000.00"
     assert household["causes"] == ["illness", "education"] and household["indicators"] == ALL_MET
     assert [m["masked_id_number"] for m in household["members"]] == [masked(head), masked(child)]
-    assert household["members"][1]["birth_date"] == "2012-04-01" and household["members"][1]["boarding"] is True
+    # contract v2 §0: beside the masked number at most the birth year or age, never the full birth date
+    assert household["members"][1]["birth_year"] == 2012 and household["members"][1]["boarding"] is True
+    assert all("birth_date" not in m for m in household["members"])
     assert head not in json.dumps(household) and child not in json.dumps(household)
     assert [(h["to_status"], h["action"], h["actor"]) for h in household["history"]] == [
         ("identified", "identified", "gov-portal")]
@@ -339,7 +341,10 @@ async def test_town_then_county_sign_off_registers_and_publishes(registry: Regis
     assert event["type"] == "cn.fupin.household-registered" and event["source"] == "registry"
     assert event["specversion"] == "1.0" and event["subject"] == household_id and event["id"] and event["time"]
     assert event["data"]["status"] == "registered" and event["data"]["village_code"] == divisions.village
-    assert event["data"]["members"][0]["masked_id_number"] == masked(head)
+    # contract v2 §6: member_id, person_ref and birth date travel, never a masked number
+    members = (await registry.household(household_id))["members"]
+    assert [m["member_id"] for m in event["data"]["members"]] == [m["member_id"] for m in members]
+    assert "masked_id_number" not in json.dumps(event) and event["data"]["members"][0]["person_ref"]
     assert head not in json.dumps(event) and "王小明" not in json.dumps(event, ensure_ascii=False)
 
 

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from stdnum.cn import ric
 
 from fupin_kit.events.envelope import cloud_event
-from fupin_kit.ids import mask_id_number, pseudonym
+from fupin_kit.ids import pseudonym
 from fupin_kit.testing import bearer, generate_keypair, kafka_bootstrap
 
 KAFKA = kafka_bootstrap()
@@ -50,11 +50,16 @@ def new_village(county: str | None = None) -> str:
     return f"{county}{random.randint(0, 999_999):06d}"
 
 
+def member_id(id_number: str) -> str:
+    """The registry's member id as the test's registry hands it out: one fixed id per person."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, id_number))
+
+
 def member(id_number: str, *, relation: str = "child", school_stage: str | None = None,
            boarding: bool = False) -> dict[str, Any]:
     from fupin_kit.ids import birth_date
 
-    return {"person_ref": person_ref(id_number), "masked_id_number": mask_id_number(id_number),
+    return {"member_id": member_id(id_number), "person_ref": person_ref(id_number),
             "birth_date": birth_date(id_number).isoformat(), "relation": relation, "labor": "none",
             "school_stage": school_stage, "boarding": boarding}
 
@@ -68,7 +73,7 @@ async def publish_household(producer: AIOKafkaProducer, *, household_id: str, st
                             topic: str | None = None) -> dict[str, Any]:
     """Publish a registry household snapshot (docs/conventions.md) the way the registry's relay would."""
     data = {"household_id": household_id, "status": status, "village_code": village_code,
-            "county_code": village_code[:6], "members": members,
+            "town_code": village_code[:9], "county_code": village_code[:6], "members": members,
             "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).isoformat()}
     event = cloud_event(source="registry", topic=topic or TOPIC_OF_STATUS[status], subject=household_id, data=data)
     await producer.send_and_wait(topic or TOPIC_OF_STATUS[status], json.dumps(event).encode(),

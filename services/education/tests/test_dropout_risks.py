@@ -6,7 +6,17 @@ import random
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
-from edu_support import READ, WRITE, enroll, member, new_id_number, new_village, register_household, token
+from edu_support import (
+    READ,
+    WRITE,
+    enroll,
+    member,
+    member_id,
+    new_id_number,
+    new_village,
+    register_household,
+    token,
+)
 from fastapi import FastAPI
 
 from education.clock import today
@@ -21,11 +31,7 @@ def asked_on(app: FastAPI, day: dt.date) -> None:
 async def risks(client: httpx.AsyncClient, division_code: str) -> list[tuple[str, int]]:
     answer = await client.get("/education/dropout-risks", params={"division_code": division_code}, headers=READ)
     assert answer.status_code == 200, answer.text
-    return sorted((item["masked_id_number"], item["age"]) for item in answer.json()["items"])
-
-
-def masked(id_number: str) -> str:
-    return id_number[:6] + "********" + id_number[-4:]
+    return sorted((item["member_id"], item["age"]) for item in answer.json()["items"])
 
 
 async def test_children_6_to_15_not_enrolled_this_year_are_listed(
@@ -50,18 +56,20 @@ async def test_children_6_to_15_not_enrolled_this_year_are_listed(
     elsewhere = new_id_number(dt.date(2016, 4, 4))
     await register_household(producer, db, members=[member(elsewhere)])
 
-    in_town = [(masked(six), 6), (masked(fifteen), 15), (masked(enrolled_last_year), 12), (masked(exited), 9)]
+    in_town = [(member_id(six), 6), (member_id(fifteen), 15), (member_id(enrolled_last_year), 12),
+               (member_id(exited), 9)]
     assert await risks(client, town) == sorted(in_town)
-    assert await risks(client, county) == sorted([*in_town, (masked(other_town), 10)])
+    assert await risks(client, county) == sorted([*in_town, (member_id(other_town), 10)])
     assert await risks(client, village) == sorted(in_town[:3])
     answer = await client.get("/education/dropout-risks", params={"division_code": village}, headers=READ)
     body = answer.json()
     assert body["academic_year"] == "2026-2027"
     assert {item["household_id"] for item in body["items"]} == {household_id}
     assert {item["village_code"] for item in body["items"]} == {village}
-    assert all(set(item) >= {"household_id", "village_code", "masked_id_number", "age"} for item in body["items"])
+    assert all(set(item) >= {"household_id", "village_code", "member_id", "age"} for item in body["items"])
+    assert all("masked_id_number" not in item for item in body["items"])
     # the city (GB/T 2260: a 6-digit code ending in 00) covers its counties
-    assert (masked(six), 6) in await risks(client, county[:4] + "00")
+    assert (member_id(six), 6) in await risks(client, county[:4] + "00")
 
 
 async def test_the_current_academic_year_turns_on_1_september(
@@ -72,9 +80,9 @@ async def test_the_current_academic_year_turns_on_1_september(
     asked_on(app, dt.date(2027, 8, 31))
     assert await risks(client, village) == []
     asked_on(app, dt.date(2027, 9, 1))
-    assert await risks(client, village) == [(masked(pupil), 11)]
+    assert await risks(client, village) == [(member_id(pupil), 11)]
     asked_on(app, dt.date(2026, 8, 31))
-    assert await risks(client, village) == [(masked(pupil), 10)]
+    assert await risks(client, village) == [(member_id(pupil), 10)]
     assert (await enroll(client, pupil, "primary", "2027-2028")).status_code == 201
     asked_on(app, dt.date(2027, 9, 1))
     assert await risks(client, village) == []

@@ -13,6 +13,7 @@ from edu_support import (
     household_status,
     kinds,
     member,
+    member_id,
     new_id_number,
     new_village,
     person_ref,
@@ -33,12 +34,12 @@ async def test_registered_household_is_upserted_with_its_members(
     row = await db.fetchrow("SELECT village_code, county_code FROM household WHERE household_id = $1",
                             uuid.UUID(household_id))
     assert (row["village_code"], row["county_code"]) == (village, village[:6])
-    members = await db.fetch("SELECT masked_id_number, birth_date, relation, school_stage, boarding "
+    members = await db.fetch("SELECT member_id, birth_date, relation, school_stage, boarding "
                              "FROM household_member WHERE household_id = $1 ORDER BY relation",
                              uuid.UUID(household_id))
     assert [(m["relation"], m["birth_date"], m["school_stage"], m["boarding"]) for m in members] == [
         ("child", dt.date(2015, 3, 1), "primary", True), ("head", dt.date(1985, 5, 5), None, False)]
-    assert members[0]["masked_id_number"] == child[:6] + "********" + child[-4:]
+    assert str(members[0]["member_id"]) == member_id(child)  # v2 §6: the member id, no masked number
 
 
 async def test_each_household_event_upserts_the_status_and_members(
@@ -50,10 +51,9 @@ async def test_each_household_event_upserts_the_status_and_members(
         await publish_household(producer, household_id=household_id, status=status, village_code=village,
                                 members=[member(head), member(baby)])
         await wait_for_status(db, household_id, status)
-    refs = await db.fetch("SELECT masked_id_number FROM household_member WHERE household_id = $1",
+    refs = await db.fetch("SELECT member_id FROM household_member WHERE household_id = $1",
                           uuid.UUID(household_id))
-    assert sorted(r["masked_id_number"] for r in refs) == sorted(
-        [head[:6] + "********" + head[-4:], baby[:6] + "********" + baby[-4:]])
+    assert sorted(str(r["member_id"]) for r in refs) == sorted([member_id(head), member_id(baby)])
     await publish_household(producer, household_id=household_id, status="removed", village_code=village,
                             members=[member(head), member(baby)])
     await wait_for_status(db, household_id, "removed")
@@ -96,7 +96,8 @@ async def test_a_redelivered_event_is_applied_once(
     household_id, village = str(uuid.uuid4()), new_village()
     event = cloud_event(source="registry", topic="household-registered", subject=household_id, data={
         "household_id": household_id, "status": "registered", "village_code": village,
-        "county_code": village[:6], "members": [member(head)], "occurred_at": dt.datetime.now(dt.UTC).isoformat()})
+        "town_code": village[:9], "county_code": village[:6],
+        "members": [member(head)], "occurred_at": dt.datetime.now(dt.UTC).isoformat()})
     for _ in range(2):
         await producer.send_and_wait("household-registered", json.dumps(event).encode(), key=household_id.encode())
     await wait_for_status(db, household_id, "registered")

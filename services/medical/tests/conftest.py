@@ -54,6 +54,7 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-def token(scopes: str, client_id: str = "gov-portal", bank_code: str | None = None) -> dict[str, str]:
-    """Authorization header for a token the gateway would have issued."""
-    return bearer(PRIVATE_KEY, scopes, client_id, bank_code)
+def token(scopes: str, client_id: str = "gov-portal", bank_code: str | None = None,
+          hospitals: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Authorization header for a token the gateway would have issued (`hospitals`: an HIS client's claim)."""
+    return bearer(PRIVATE_KEY, scopes, client_id, bank_code, hospitals)

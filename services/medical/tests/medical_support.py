@@ -15,13 +15,13 @@ from conftest import token
 from stdnum.cn import ric
 
 from fupin_kit.events.envelope import cloud_event
-from fupin_kit.ids import mask_id_number, pseudonym
+from fupin_kit.ids import pseudonym
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
 
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 COUNTY = "610723"
 VILLAGE = "610723100201"
-HIS = token("medical:settle", client_id="his-demo")
+HIS = token("medical:settle", client_id="his-demo", hospitals=("*",))  # acts for every hospital
 GOV = token("medical:read medical:write", client_id="gov-portal")
 READ = token("medical:read", client_id="auditor")
 
@@ -40,8 +40,9 @@ def ref(id_number: str) -> str:
 def household_snapshot(id_numbers: list[str], *, status: str = "registered", household_id: str | None = None,
                        village_code: str = VILLAGE, occurred_at: dt.datetime | None = None) -> dict[str, Any]:
     return {"household_id": household_id or str(uuid.uuid4()), "status": status, "village_code": village_code,
-            "county_code": village_code[:6],
-            "members": [{"person_ref": ref(n), "masked_id_number": mask_id_number(n), "birth_date": "1970-05-17",
+            "town_code": village_code[:9], "county_code": village_code[:6],
+            "members": [{"member_id": str(uuid.uuid5(uuid.NAMESPACE_OID, n)), "person_ref": ref(n),
+                         "birth_date": "1970-05-17",
                          "relation": "head" if i == 0 else "child", "labor": "full", "school_stage": None,
                          "boarding": False} for i, n in enumerate(id_numbers)],
             "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).isoformat()}

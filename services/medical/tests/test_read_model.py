@@ -31,6 +31,8 @@ async def test_registered_household_members_are_poor_population(client: httpx.As
     row = await db.fetchrow("SELECT * FROM persons WHERE person_ref = $1", ref(head))
     assert str(row["household_id"]) == snapshot["household_id"]
     assert (row["village_code"], row["county_code"]) == (snapshot["village_code"], snapshot["village_code"][:6])
+    # contract v2 §6: the registry's member id; no masked number in the read model (v2 §0)
+    assert str(row["member_id"]) == snapshot["members"][0]["member_id"] and "masked_id_number" not in row
     answer = await eligibility(client, child)
     assert answer == {"poor_population": True, "treat_first_pay_later": True, "deposit_required": False,
                       "masked_id_number": child[:6] + "********" + child[-4:]}

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from stdnum.cn import ric
 
 from fupin_kit.events.envelope import cloud_event
-from fupin_kit.ids import mask_id_number, pseudonym
+from fupin_kit.ids import pseudonym
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
 
 
@@ -34,7 +34,7 @@ def person_ref(id_number: str) -> str:
 
 
 def member(id_number: str, *, relation: str = "head", labor: str = "full") -> dict[str, Any]:
-    return {"person_ref": person_ref(id_number), "masked_id_number": mask_id_number(id_number),
+    return {"member_id": str(uuid.uuid4()), "person_ref": person_ref(id_number),
             "birth_date": ric.get_birth_date(id_number).isoformat(), "relation": relation, "labor": labor,
             "school_stage": None, "boarding": False}
 
@@ -54,7 +54,7 @@ class Registry:
                       village_code: str = "610723101001", occurred_at: dt.datetime | None = None,
                       topic: str | None = None) -> None:
         data = {"household_id": household_id, "status": status, "village_code": village_code,
-                "county_code": village_code[:6], "members": members,
+                "town_code": village_code[:9], "county_code": village_code[:6], "members": members,
                 "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).isoformat()}
         event = cloud_event(source="registry", topic=topic or TOPIC_OF_STATUS[status], subject=household_id, data=data)
         await self.producer.send_and_wait(topic or TOPIC_OF_STATUS[status], json.dumps(event).encode(),

@@ -83,6 +83,7 @@ async def test_removal_frees_members_and_publishes(client: httpx.AsyncClient) ->
     assert removed.status_code == 200 and removed.json()["status"] == "removed"
     event = await wait_for_event(KAFKA, "household-removed", household_id)
     assert event["data"]["status"] == "removed"
+    assert event["data"]["sequence"] == 2  # registered (1), removed (2): consumers keep the highest
     again = await client.post(f"/registry/households/{household_id}/removal", headers=WRITE,
                               json={"reason": "twice"})
     assert again.status_code == 409 and again.json()["code"] == "invalid_status"

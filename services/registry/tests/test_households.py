@@ -1,4 +1,5 @@
 import asyncio
+import uuid
 
 import httpx
 from conftest import token
@@ -14,6 +15,7 @@ from registry_helpers import (
     verify,
 )
 
+from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.testing import wait_for_event
 
 
@@ -31,6 +33,8 @@ async def test_identify_household_then_read_it_with_members_and_history(client: 
     number = body["members"][0]["id_number"]
     assert head["masked_id_number"] == number[:6] + "********" + number[-4:]
     assert "id_number" not in head
+    # contract v2 §0: beside the masked number at most the birth year and age, never the full birth date
+    assert "birth_date" not in head and head["birth_year"] == int(number[6:10]) and isinstance(head["age"], int)
     assert household["history"][0]["to_status"] == "identified" and household["history"][0]["actor"] == "gov-portal"
 
 
@@ -158,8 +162,13 @@ async def test_town_then_county_registers_and_publishes_the_snapshot(client: htt
     assert data["status"] == "registered" and data["village_code"] == tree["village"]
     assert data["county_code"] == tree["county"]
     assert [m["relation"] for m in data["members"]] == ["head", "child"]
-    assert set(data["members"][0]) >= {"person_ref", "masked_id_number", "birth_date", "relation", "labor",
+    snapshot = HouseholdSnapshot.model_validate(data)  # contract v2 §6: the shared payload model
+    assert set(data["members"][0]) >= {"member_id", "person_ref", "birth_date", "relation", "labor",
                                        "school_stage", "boarding"}
+    assert "masked_id_number" not in str(data)  # with the birth date it would rebuild the number (v2 §0)
+    members = (await client.get(f"/registry/households/{household_id}", headers=READ)).json()["members"]
+    assert [m.member_id for m in snapshot.members] == [uuid.UUID(m["member_id"]) for m in members]
+    assert snapshot.sequence == 1 and snapshot.causes == body["causes"]
     raw = str(event)
     for m in body["members"]:
         assert m["id_number"] not in raw and m["name"] not in raw

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 from registry_helpers import KAFKA, READ, WRITE, bad_check_digit, household_body, make_tree
 
+from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.testing import wait_for_event
 from registry.imports.parsing import COLUMNS
 from registry.synthetic import households, write_file
@@ -94,6 +95,10 @@ async def test_xlsx_with_historical_status_publishes_registration(client: httpx.
     assert found["status"] == "registered"
     event = await wait_for_event(KAFKA, "household-registered", found["household_id"])
     assert len(event["data"]["members"]) == len(families[0])
+    snapshot = HouseholdSnapshot.model_validate(event["data"])  # the same model as a live county approval
+    assert snapshot.sequence == 1 and "masked_id_number" not in str(event)
+    members = (await client.get(f"/registry/households/{found['household_id']}", headers=READ)).json()["members"]
+    assert [str(m.member_id) for m in snapshot.members] == [m["member_id"] for m in members]
     assert families[0][0]["id_number"] not in str(event) and families[0][0]["name"] not in str(event)
     household = (await client.get(f"/registry/households/{found['household_id']}", headers=READ)).json()
     assert household["history"][0]["action"] == "imported"

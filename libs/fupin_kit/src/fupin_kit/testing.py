@@ -57,13 +57,17 @@ def generate_keypair() -> tuple[str, str]:
 
 
 def mint_token(private_pem: str, client_id: str, scopes: str, *, bank_code: str | None = None,
-               ttl: dt.timedelta = dt.timedelta(minutes=30)) -> str:
+               ttl: dt.timedelta = dt.timedelta(minutes=30), hospitals: tuple[str, ...] | None = None,
+               kid: str | None = None) -> str:
+    """A token as the gateway signs it; `hospitals` is an HIS client's claim (`("*",)` = every hospital)."""
     now = dt.datetime.now(dt.UTC)
-    claims = {"iss": "fupin-gateway", "aud": "fupin", "sub": client_id, "scope": scopes, "iat": now,
-              "exp": now + ttl, "jti": uuid.uuid4().hex}
+    claims: dict[str, object] = {"iss": "fupin-gateway", "aud": "fupin", "sub": client_id, "scope": scopes,
+                                 "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
     if bank_code:
         claims["bank_code"] = bank_code
-    return jwt.encode(claims, private_pem, algorithm="RS256")
+    if hospitals is not None:
+        claims["hospitals"] = list(hospitals)
+    return jwt.encode(claims, private_pem, algorithm="RS256", headers={"kid": kid} if kid else None)
 
 
 async def recreate_database(server_dsn: str, name: str) -> None:
@@ -120,15 +124,16 @@ async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: in
 
 
 def bearer(private_pem: str, scopes: str, client_id: str = "gov-portal",
-           bank_code: str | None = None) -> dict[str, str]:
+           bank_code: str | None = None, hospitals: tuple[str, ...] | None = None) -> dict[str, str]:
     """`Authorization` header for a token the gateway would have issued. Minted once per arguments for the process
     (RSA signing is slow enough to dominate a test of a hundred parallel requests); tokens live 30 minutes."""
-    return {"Authorization": f"Bearer {_minted(private_pem, scopes, client_id, bank_code)}"}
+    return {"Authorization": f"Bearer {_minted(private_pem, scopes, client_id, bank_code, hospitals)}"}
 
 
 @functools.cache
-def _minted(private_pem: str, scopes: str, client_id: str, bank_code: str | None) -> str:
-    return mint_token(private_pem, client_id, scopes, bank_code=bank_code)
+def _minted(private_pem: str, scopes: str, client_id: str, bank_code: str | None,
+            hospitals: tuple[str, ...] | None) -> str:
+    return mint_token(private_pem, client_id, scopes, bank_code=bank_code, hospitals=hospitals)
 
 
 def prepare_service_database(service: str, alembic_ini: Path, key_dir: Path, public_key: str, *,

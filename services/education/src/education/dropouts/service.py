@@ -14,9 +14,11 @@ from education.households.rules import REGISTERED_POOR_STATUSES
 
 
 class DropoutRisk(BaseModel):
+    """Contract v2 §3: the registry's member id, never the masked number (education knows the birth date)."""
+
     household_id: str
+    member_id: str | None
     village_code: str
-    masked_id_number: str
     age: int
 
 
@@ -46,5 +48,6 @@ async def dropout_risks(session: AsyncSession, *, division_code: str, today: dt.
         age = school_age(member.birth_date, today)
         if age is not None:
             items.append(DropoutRisk(household_id=str(household.household_id), village_code=household.village_code,
-                                     masked_id_number=member.masked_id_number, age=age))
+                                     member_id=None if member.member_id is None else str(member.member_id),
+                                     age=age))
     return DropoutRisks(division_code=division_code, academic_year=academic_year, as_of=today, items=items)

@@ -10,8 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from education.grants import service as grants
 from education.households import service as households
-from education.households.models import Household, HouseholdSnapshot
+from education.households.models import Household
 from education.households.rules import is_registered_poor
+from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.events.consumer import Handler
 
 log = logging.getLogger("education.events")

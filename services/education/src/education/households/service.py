@@ -7,7 +7,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from education.households.models import Household, HouseholdMember, HouseholdSnapshot
+from education.households.models import Household, HouseholdMember
+from fupin_events.payloads import HouseholdSnapshot
 
 # First key of the two-int advisory lock that serialises an enrolment and a catch-up for one person.
 PERSON_LOCK_NAMESPACE = 3006
@@ -24,7 +25,7 @@ async def apply_snapshot(session: AsyncSession, *, snapshot: HouseholdSnapshot, 
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=dt.UTC)
     values = {"household_id": snapshot.household_id, "status": snapshot.status,
-              "village_code": snapshot.village_code, "county_code": snapshot.county, "as_of": as_of}
+              "village_code": snapshot.village_code, "county_code": snapshot.county_code, "as_of": as_of}
     statement = insert(Household).values(**values)
     upsert = statement.on_conflict_do_update(
         index_elements=[col(Household.household_id)],
@@ -43,7 +44,9 @@ async def apply_snapshot(session: AsyncSession, *, snapshot: HouseholdSnapshot, 
                      .where(col(Household.household_id) == literal_column("household_member.household_id"))
                      .scalar_subquery())
     for member in snapshot.members:
-        row = {**member.model_dump(), "household_id": snapshot.household_id}
+        row = {"person_ref": member.person_ref, "member_id": member.member_id, "birth_date": member.birth_date,
+               "relation": member.relation, "labor": member.labor, "school_stage": member.school_stage,
+               "boarding": member.boarding, "household_id": snapshot.household_id}
         member_insert = insert(HouseholdMember).values(**row)
         await session.exec(member_insert.on_conflict_do_update(
             index_elements=[col(HouseholdMember.person_ref)],

@@ -5,7 +5,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from medical.persons.service import HouseholdSnapshot, apply_household_snapshot
+from fupin_events.payloads import HouseholdSnapshot
+from medical.persons.service import apply_household_snapshot
 
 HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
 

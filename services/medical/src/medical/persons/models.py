@@ -19,7 +19,7 @@ class Person(SQLModel, table=True):
     household_status: str
     village_code: str
     county_code: str
-    masked_id_number: str
+    member_id: uuid.UUID | None = None  # the registry's (contract v2 §6); no masked number in a read model (v2 §0)
     occurred_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: Timestamp = timestamp()
 

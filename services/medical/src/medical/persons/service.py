@@ -1,44 +1,28 @@
 """Keep the read model of registry households and answer "is this person registered poor?"."""
 
 import datetime as dt
-import uuid
 
-from pydantic import BaseModel, Field
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.errors import Unprocessable
 from fupin_kit.ids import InvalidResidentId, mask_id_number, pseudonym, validate_resident_id
 from medical.persons.models import Person
-
-
-class MemberSnapshot(BaseModel):
-    person_ref: str = Field(min_length=16, max_length=128)
-    masked_id_number: str = ""
-
-
-class HouseholdSnapshot(BaseModel):
-    """The household snapshot every registry event carries (docs/conventions.md); other fields are ignored."""
-
-    household_id: uuid.UUID
-    status: str
-    village_code: str = Field(pattern=r"^\d{12}$")
-    members: list[MemberSnapshot]
-    occurred_at: dt.datetime | None = None
 
 
 async def apply_household_snapshot(session: AsyncSession, *, snapshot: HouseholdSnapshot,
                                    occurred_at: dt.datetime) -> None:
     """Upsert every member; a snapshot older than what is stored for a person changes nothing for that person
     (events about different households are not ordered with each other)."""
-    county = snapshot.village_code[:6]  # contract §5: the county is the first 6 digits of the village code
+    county = snapshot.county_code  # contract §5: the first 6 digits of the village code
     now = dt.datetime.now(dt.UTC)
     for member in snapshot.members:
         values = {"person_ref": member.person_ref, "household_id": snapshot.household_id,
                   "household_status": snapshot.status, "village_code": snapshot.village_code,
-                  "county_code": county, "masked_id_number": member.masked_id_number,
+                  "county_code": county, "member_id": member.member_id,
                   "occurred_at": occurred_at, "updated_at": now}
         statement = insert(Person).values(**values)
         await session.exec(statement.on_conflict_do_update(

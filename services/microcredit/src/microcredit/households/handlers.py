@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from microcredit.households.service import HouseholdSnapshot, apply_snapshot
+from fupin_events.payloads import HouseholdSnapshot
+from microcredit.households.service import apply_snapshot
 
 log = logging.getLogger("microcredit.households")
 
@@ -20,7 +21,7 @@ async def on_household_event(session: AsyncSession, event: dict[str, Any]) -> No
     if occurred_at.tzinfo is None:
         occurred_at = occurred_at.replace(tzinfo=dt.UTC)
     if not await apply_snapshot(session, snapshot=snapshot, occurred_at=occurred_at):
-        log.info("stale household snapshot skipped", extra={"fields": {"household_id": snapshot.household_id}})
+        log.info("stale household snapshot skipped", extra={"fields": {"household_id": str(snapshot.household_id)}})
 
 
 HANDLERS = {topic: on_household_event for topic in HOUSEHOLD_TOPICS}

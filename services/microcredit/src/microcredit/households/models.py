@@ -27,7 +27,7 @@ class Person(SQLModel, table=True):
 
     person_ref: str = Field(primary_key=True)
     household_id: str = Field(index=True)
-    masked_id_number: str
+    member_id: str | None = None  # the registry's member id (contract v2 §6); no masked number (v2 §0)
     birth_date: dt.date | None = None
     relation: str
     labor: str

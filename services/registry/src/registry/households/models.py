@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ARRAY, Boolean, Column, DateTime, ForeignKey, Index, Numeric, String, func, text
+from sqlalchemy import ARRAY, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -43,6 +43,8 @@ class Household(SQLModel, table=True):
     indicators: dict[str, bool] = Field(sa_column=Column(JSONB, nullable=False))
     low_income_guarantee: bool = False
     import_id: uuid.UUID | None = Field(default=None, index=True)
+    # Counts the household events published (HouseholdSnapshot.sequence): consumers keep the highest.
+    event_sequence: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
     # stamped by the database on INSERT (server default): None only until the flush
     created_at: dt.datetime | None = Field(default=None, sa_column=Column(
         DateTime(timezone=True), server_default=func.now(), nullable=False))

@@ -107,10 +107,14 @@ class HouseholdCreate(Strict):
 
 
 class MemberPublic(BaseModel):
+    """Beside the masked number at most the birth year and the age: the full birth date is exactly the 8 masked
+    characters (contract v2 §0)."""
+
     member_id: uuid.UUID
     masked_id_number: str
     name: str
-    birth_date: dt.date
+    birth_year: int
+    age: int
     relation: str
     health: str
     disability_grade: int | None

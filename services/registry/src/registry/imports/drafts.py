@@ -47,6 +47,7 @@ class MemberDraft:
     labor: str
     school_stage: str | None
     boarding: bool
+    id: uuid.UUID = field(default_factory=uuid.uuid4)  # the member_id, chosen before COPY so events can carry it
 
 
 @dataclass

@@ -19,7 +19,8 @@ from registry.imports.drafts import HouseholdDraft, RowError, rejected_rows
 TOPIC_FOR = {Status.registered: HOUSEHOLD_REGISTERED, Status.exited: EXIT_CERTIFIED,
              Status.returned: RETURNED_TO_POVERTY}
 HOUSEHOLD_COLUMNS = ("id", "village_code", "town_code", "county_code", "status", "annual_income", "income_year",
-                     "causes", "indicators", "low_income_guarantee", "import_id", "created_at", "updated_at")
+                     "causes", "indicators", "low_income_guarantee", "import_id", "created_at", "updated_at",
+                     "event_sequence")
 MEMBER_COLUMNS = ("id", "household_id", "position", "person_ref", "masked_id_number", "birth_date", "name",
                   "relation", "health", "disability_grade", "labor", "school_stage", "boarding", "active")
 HISTORY_COLUMNS = ("household_id", "from_status", "to_status", "action", "actor", "reason", "at")
@@ -42,7 +43,7 @@ def _event(draft: HouseholdDraft) -> tuple[str, str, dict[str, Any]] | None:
     topic = TOPIC_FOR.get(draft.status)
     if topic is None:
         return None
-    return (topic, str(draft.id), household_snapshot(draft, draft.members))
+    return (topic, str(draft.id), household_snapshot(draft, draft.members, sequence=1))
 
 
 async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, import_id: uuid.UUID,
@@ -52,10 +53,11 @@ async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, i
     reason = f"bulk import {import_id}"
     await conn.copy_records_to_table("household", columns=HOUSEHOLD_COLUMNS, records=[
         (d.id, d.village_code, d.village_code[:9], d.village_code[:6], str(d.status), d.annual_income,
-         d.income_year, d.causes, json.dumps(d.indicators), d.low_income_guarantee, import_id, now, now)
+         d.income_year, d.causes, json.dumps(d.indicators), d.low_income_guarantee, import_id, now, now,
+         1 if d.status in TOPIC_FOR else 0)
         for d in drafts])
     await conn.copy_records_to_table("member", columns=MEMBER_COLUMNS, records=[
-        (uuid.uuid4(), d.id, i, m.person_ref, m.masked_id_number, m.birth_date, m.name, m.relation, m.health,
+        (m.id, d.id, i, m.person_ref, m.masked_id_number, m.birth_date, m.name, m.relation, m.health,
          m.disability_grade, m.labor, m.school_stage, m.boarding, True)
         for d in drafts for i, m in enumerate(d.members)])
     await conn.copy_records_to_table("status_change", columns=HISTORY_COLUMNS, records=[

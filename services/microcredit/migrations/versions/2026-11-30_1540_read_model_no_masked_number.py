@@ -1,0 +1,23 @@
+"""persons read model: drop masked_id_number (with birth_date it rebuilds the ID number, contract v2 §0), add member_id
+
+Revision ID: 0007_no_masked_number
+Revises: 0006
+Create Date: 2026-11-30 15:40
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_no_masked_number"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.drop_column("persons", "masked_id_number")
+    op.add_column("persons", sa.Column("member_id", sa.String(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("persons", "member_id")
+    op.add_column("persons", sa.Column("masked_id_number", sa.String(), nullable=False, server_default=""))
