@@ -1,0 +1,17 @@
+from functools import lru_cache
+
+from pydantic import Field
+
+from fupin_kit.settings import ServiceSettings
+
+COMPONENT = "dashboard"
+
+
+class Settings(ServiceSettings):
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/dashboard",
+                              validation_alias="DASHBOARD_DATABASE_URL")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

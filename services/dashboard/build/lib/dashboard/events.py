@@ -1,0 +1,265 @@
+"""Consumed events (contract §6): every handler updates the facts and, by difference, the tallies of the village,
+town and county it concerns, in the consumer's transaction (the kit's inbox makes a redelivery a no-op)."""
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dashboard import rules
+from dashboard.models import Division, Household, Loan, Payment, Progress, Settlement, Tally
+from fupin_events import payloads
+from fupin_kit.events.consumer import Handler
+
+log = logging.getLogger("dashboard.events")
+HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
+ZERO = Decimal("0.00")
+
+
+class LegacySnapshot(BaseModel):
+    """The household snapshot as the registry published it before v2 (no member_id, no causes): only what the
+    dashboard needs, so events already on the compacted topics still count."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    household_id: uuid.UUID
+    status: payloads.HouseholdStatus
+    village_code: payloads.VillageCode
+    members: list[dict[str, Any]]
+    occurred_at: dt.datetime | None = None
+    sequence: int | None = None
+
+
+async def add(session: AsyncSession, codes: Iterable[str], values: Mapping[str, Decimal]) -> None:
+    """tally[code][metric] += value for every code and metric (one upsert)."""
+    rows = [{"division_code": c, "metric": m, "value": v} for c in codes for m, v in values.items() if v != 0]
+    if not rows:
+        return
+    statement = insert(Tally).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=[col(Tally.division_code), col(Tally.metric)],
+        set_={"value": Tally.__table__.c.value + statement.excluded.value})  # type: ignore[attr-defined]
+    await (await session.connection()).execute(statement)
+
+
+async def _progress(session: AsyncSession, event: Mapping[str, Any]) -> None:
+    try:
+        moment = dt.datetime.fromisoformat(str(event.get("time")))
+    except ValueError:
+        moment = dt.datetime.now(dt.UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    statement = insert(Progress).values(id=1, as_of=moment)
+    statement = statement.on_conflict_do_update(
+        index_elements=[col(Progress.id)],
+        set_={"as_of": statement.excluded.as_of},  # type: ignore[attr-defined]
+        where=Progress.__table__.c.as_of < statement.excluded.as_of)  # type: ignore[attr-defined]
+    await (await session.connection()).execute(statement)
+
+
+def _contribution(household: Household | None) -> rules.Tallies:
+    if household is None:
+        return {}
+    return rules.household_contribution(status=household.status, persons=household.persons,
+                                        exit_year=household.exit_year, has_loan=household.has_loan)
+
+
+async def _rewrite_household(session: AsyncSession, household_id: uuid.UUID, change: Mapping[str, Any],
+                             default_village: str) -> None:
+    """Apply `change` to the household row (created if new) and move its contribution from old to new places."""
+    household = await session.get(Household, household_id, with_for_update=True)
+    old, old_village = _contribution(household), household.village_code if household else None
+    if household is None:
+        household = Household(household_id=household_id, village_code=default_village)
+        session.add(household)
+    for name, value in change.items():
+        setattr(household, name, value)
+    new = _contribution(household)
+    if old_village is not None and old_village != household.village_code:
+        await add(session, rules.places(old_village), rules.negate(old))
+        await add(session, rules.places(household.village_code), new)
+    else:
+        await add(session, rules.places(household.village_code), rules.difference(new, old))
+    await session.flush()
+
+
+def _snapshot(data: Any) -> LegacySnapshot | payloads.HouseholdSnapshot:
+    try:
+        return payloads.HouseholdSnapshot.model_validate(data)
+    except ValidationError:
+        return LegacySnapshot.model_validate(data)  # raises for content no version can read: dead-lettered
+
+
+async def on_household(session: AsyncSession, event: dict[str, Any]) -> None:
+    snapshot = _snapshot(event.get("data"))
+    current = await session.get(Household, snapshot.household_id)
+    if current is not None and current.status is not None and not _newer(snapshot, current):
+        return
+    occurred = snapshot.occurred_at
+    exit_year = current.exit_year if current is not None else None
+    if snapshot.status == "exited" and (current is None or current.status != "exited"):
+        exit_year = (occurred or dt.datetime.now(dt.UTC)).year
+    await _rewrite_household(session, snapshot.household_id, {
+        "status": snapshot.status, "village_code": snapshot.village_code, "persons": len(snapshot.members),
+        "sequence": snapshot.sequence, "occurred_at": occurred, "exit_year": exit_year,
+    }, snapshot.village_code)
+    await _progress(session, event)
+
+
+def _newer(snapshot: LegacySnapshot | payloads.HouseholdSnapshot, current: Household) -> bool:
+    """The registry's per-household sequence decides; without one, the change time."""
+    if snapshot.sequence is not None and current.sequence is not None:
+        return snapshot.sequence > current.sequence
+    if snapshot.occurred_at is not None and current.occurred_at is not None:
+        return snapshot.occurred_at >= current.occurred_at
+    return True
+
+
+async def on_division_updated(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = payloads.DivisionUpdated.model_validate(event.get("data"))
+    division = await session.get(Division, data.division_code, with_for_update=True)
+    if division is None:
+        division = Division(code=data.division_code, level=data.level)
+        session.add(division)
+    division.level, division.parent_code, division.poor = data.level, data.parent_code, data.poor
+    division.population = data.population
+    if data.name is not None:
+        division.name = data.name
+    await session.flush()
+    await _progress(session, event)
+
+
+async def on_division_exited(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = payloads.DivisionExited.model_validate(event.get("data"))
+    division = await session.get(Division, data.division_code, with_for_update=True)
+    if division is None:
+        division = Division(code=data.division_code, level=data.level, population=data.population or 0)
+        session.add(division)
+    if division.exited:
+        return
+    division.exited = True
+    await session.flush()
+    code = data.division_code
+    if data.level == "village":
+        await add(session, rules.places(code), {"exits.villages": Decimal(1)})
+    elif data.level == "county":
+        await add(session, [code], {"exits.counties": Decimal(1)})
+    await _progress(session, event)
+
+
+async def on_loan_disbursed(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = payloads.LoanDisbursed.model_validate(event.get("data"))
+    inserted = await (await session.connection()).execute(
+        insert(Loan).values(loan_id=data.loan_id, household_id=data.household_id, village_code=data.village_code,
+                            amount=data.amount).on_conflict_do_nothing().returning(col(Loan.loan_id)))
+    if inserted.first() is None:
+        return
+    await add(session, rules.places(data.village_code), {
+        "loans.count": Decimal(1), "loans.outstanding": data.amount})
+    await _rewrite_household(session, data.household_id, {"has_loan": True}, data.village_code)
+    await _progress(session, event)
+
+
+async def on_risk_compensation(session: AsyncSession, event: dict[str, Any]) -> None:
+    """A defaulted loan leaves the outstanding principal (microcredit counts active loans only); the compensation
+    is owed by the risk-compensation programme."""
+    data = payloads.RiskCompensationClaimed.model_validate(event.get("data"))
+    loan = await session.get(Loan, data.loan_id, with_for_update=True)
+    if loan is not None and not loan.defaulted:
+        loan.defaulted = True
+        await add(session, rules.places(loan.village_code), {"loans.outstanding": -loan.amount})
+    await add(session, rules.places(data.village_code), {"owed.risk_compensation": data.compensation})
+    await session.flush()
+    await _progress(session, event)
+
+
+async def on_interest_subsidy(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = payloads.InterestSubsidyClaimed.model_validate(event.get("data"))
+    for item in data.items:
+        await add(session, rules.places(item.village_code), {"owed.loan_interest_subsidy": item.subsidy})
+    await _progress(session, event)
+
+
+async def on_grant_awarded(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = payloads.GrantAwarded.model_validate(event.get("data"))
+    await add(session, rules.places(data.village_code), {
+        "grants.count": Decimal(1), "grants.amount": data.amount, "owed.education_grants": data.amount})
+    await _progress(session, event)
+
+
+async def on_settlement_completed(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = payloads.SettlementCompleted.model_validate(event.get("data"))
+    patient = getattr(data, "patient_pays", None)
+    inserted = await (await session.connection()).execute(
+        insert(Settlement).values(settlement_id=data.settlement_id, village_code=data.village_code,
+                                  amount=data.amount, patient_pays=patient)
+        .on_conflict_do_nothing().returning(col(Settlement.settlement_id)))
+    if inserted.first() is None:
+        return
+    await add(session, rules.places(data.village_code), _settlement_figures(data.amount, patient))
+    await _progress(session, event)
+
+
+def _settlement_figures(amount: Decimal, patient: Decimal | None) -> rules.Tallies:
+    figures = {"medical.settlements": Decimal(1), "medical.paid_by_payers": amount,
+               "owed.medical_assistance": amount}
+    if patient is not None:
+        figures["medical.patient_paid"] = patient
+    return figures
+
+
+async def on_settlement_reversed(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = payloads.SettlementReversed.model_validate(event.get("data"))
+    settled = await (await session.connection()).execute(
+        update(Settlement)
+        .where(col(Settlement.settlement_id) == data.settlement_id, col(Settlement.reversed).is_(False))
+        .values(reversed=True).returning(col(Settlement.village_code), col(Settlement.amount),
+                                         col(Settlement.patient_pays)))
+    row = settled.first()
+    if row is None:
+        return
+    await add(session, rules.places(row[0]), rules.negate(_settlement_figures(row[1], row[2])))
+    await _progress(session, event)
+
+
+async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> None:
+    """Paid adds, reversed takes off what the same payment line added."""
+    data = payloads.PaymentCompleted.model_validate(event.get("data"))
+    key = f"{data.payment_id}:{data.item_reference or ''}"
+    payment = await session.get(Payment, key, with_for_update=True)
+    if payment is not None and payment.status == data.status:
+        return
+    if payment is None and data.status == "reversed":
+        return  # never saw it paid: nothing to take off
+    village, county = (payment.village_code, payment.county_code) if payment else (data.village_code, data.county_code)
+    codes = rules.places(village) if village else (county,)
+    sign = Decimal(1) if data.status == "paid" else Decimal(-1)
+    if payment is None:
+        session.add(Payment(payment_key=key, program=data.program, county_code=data.county_code,
+                            village_code=data.village_code, amount=data.amount, status=data.status))
+    else:
+        payment.status = data.status
+    await add(session, codes, {f"funds.{data.program}.paid": sign * data.amount})
+    await session.flush()
+    await _progress(session, event)
+
+
+HANDLERS: dict[str, Handler] = {
+    **{topic: on_household for topic in HOUSEHOLD_TOPICS},
+    "division-updated": on_division_updated,
+    "division-exited": on_division_exited,
+    "loan-disbursed": on_loan_disbursed,
+    "risk-compensation-claimed": on_risk_compensation,
+    "interest-subsidy-claimed": on_interest_subsidy,
+    "grant-awarded": on_grant_awarded,
+    "settlement-completed": on_settlement_completed,
+    "settlement-reversed": on_settlement_reversed,
+    "payment-completed": on_payment_completed,
+}

@@ -1,0 +1,151 @@
+"""`GET /dashboard/divisions/{code}` (contract §9): a division's figures and its children's tiles from the tallies."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dashboard import rules
+from dashboard.models import Division, Progress, Tally
+from fupin_kit.errors import NotFound
+
+# A division of these levels has its own tallies; a city (or any level above a county) sums its children's.
+TALLIED = frozenset({"village", "town", "county"})
+TILE_METRICS = ("poor_persons", "households.registered", "households.returned")
+
+
+def not_found(code: str) -> NotFound:
+    return NotFound("division_not_found", f"no division with code {code}")
+
+
+async def visible_division(session: AsyncSession, code: str, scope: str | None
+                           ) -> tuple[Division, list[Division]]:
+    """The division and its ancestors the caller may see (top first), if it exists and lies in the subtree of
+    `scope` (an official's division; None: everything). Outside the subtree it does not exist for the caller."""
+    division = await session.get(Division, code)
+    if division is None:
+        raise not_found(code)
+    ancestors: list[Division] = []
+    current = division
+    while scope != current.code and current.parent_code is not None and len(ancestors) < 8:
+        parent = await session.get(Division, current.parent_code)
+        if parent is None:
+            break
+        ancestors.append(parent)
+        current = parent
+    if scope is not None and current.code != scope:
+        raise not_found(code)
+    return division, ancestors[::-1]
+
+
+async def _tallies(session: AsyncSession, codes: Sequence[str], metrics: Sequence[str] | None = None
+                   ) -> dict[str, dict[str, Decimal]]:
+    if not codes:
+        return {}
+    query = (select(col(Tally.division_code), col(Tally.metric), col(Tally.value))
+             .where(col(Tally.division_code).in_(codes)))
+    if metrics is not None:
+        query = query.where(col(Tally.metric).in_(metrics))
+    out: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for code, metric, value in (await session.exec(query)).all():
+        out[code][metric] = value
+    return out
+
+
+async def _summed_children(session: AsyncSession, code: str, metrics: Sequence[str] | None = None
+                           ) -> dict[str, Decimal]:
+    children = select(Division.code).where(Division.parent_code == code)
+    query = (select(col(Tally.metric), func.sum(col(Tally.value))).where(col(Tally.division_code).in_(children))
+             .group_by(col(Tally.metric)))
+    if metrics is not None:
+        query = query.where(col(Tally.metric).in_(metrics))
+    return {metric: value for metric, value in (await session.exec(query)).all()}
+
+
+async def _own(session: AsyncSession, division: Division) -> dict[str, Decimal]:
+    if division.level in TALLIED:
+        return (await _tallies(session, [division.code])).get(division.code, {})
+    return await _summed_children(session, division.code)
+
+
+def _int(values: dict[str, Decimal], metric: str) -> int:
+    return int(values.get(metric, 0))
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _ratio(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.4f}"
+
+
+def _funds(values: dict[str, Decimal]) -> dict[str, dict[str, str]]:
+    programs = list(rules.PROGRAMS) + sorted({m.split(".")[1] for m in values if m.startswith("funds.")}
+                                             - set(rules.PROGRAMS))
+    out = {}
+    for program in programs:
+        paid = values.get(f"funds.{program}.paid", Decimal(0))
+        pending = rules.pending(values.get(f"owed.{program}", Decimal(0)), paid)
+        # Allocations are not events yet: allocated is what the events commit (paid + still owed).
+        out[program] = {"allocated": _money(paid + pending), "paid": _money(paid), "pending": _money(pending)}
+    return out
+
+
+async def _children(session: AsyncSession, division: Division) -> list[dict[str, Any]]:
+    kids = (await session.exec(select(Division).where(Division.parent_code == division.code)
+                               .order_by(col(Division.code)))).all()
+    tallied = [k.code for k in kids if k.level in TALLIED]
+    values = await _tallies(session, tallied, TILE_METRICS)
+    out = []
+    for kid in kids:
+        figures = values.get(kid.code, {}) if kid.level in TALLIED else \
+            await _summed_children(session, kid.code, TILE_METRICS)
+        poor = _int(figures, "poor_persons")
+        out.append({"code": kid.code, "name": kid.name, "level": kid.level,
+                    "incidence": _ratio(rules.incidence(poor, kid.population)),
+                    "registered_households": _int(figures, "households.registered"),
+                    "poor_persons": poor, "population": kid.population, "exited": kid.exited,
+                    "color": rules.color(poor, kid.population)})
+    return out
+
+
+async def division_figures(session: AsyncSession, division: Division, *, ancestors: Sequence[Division] = (),
+                           today: dt.date | None = None) -> dict[str, Any]:
+    year = (today or dt.date.today()).year
+    values = await _own(session, division)
+    poor = _int(values, "poor_persons")
+    with_loans, poor_households = _int(values, "loans.households"), _int(values, "poor_households")
+    as_of = (await session.exec(select(Progress.as_of).where(Progress.id == 1))).first()
+    return {
+        "code": division.code, "name": division.name, "level": division.level, "population": division.population,
+        "households": {s: _int(values, f"households.{s}") for s in rules.STATUSES},
+        "poor_persons": poor,
+        "incidence": _ratio(rules.incidence(poor, division.population)),
+        "color": rules.color(poor, division.population),
+        "exited": division.exited,
+        "exits": {"households_this_year": _int(values, f"exits.households.{year}"),
+                  "villages_exited": _int(values, "exits.villages"),
+                  "counties_exited": _int(values, "exits.counties") + (1 if division.level == "county"
+                                                                        and division.exited
+                                                                        and not values.get("exits.counties")
+                                                                        else 0)},
+        "funds": _funds(values),
+        "microcredit": {"loans": _int(values, "loans.count"), "households_with_loans": with_loans,
+                        "registered_poor_households": poor_households,
+                        "loan_rate": _ratio(rules.rate(with_loans, poor_households)),
+                        "outstanding": _money(values.get("loans.outstanding", Decimal(0)))},
+        "education": {"grants": _int(values, "grants.count"),
+                      "amount": _money(values.get("grants.amount", Decimal(0)))},
+        "medical": {"settlements": _int(values, "medical.settlements"),
+                    "paid_by_payers": _money(values.get("medical.paid_by_payers", Decimal(0))),
+                    "patient_paid": _money(values.get("medical.patient_paid", Decimal(0)))},
+        "children": await _children(session, division),
+        "ancestors": [{"code": a.code, "name": a.name, "level": a.level} for a in ancestors],
+        "as_of": as_of.isoformat() if as_of else None,
+    }

@@ -1,0 +1,20 @@
+"""The war map's one route (contract §9)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from dashboard.auth import Reader
+from dashboard.figures import division_figures, visible_division
+from fupin_kit.db import SessionDep
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+Code = Annotated[str, Path(pattern=r"^\d{6}(\d{3}(\d{3})?)?$", description="a division code (6, 9 or 12 digits)")]
+
+
+@router.get("/divisions/{code}", summary="A division's war-map figures and its children's tiles")
+async def get_division(code: Code, session: SessionDep, principal: Reader) -> dict[str, Any]:
+    """An official sees only their own division and those below it (the `division` claim of the session token);
+    any other division is `404 division_not_found`."""
+    division, ancestors = await visible_division(session, code, principal.division)
+    return await division_figures(session, division, ancestors=ancestors)
