@@ -58,6 +58,7 @@ test: up
 	for d in libs/*/ services/*/ gateway/; do suite "$${d%/}" tests; done; \
 	suite . tests/e2e; \
 	suite . tests/deploy; \
+	suite . tests/faults; \
 	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \
 	echo "all suites passed"
 

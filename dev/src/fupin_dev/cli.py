@@ -3,6 +3,7 @@
 import asyncio
 import shlex
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -75,6 +76,14 @@ def _up() -> None:
     keys.ensure_keys(config.keys_dir())
     env = config.component_env()
 
+    # The broker's JVM boots while PostgreSQL starts and the migrations run: only the topics wait for it.
+    bootstrap = config.kafka_bootstrap()
+    with console.status("Kafka: starting (the first run downloads it with Maven)"):
+        broker_pid = kafka.pid()
+        if config.local_kafka() and (started := kafka.start()) is not None:
+            version, broker_pid = started
+            console.print(f"Kafka {version}: started (pid {broker_pid})")
+
     if config.external_postgres():
         console.print("PostgreSQL: external (FUPIN_EXTERNAL_POSTGRES=1)")
     else:
@@ -85,20 +94,15 @@ def _up() -> None:
         if created:
             console.print(f"PostgreSQL: created databases {' '.join(created)}")
 
-    bootstrap = config.kafka_bootstrap()
-    with console.status("Kafka: starting (the first run downloads it with Maven)"):
-        broker_pid = kafka.pid()
-        if config.local_kafka() and (started := kafka.start()) is not None:
-            version, broker_pid = started
-            console.print(f"Kafka {version}: started (pid {broker_pid})")
+    present = _present()
+    with console.status("migrations"), ThreadPoolExecutor(max_workers=4) as pool:
+        # one database per component: their migrations are independent
+        list(pool.map(lambda c: components.migrate(c, env), present))
+
+    with console.status("Kafka: waiting for the broker"):
         asyncio.run(kafka.wait_ready(bootstrap, broker_pid=broker_pid if config.local_kafka() else None))
         if created_topics := asyncio.run(kafka.ensure_topics(bootstrap)):
             console.print(f"Kafka: created {len(created_topics)} topics")
-
-    present = _present()
-    for c in present:
-        with console.status(f"{c.name}: migrations"):
-            components.migrate(c, env)
     for c in present:
         if (pid := components.start(c, env)) is not None:
             console.print(f"{c.name}: started on {c.url} (pid {pid})")

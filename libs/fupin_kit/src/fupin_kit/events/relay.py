@@ -16,7 +16,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -52,6 +55,19 @@ def build_producer(bootstrap_servers: str) -> AIOKafkaProducer:
         linger_ms=5, request_timeout_ms=15000)
 
 
+def _injected_fault(component: str) -> None:
+    """Fault suite only (tests/faults): with `FUPIN_FAULT_DIR` set and `<dir>/<component>.kill-after-publish`
+    present, the process kills itself (SIGKILL) once, after publishing a batch and before marking it sent."""
+    folder = os.environ.get("FUPIN_FAULT_DIR")
+    if not folder:
+        return
+    marker = Path(folder) / f"{component}.kill-after-publish"
+    if marker.exists():
+        marker.unlink(missing_ok=True)
+        log.warning("fault injection: killed between publish and mark")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class OutboxRelay:
     """Publishes the service's outbox. A broker outage delays events; none is lost, since rows stay unsent."""
 
@@ -62,7 +78,7 @@ class OutboxRelay:
         self.component = component
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.backoff = backoff or Backoff(initial=0.5, cap=15.0)
+        self.backoff = backoff or Backoff(initial=0.5, cap=5.0)
         self.last_error: str | None = None
         self.active = False  # holds the relay lock (the others are on standby)
         self._wake = asyncio.Event()
@@ -118,6 +134,7 @@ class OutboxRelay:
             if not rows:
                 return 0
             sent, parked = await self._publish(rows, parking)
+            _injected_fault(self.component)
             if sent:
                 await session.exec(text("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids)")  # type: ignore[call-overload]
                                    .bindparams(ids=sent))
