@@ -27,6 +27,12 @@ DEMO_CLIENTS = (
     ("his-demo", "his-demo-dev-secret", "medical:settle"),
     ("auditor", "auditor-dev-secret", "registry:read finance:read education:read microcredit:read medical:read"),
 )  # fmt: skip
+# Contract §9 demo officials (gateway.officials.demo): they log in to the war map at the gateway's `/`.
+DEMO_OFFICIALS = (
+    ("city-admin", "city-admin-dev-password", "operator", "610700 汉中市(演示)"),
+    ("county-viewer", "county-viewer-dev-password", "viewer", "610723 洋县"),
+    ("village-viewer", "village-viewer-dev-password", "viewer", "610723101201 洋县1镇1村"),
+)  # fmt: skip
 
 
 def _pgdata() -> Path:
@@ -126,6 +132,13 @@ def _summary() -> None:
     for row in DEMO_CLIENTS:
         clients.add_row(*row)
     console.print(clients)
+    officials = Table(title=f"Demo officials (dev profile only): the war map at {config.gateway().url}/",
+                      title_justify="left")
+    for column in ("username", "password", "role", "division"):
+        officials.add_column(column, overflow="fold")
+    for row in DEMO_OFFICIALS:
+        officials.add_row(*row)
+    console.print(officials)
 
 
 @app.command()
