@@ -136,8 +136,8 @@ def _summary() -> None:
                       title_justify="left")
     for column in ("username", "password", "role", "division"):
         officials.add_column(column, overflow="fold")
-    for row in DEMO_OFFICIALS:
-        officials.add_row(*row)
+    for official in DEMO_OFFICIALS:
+        officials.add_row(*official)
     console.print(officials)
 
 
