@@ -11,3 +11,9 @@ app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 @app.get("/hello")
 async def hello() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.api_route("/{path:path}", methods=["GET", "POST"])
+async def anything(path: str) -> dict[str, str]:
+    """The same answer on any path: a stand-in upstream that isolates the gateway's own hop."""
+    return {"status": "ok"}

@@ -20,7 +20,7 @@ from gateway.config import COMPONENT, SERVICES, Settings, get_settings
 from gateway.ratelimit import TokenBuckets
 from gateway.runtime import Runtime
 from gateway.tokens import TokenIssuer
-from gateway.upstream import build_client
+from gateway.upstream import Upstream, build_client
 
 READINESS_TIMEOUT = 2.0
 
@@ -39,7 +39,9 @@ def build_runtime(settings: Settings) -> Runtime:
         client_limits=TokenBuckets(RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst), per_client),
         token_limits=TokenBuckets(RateLimit(settings.token_rate_per_second, settings.token_rate_burst)),
         audit=AuditWriter(db, batch_size=settings.audit_batch_size, flush_seconds=settings.audit_flush_seconds,
-                          max_backlog=settings.audit_max_backlog))
+                          max_backlog=settings.audit_max_backlog),
+        upstream=Upstream(connect_timeout=settings.upstream_connect_timeout, timeout=settings.upstream_timeout,
+                          max_connections=settings.upstream_max_connections))
 
 
 async def _service_status(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await rt.audit.stop()
             await rt.http.aclose()
+            await rt.upstream.aclose()
             await rt.db.dispose()
 
     # /openapi.json and /docs are the aggregated ones of gateway.docs, not FastAPI's own.

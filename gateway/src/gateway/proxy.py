@@ -65,7 +65,7 @@ async def _pass_through(rt: Runtime, request: Request, service: str) -> Response
         body = await read_body(request, limit)
     except BodyTooLarge:
         return problem(413, "payload_too_large", f"request bodies on this route are limited to {limit} bytes")
-    return await forward(rt.http, service=service, base_url=rt.settings.upstream_url(service), request=request,
+    return await forward(rt.upstream, service=service, base_url=rt.settings.upstream_url(service), request=request,
                          path=upstream_path(request), body=body)
 
 
@@ -98,7 +98,7 @@ async def _guarded(request: Request, service: str) -> Response:
 def _readiness_route(service: str) -> Callable[[Request], Awaitable[Response]]:
     async def service_readiness(request: Request) -> Response:
         rt = runtime(request)
-        return await forward(rt.http, service=service, base_url=rt.settings.upstream_url(service), request=request,
+        return await forward(rt.upstream, service=service, base_url=rt.settings.upstream_url(service), request=request,
                              path=b"/readyz", body=b"", timeout=READINESS_TIMEOUT)
 
     service_readiness.__name__ = f"{service}_readiness"

@@ -11,6 +11,7 @@ from gateway.clients import ClientRegistry
 from gateway.config import Settings
 from gateway.ratelimit import TokenBuckets
 from gateway.tokens import TokenIssuer
+from gateway.upstream import Upstream
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Runtime:
     client_limits: TokenBuckets  # proxied calls, per client id (anonymous public calls: per IP)
     token_limits: TokenBuckets  # /oauth/token, per claimed client id and per IP
     audit: AuditWriter
+    upstream: Upstream  # the proxy hop (aiohttp); `http` serves the low-volume calls
 
 
 def runtime(request: Request) -> Runtime:

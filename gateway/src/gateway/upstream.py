@@ -1,10 +1,19 @@
-"""HTTP forwarding to the services over one pooled client: path, query, body and end-to-end headers unchanged."""
+"""HTTP forwarding to the services over one pooled aiohttp session: path, query, body and end-to-end headers unchanged.
 
+aiohttp, not httpx, for the hop: under load httpx/httpcore spent most of the gateway's time in connection-pool
+bookkeeping (and, without sniffio installed, re-ran a failing import on every request). Answers with a declared
+length up to `BUFFERED_MAX_BYTES` (every JSON answer) are read whole and sent as one body; longer or chunked
+answers (exports) are streamed.
+"""
+
+
+import aiohttp
 import httpx
 from prometheus_client import Counter
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from yarl import URL
 
 from fupin_kit.errors import problem
 from fupin_kit.observability import REQUEST_ID_HEADER, request_id_var
@@ -18,13 +27,46 @@ HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-autho
 NOT_FORWARDED = HOP_BY_HOP | {b"host", b"content-length", REQUEST_ID_HEADER.encode(), b"x-forwarded-for",
                               b"x-forwarded-host", b"x-forwarded-proto"}
 NOT_RETURNED = HOP_BY_HOP | {REQUEST_ID_HEADER.encode(), b"date", b"server"}
+# Headers aiohttp would add on its own: the service sees what the caller sent, nothing more.
+NOT_ADDED = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+BUFFERED_MAX_BYTES = 1_048_576
+# uvicorn closes an idle keep-alive connection after 5 s: drop ours before, so a POST never meets a closed socket.
+KEEPALIVE_SECONDS = 4.0
 
 
 class BodyTooLarge(Exception):
     pass
 
 
+class Upstream:
+    """The one pooled client of the proxy hop; its session is made on first use, inside the running loop."""
+
+    def __init__(self, *, connect_timeout: float, timeout: float, max_connections: int,
+                 keepalive_seconds: float = KEEPALIVE_SECONDS) -> None:
+        self._connect_timeout, self._timeout = connect_timeout, timeout
+        self._max_connections, self._keepalive_seconds = max_connections, keepalive_seconds
+        self._session: aiohttp.ClientSession | None = None
+        # waiting for a free pooled connection counts as connecting (503, the call never left): like httpx's pool
+        self.default_timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=timeout)
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=self._keepalive_seconds,
+                                             ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self.default_timeout, auto_decompress=False, trust_env=False,
+                cookie_jar=aiohttp.DummyCookieJar(), skip_auto_headers=NOT_ADDED, raise_for_status=False)
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
 def build_client(*, connect_timeout: float, timeout: float, max_connections: int) -> httpx.AsyncClient:
+    """The httpx client of the low-volume calls (service status, aggregated docs); the proxy hop uses `Upstream`."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=connect_timeout, pool=connect_timeout),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections // 2),
@@ -36,16 +78,17 @@ def _connection_tokens(raw: list[tuple[bytes, bytes]]) -> set[bytes]:
     return {t.strip().lower() for k, v in raw if k.lower() == b"connection" for t in v.split(b",")}
 
 
-def request_headers(request: Request) -> list[tuple[bytes, bytes]]:
-    raw = request.headers.raw
+def request_headers(request: Request) -> list[tuple[str, str]]:
+    scope = request.scope
+    raw: list[tuple[bytes, bytes]] = scope["headers"]
     dropped = NOT_FORWARDED | _connection_tokens(raw)
-    headers = [(k, v) for k, v in raw if k.lower() not in dropped]
-    client = request.client.host if request.client else ""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw if k.lower() not in dropped]
+    client = scope["client"][0] if scope.get("client") else ""
     previous = request.headers.get("x-forwarded-for")
-    headers += [(REQUEST_ID_HEADER.encode(), request_id_var.get().encode()),
-                (b"x-forwarded-for", (f"{previous}, {client}" if previous else client).encode()),
-                (b"x-forwarded-proto", request.url.scheme.encode()),
-                (b"x-forwarded-host", request.headers.get("host", "").encode())]
+    headers += [(REQUEST_ID_HEADER, request_id_var.get()),
+                ("x-forwarded-for", f"{previous}, {client}" if previous else client),
+                ("x-forwarded-proto", scope.get("scheme", "http")),
+                ("x-forwarded-host", request.headers.get("host", ""))]
     return headers
 
 
@@ -68,28 +111,46 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def forward(client: httpx.AsyncClient, *, service: str, base_url: str, request: Request, path: bytes,
+def _returned_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
+    dropped = NOT_RETURNED | _connection_tokens(list(raw))
+    return [(k.lower(), v) for k, v in raw if k.lower() not in dropped]
+
+
+async def forward(client: Upstream, *, service: str, base_url: str, request: Request, path: bytes,
                   body: bytes, timeout: float | None = None) -> Response:
-    """Send the request to `base_url` + `path` and stream the answer back; 503/502 when the service fails us."""
+    """Send the request to `base_url` + `path` and return the answer; 503/502 when the service fails us."""
     query = request.scope.get("query_string", b"")
-    url = httpx.URL(base_url).copy_with(raw_path=path + (b"?" + query if query else b""))
-    outgoing = client.build_request(request.method, url, headers=request_headers(request), content=body,
-                                    timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout)
+    target = (path + (b"?" + query if query else b"")).decode("latin-1")
+    url = URL(base_url + target, encoded=True)
+    call_timeout = client.default_timeout if timeout is None else aiohttp.ClientTimeout(
+        total=timeout, connect=min(timeout, client.default_timeout.connect or timeout))
     try:
-        answer = await client.send(outgoing, stream=True)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        answer = await client.session.request(request.scope["method"], url, headers=request_headers(request),
+                                              data=body or None, allow_redirects=False, timeout=call_timeout)
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
         # Nothing reached the service: the caller may simply retry.
         UPSTREAM_REQUESTS.labels(service, "unavailable").inc()
         return problem(503, "upstream_unavailable", f"the {service} service is not reachable ({type(exc).__name__})",
                        headers={"Retry-After": "1"}, service=service)
-    except httpx.HTTPError as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         # The service may have acted on the request: a retry should carry the same Idempotency-Key.
         UPSTREAM_REQUESTS.labels(service, "failed").inc()
         return problem(502, "upstream_unavailable", f"the {service} service did not answer ({type(exc).__name__})",
                        service=service)
-    UPSTREAM_REQUESTS.labels(service, str(answer.status_code)).inc()
-    dropped = NOT_RETURNED | _connection_tokens(answer.headers.raw)
-    response = StreamingResponse(answer.aiter_raw(), status_code=answer.status_code,
-                                 background=BackgroundTask(answer.aclose))
-    response.raw_headers = [(k.lower(), v) for k, v in answer.headers.raw if k.lower() not in dropped]
+    UPSTREAM_REQUESTS.labels(service, str(answer.status)).inc()
+    headers = _returned_headers(answer.raw_headers)
+    length = answer.content_length
+    if length is not None and length <= BUFFERED_MAX_BYTES:
+        try:
+            content = await answer.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return problem(502, "upstream_unavailable",
+                           f"the {service} service broke off its answer ({type(exc).__name__})", service=service)
+        finally:
+            answer.release()
+        response = Response(content, status_code=answer.status)
+    else:
+        response = StreamingResponse(answer.content.iter_any(), status_code=answer.status,
+                                     background=BackgroundTask(answer.release))
+    response.raw_headers = headers
     return response
