@@ -36,6 +36,16 @@ async def test_non_bank_tokens_carry_no_bank_code(gateway: httpx.AsyncClient) ->
     claims = jwt.decode(answer.json()["access_token"], options={"verify_signature": False})
     assert "bank_code" not in claims
     assert claims["scope"] == "medical:settle"
+    assert claims["hospitals"] == ["*"]  # his-demo acts for every hospital
+
+
+async def test_an_his_token_lists_its_hospitals_and_others_carry_none(gateway: httpx.AsyncClient) -> None:
+    other = await gateway.post("/oauth/token", data=form("his-other", "his-other-dev-secret"))
+    assert other.status_code == 200, other.text
+    claims = jwt.decode(other.json()["access_token"], options={"verify_signature": False})
+    assert (claims["sub"], claims["scope"], claims["hospitals"]) == ("his-other", "medical:settle", ["HOTHER01"])
+    gov = await gateway.post("/oauth/token", data=form())
+    assert "hospitals" not in jwt.decode(gov.json()["access_token"], options={"verify_signature": False})
 
 
 async def test_basic_header_credentials_are_accepted(gateway: httpx.AsyncClient) -> None:

@@ -29,6 +29,8 @@ class Client:
     scopes: frozenset[str]
     bank_code: str | None = None
     rate_limit: RateLimit | None = None
+    # An HIS client's hospitals (the token's `hospitals` claim); ("*",) = every hospital; None = not an HIS.
+    hospitals: tuple[str, ...] | None = None
 
 
 def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
@@ -65,6 +67,7 @@ DEMO_SECRETS: dict[str, str] = {
     "bank-demo": "bank-demo-dev-secret",
     "bank-other": "bank-other-dev-secret",
     "his-demo": "his-demo-dev-secret",
+    "his-other": "his-other-dev-secret",
     "auditor": "auditor-dev-secret",
 }
 DEMO_CLIENTS: tuple[Client, ...] = (
@@ -79,7 +82,10 @@ DEMO_CLIENTS: tuple[Client, ...] = (
            frozenset(_BANK_SCOPES.split()), bank_code="B002"),
     Client("his-demo",
            "scrypt$16384$8$1$sgiJlDaoA6lOTj4gMQgy+g==$6ssAhg8ZY13KWtaasBvkJZx3+vsuYeoiZd6FjkqsXbw=",
-           frozenset("medical:settle".split())),
+           frozenset("medical:settle".split()), hospitals=("*",)),
+    Client("his-other",
+           "scrypt$16384$8$1$wj5XjwyB0jttHUo4TbhUcQ==$evMmFPsRHQhVpRyz7iuYNSyZ53tUL/Ys9XA1fgC9V1g=",
+           frozenset("medical:settle".split()), hospitals=("HOTHER01",)),
     Client("auditor",
            "scrypt$16384$8$1$oEysBR1iWHAyHdn2uPM3Pg==$Ta/MN9ZLm0x2hzcVAVEragvRwrLjetlkZITOUP7XVdg=",
            frozenset(_AUDITOR_SCOPES.split())),
@@ -101,7 +107,8 @@ def parse_rate_limit(raw: Any) -> RateLimit | None:
 
 
 def load_clients_file(path: Path) -> list[Client]:
-    """The JSON list `[{client_id, secret_hash, scopes, bank_code?, rate_limit?}]`; `scopes` a list or a string."""
+    """The JSON list `[{client_id, secret_hash, scopes, bank_code?, rate_limit?, hospitals?}]`; `scopes` a list or a
+    string; `hospitals` the hospital codes an HIS acts for (`["*"]` = every one)."""
     entries = json.loads(path.read_text())
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a JSON list of clients")
@@ -111,8 +118,12 @@ def load_clients_file(path: Path) -> list[Client]:
         scopes = scopes.split() if isinstance(scopes, str) else list(scopes)
         if not str(entry["secret_hash"]).startswith("scrypt$"):
             raise ValueError(f"{path}: client {entry['client_id']}: secret_hash must be a scrypt hash, not a secret")
+        hospitals = entry.get("hospitals")
+        if hospitals is not None and not (isinstance(hospitals, list) and all(isinstance(h, str) for h in hospitals)):
+            raise ValueError(f"{path}: client {entry['client_id']}: hospitals must be a list of hospital codes")
         clients.append(Client(str(entry["client_id"]), str(entry["secret_hash"]), frozenset(scopes),
-                              entry.get("bank_code"), parse_rate_limit(entry.get("rate_limit"))))
+                              entry.get("bank_code"), parse_rate_limit(entry.get("rate_limit")),
+                              tuple(hospitals) if hospitals is not None else None))
     return clients
 
 

@@ -39,6 +39,8 @@ class TokenIssuer:
                                   "jti": uuid.uuid4().hex}
         if client.bank_code:
             claims["bank_code"] = client.bank_code
+        if client.hospitals is not None:
+            claims["hospitals"] = list(client.hospitals)
         return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
 
 

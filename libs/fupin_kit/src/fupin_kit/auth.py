@@ -18,9 +18,22 @@ class Principal:
     bank_code: str | None = None
     # An official's division (contract §9): the gateway mints it into session tokens; None = no subtree limit.
     division: str | None = None
+    # The hospitals an HIS client acts for (contract §0, the `hospitals` claim): None = every hospital (`["*"]`),
+    # an empty set = none (a token without the claim acts for no hospital: fail closed).
+    hospitals: frozenset[str] | None = frozenset()
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
+
+    def acts_for_hospital(self, code: str) -> bool:
+        return self.hospitals is None or code in self.hospitals
+
+
+def hospitals_claim(value: Any) -> frozenset[str] | None:
+    """`["*"]` → None (all); a list of codes → those; anything else (absent, malformed) → none."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return frozenset()
+    return None if "*" in value else frozenset(value)
 
 
 class TokenVerifier:
@@ -40,7 +53,7 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise unauthorized("the access token is invalid") from exc
         return Principal(claims["sub"], frozenset(str(claims.get("scope", "")).split()), claims.get("bank_code"),
-                         claims.get("division"))
+                         claims.get("division"), hospitals_claim(claims.get("hospitals")))
 
 
 def unauthorized(detail: str) -> AppError:

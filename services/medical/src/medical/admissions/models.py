@@ -29,6 +29,8 @@ class Admission(SQLModel, table=True):
 
 class EligibilityCheckIn(BaseModel):
     id_number: str = In(max_length=32)
+    # Optional: the hospital asking; an HIS may name only its own (contract §0).
+    hospital_code: str | None = In(None, pattern=HOSPITAL_CODE_PATTERN)
 
 
 class EligibilityPublic(BaseModel):

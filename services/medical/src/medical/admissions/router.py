@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response
 
 from fupin_kit.db import SessionDep
-from medical.access import HisClient
+from medical.access import AUDIT_HOSPITAL, HisClient, require_hospital
 from medical.admissions import service
 from medical.admissions.models import Admission, AdmissionIn, AdmissionPublic, EligibilityCheckIn, EligibilityPublic
 
@@ -15,14 +15,19 @@ def pseudonym_key(request: Request) -> str:
 
 
 @router.post("/eligibility-checks")
-async def check_eligibility(body: EligibilityCheckIn, session: SessionDep, request: Request,
-                            _: HisClient) -> EligibilityPublic:
+async def check_eligibility(body: EligibilityCheckIn, session: SessionDep, request: Request, response: Response,
+                            principal: HisClient) -> EligibilityPublic:
+    if body.hospital_code is not None:
+        require_hospital(principal, body.hospital_code)
+        response.headers[AUDIT_HOSPITAL] = body.hospital_code
     return await service.check_eligibility(session, id_number=body.id_number, pseudonym_key=pseudonym_key(request))
 
 
 @router.post("/admissions", status_code=201)
 async def admit(body: AdmissionIn, session: SessionDep, request: Request, response: Response,
-                _: HisClient) -> AdmissionPublic:
+                principal: HisClient) -> AdmissionPublic:
+    require_hospital(principal, body.hospital_code)
+    response.headers[AUDIT_HOSPITAL] = body.hospital_code
     admission, created = await service.admit(session, admission_in=body, pseudonym_key=pseudonym_key(request))
     response.status_code = 201 if created else 200
     return public(admission)

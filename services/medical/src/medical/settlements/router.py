@@ -3,7 +3,14 @@
 from fastapi import APIRouter, Request, Response
 
 from fupin_kit.db import SessionDep
-from medical.access import HisClient, SettlementReader, SettlementReverser
+from medical.access import (
+    AUDIT_HOSPITAL,
+    HisClient,
+    SettlementReader,
+    SettlementReverser,
+    require_hospital,
+    require_visible,
+)
 from medical.settlements import service
 from medical.settlements.models import BreakdownPublic, ReversalIn, Settlement, SettlementIn, SettlementPublic
 
@@ -28,6 +35,8 @@ def public(settlement: Settlement) -> SettlementPublic:
 @router.post("", status_code=201)
 async def settle(body: SettlementIn, session: SessionDep, request: Request, response: Response,
                  principal: HisClient) -> SettlementPublic:
+    require_hospital(principal, body.hospital_code)
+    response.headers[AUDIT_HOSPITAL] = body.hospital_code
     settlement, created = await service.settle(
         session, settlement_in=body, settled_by=principal.client_id,
         pseudonym_key=request.app.state.settings.pseudonym_key.get_secret_value())
@@ -36,13 +45,19 @@ async def settle(body: SettlementIn, session: SessionDep, request: Request, resp
 
 
 @router.get("/{settlement_id}")
-async def read_settlement(settlement_id: str, session: SessionDep,
-                          _: SettlementReader) -> SettlementPublic:
-    return public(await service.get_settlement(session, settlement_id=settlement_id))
+async def read_settlement(settlement_id: str, session: SessionDep, response: Response,
+                          principal: SettlementReader) -> SettlementPublic:
+    settlement = await service.get_settlement(session, settlement_id=settlement_id)
+    require_visible(principal, settlement.hospital_code, any_with="medical:read")
+    response.headers[AUDIT_HOSPITAL] = settlement.hospital_code
+    return public(settlement)
 
 
 @router.post("/{settlement_id}/reversal")
-async def reverse(settlement_id: str, body: ReversalIn, session: SessionDep,
+async def reverse(settlement_id: str, body: ReversalIn, session: SessionDep, response: Response,
                   principal: SettlementReverser) -> SettlementPublic:
-    return public(await service.reverse(session, settlement_id=settlement_id, reversal=body,
-                                        reversed_by=principal.client_id))
+    settlement = await service.reverse(
+        session, settlement_id=settlement_id, reversal=body, reversed_by=principal.client_id,
+        visible=lambda hospital_code: require_visible(principal, hospital_code, any_with="medical:write"))
+    response.headers[AUDIT_HOSPITAL] = settlement.hospital_code
+    return public(settlement)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import select
@@ -120,9 +121,12 @@ async def get_settlement(session: AsyncSession, *, settlement_id: str, for_updat
     return settlement
 
 
-async def reverse(session: AsyncSession, *, settlement_id: str, reversal: ReversalIn, reversed_by: str) -> Settlement:
-    """Reverse a completed settlement: take off exactly what it added to the person's yearly totals."""
+async def reverse(session: AsyncSession, *, settlement_id: str, reversal: ReversalIn, reversed_by: str,
+                  visible: Callable[[str], None] = lambda hospital_code: None) -> Settlement:
+    """Reverse a completed settlement: take off exactly what it added to the person's yearly totals. `visible`
+    raises for a settlement the caller may not see (another hospital's, for an HIS) before anything is checked."""
     settlement = await get_settlement(session, settlement_id=settlement_id, for_update=True)
+    visible(settlement.hospital_code)
     if settlement.status != "completed":
         raise Conflict("invalid_status", f"the settlement is {settlement.status}; only a completed one can be reversed")
     totals = await accumulators.lock_year(session, person_ref=settlement.person_ref, year=settlement.year)
