@@ -12,8 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.dialects.postgresql import insert
 
+from fupin_kit.db import Database
 from fupin_kit.events.envelope import cloud_event
+from fupin_kit.events.failures import Failure, classify
+from fupin_kit.events.models import InboxEvent
 from fupin_kit.testing import (
     bearer,
     fresh_consumer_group,
@@ -151,3 +155,33 @@ async def fund_program(http: httpx.AsyncClient, county: str, program: str, amoun
     fund = await receive(http, county, amount, purpose=program)
     assert (await allocate(http, fund["fund_id"], program, amount)).status_code == 201
     return fund
+
+
+# ---- handlers run as the kit's consumer runs them (inbox row and handler in one transaction), as many replicas at
+# once would, straight against the database
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, pool_size=12)
+    yield database
+    await database.dispose()
+
+
+async def deliver(db: Database, topic: str, event: dict[str, Any]) -> str:
+    """What a consumer replica does with one record; transient failures (deadlocks, lock timeouts) are retried."""
+    from finance.payments.handlers import HANDLERS
+
+    while True:
+        try:
+            async with db.session() as session:
+                inserted = await session.exec(insert(InboxEvent).values(  # type: ignore[call-overload]
+                    event_id=str(event["id"]), topic=topic).on_conflict_do_nothing().returning(InboxEvent.event_id))
+                if inserted.first() is None:
+                    return "duplicate"
+                await HANDLERS[topic](session, event)
+                await session.commit()
+                return "handled"
+        except Exception as exc:
+            if classify(exc) is not Failure.TRANSIENT:
+                raise
+            await asyncio.sleep(0.05)

@@ -78,7 +78,7 @@ async def test_pending_payments_are_paid_oldest_first_when_funds_arrive(http: ht
     released = await allocate(http, fund["fund_id"], "education_grants", "700.00")
     assert released.status_code == 201 and released.json()["account_balance"] == "100.00"
     await payments_when(http, first["grant_id"], has("paid"))
-    await payments_when(http, second["grant_id"], has("pending_funds"))  # strict FIFO: the 300 waits its turn
+    await payments_when(http, second["grant_id"], has("pending_funds"))  # the 300 does not fit the 100 left
 
     assert (await allocate(http, fund["fund_id"], "education_grants", "200.00")).status_code == 201
     await payments_when(http, second["grant_id"], has("paid"))

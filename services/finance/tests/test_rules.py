@@ -152,3 +152,68 @@ def test_malformed_payloads_are_refused() -> None:
     with pytest.raises(ValidationError):
         payment_rules.risk_compensation_payment({"loan_id": "l1", "bank_code": "B 1", "county_code": "610723",
                                                  "compensation": "1.00"})
+
+
+# ---- payment order (issue 11 item 7): oldest first, skipping what does not fit, until a skipped one is a barrier
+
+def waiting(*amounts: str, paid_out: str = "0") -> list[payment_rules.Waiting]:
+    return [payment_rules.Waiting(i, D(a), payment_rules.barrier_at(D(paid_out), D(a))) for i, a in enumerate(amounts)]
+
+
+def test_plan_pays_oldest_first_while_they_fit() -> None:
+    assert payment_rules.plan_payments(D("100.00"), D("0"), waiting("60.00", "40.00", "0.01")) == [0, 1]
+
+
+def test_plan_skips_a_payment_that_does_not_fit_and_pays_smaller_ones_behind_it() -> None:
+    assert payment_rules.plan_payments(D("100.00"), D("0"), waiting("500.00", "60.00", "40.00")) == [1, 2]
+
+
+def test_plan_exact_fit_is_paid() -> None:
+    assert payment_rules.plan_payments(D("500.00"), D("0"), waiting("500.00", "1.00")) == [0]
+
+
+def test_plan_a_skipped_payment_becomes_a_barrier_once_overtaken_by_its_own_amount() -> None:
+    # 1000 waits with barrier_at 500; 300 + 199.99 overtake it (499.99 < 500), 0.01 more makes 500.00: barrier
+    assert payment_rules.plan_payments(D("1000.00") - D("0.01"), D("0"),
+                                       [payment_rules.Waiting("big", D("1000.00"), D("500.00")),
+                                        *waiting("300.00", "199.99", "0.01", "0.01")]) == [0, 1, 2]
+    assert payment_rules.barrier_at(D("40.00"), D("500.00")) == D("540.00")
+
+
+def test_plan_one_fen_short_of_the_barrier_still_overtakes() -> None:
+    chosen = payment_rules.plan_payments(D("1000.00"), D("0"), [payment_rules.Waiting("big", D("2000.00"), D("500.00")),
+                                                               *waiting("499.99", "0.01", "0.01")])
+    assert chosen == [0, 1]
+
+
+def test_plan_an_older_barrier_stops_everything() -> None:
+    assert payment_rules.plan_payments(D("100.00"), D("500.00"), waiting("1.00"), older_barrier=D("500.00")) == []
+    assert payment_rules.plan_payments(D("100.00"), D("499.99"), waiting("1.00", "1.00"),
+                                       older_barrier=D("500.00")) == [0]
+
+
+def test_plan_a_barrier_is_paid_first_once_the_money_covers_it() -> None:
+    queue = [payment_rules.Waiting("big", D("500.00"), D("500.00")), *waiting("5.00")]
+    assert payment_rules.plan_payments(D("505.00"), D("540.00"), queue) == ["big", 0]
+    assert payment_rules.plan_payments(D("504.99"), D("540.00"), queue) == ["big"]
+    assert payment_rules.plan_payments(D("499.99"), D("540.00"), queue) == []
+
+
+def test_plan_zero_amounts_are_always_paid() -> None:
+    assert payment_rules.plan_payments(D("0.00"), D("0"), waiting("0.00")) == [0]
+
+
+def test_benefit_kinds_map_to_their_programme_accounts() -> None:
+    base = {"benefit_id": "b1", "household_id": str(uuid.uuid4()), "county_code": "610723",
+            "village_code": "610723100201", "amount": "10.00"}
+    for kind, program in (("minimum_living", "minimum_living"), ("temporary_assistance", "temporary_assistance"),
+                          ("eco_ranger", "eco_rangers"), ("relocation", "relocation")):
+        order = payment_rules.benefit_payment({**base, "kind": kind})
+        assert order.program == program and order.county_code == "610723" and order.reference == "b1"
+        assert order.payee == f"household:{base['household_id']}" and order.amount == D("10.00")
+    with pytest.raises(ValidationError):
+        payment_rules.benefit_payment({**base, "kind": "pension"})
+    with pytest.raises(Exception, match="amount"):
+        payment_rules.benefit_payment({**base, "kind": "relocation", "amount": "-0.01"})
+    with pytest.raises(Exception, match="amount"):
+        payment_rules.benefit_payment({**base, "kind": "relocation", "amount": "1000000000000.00"})

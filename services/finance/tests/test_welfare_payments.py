@@ -4,18 +4,17 @@ exactly once however often delivered; `benefit-cancelled` reverses a payment sti
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 from aiokafka import AIOKafkaProducer
 from conftest import (
     KAFKA,
     READER,
     allocate,
     balance,
+    deliver,
     fund_program,
     has,
     new_county,
@@ -26,12 +25,9 @@ from conftest import (
     verify_ledger,
     village_of,
 )
-from sqlalchemy.dialects.postgresql import insert
 
 from fupin_kit.db import Database
 from fupin_kit.events.envelope import cloud_event
-from fupin_kit.events.failures import Failure, classify
-from fupin_kit.events.models import InboxEvent
 from fupin_kit.testing import wait_for_event
 
 KINDS = {"minimum_living": "minimum_living", "temporary_assistance": "temporary_assistance",
@@ -180,33 +176,6 @@ async def test_a_benefit_that_can_never_be_paid_does_not_block_the_next(http: ht
 
 # ---- concurrency: handlers run as the kit's consumer runs them (inbox row and handler in one transaction), by many
 # replicas at once, straight against the database
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url, pool_size=12)
-    yield database
-    await database.dispose()
-
-
-async def deliver(db: Database, topic: str, event: dict[str, Any]) -> str:
-    """What a consumer replica does with one record; transient failures (deadlocks, lock timeouts) are retried."""
-    from finance.payments.handlers import HANDLERS
-
-    while True:
-        try:
-            async with db.session() as session:
-                inserted = await session.exec(insert(InboxEvent).values(  # type: ignore[call-overload]
-                    event_id=str(event["id"]), topic=topic).on_conflict_do_nothing().returning(InboxEvent.event_id))
-                if inserted.first() is None:
-                    return "duplicate"
-                await HANDLERS[topic](session, event)
-                await session.commit()
-                return "handled"
-        except Exception as exc:
-            if classify(exc) is not Failure.TRANSIENT:
-                raise
-            await asyncio.sleep(0.05)
-
 
 def due(data: dict[str, Any]) -> dict[str, Any]:
     return cloud_event(source="welfare", topic="benefit-due", subject=data["household_id"], data=data)

@@ -54,7 +54,7 @@ async def on_benefit_due(session: AsyncSession, event: Event) -> None:
 async def on_benefit_cancelled(session: AsyncSession, event: Event) -> None:
     cancelled = rules.benefit_cancellation(event["data"])
     await service.cancel_benefit(session, benefit_id=cancelled.benefit_id, reason_code=cancelled.reason_code,
-                                 event_id=str(event["id"]))
+                                 event_id=str(event["id"]), recorded_by=_who(event))
 
 
 HANDLERS = {

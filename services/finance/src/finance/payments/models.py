@@ -34,6 +34,7 @@ class Payment(SQLModel, table=True):
         CheckConstraint("status IN ('paid', 'pending_funds', 'reversed')", name="status"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         Index("ix_payments_pending", "account_id", "seq", postgresql_where=text("status = 'pending_funds'")),
+        Index("ix_payments_barrier", "account_id", "barrier_at", postgresql_where=text("status = 'pending_funds'")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -56,6 +57,17 @@ class Payment(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
     paid_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     reversed_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # while waiting: the account's paid_out at which this payment stops being overtaken (rules.plan_payments)
+    barrier_at: Decimal | None = Field(default=None, sa_column=Column(Numeric(20, 2)))
+
+
+class PaymentQueue(SQLModel, table=True):
+    """Per programme account: how much it has paid out in total (monotonic), the clock of `Payment.barrier_at`."""
+    __tablename__ = "payment_queues"
+
+    account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), primary_key=True))
+    paid_out: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(20, 2), nullable=False,
+                                                                    server_default="0"))
 
 
 class SettlementReversal(SQLModel, table=True):

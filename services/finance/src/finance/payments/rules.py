@@ -4,6 +4,7 @@ Every payment is made from the programme account of the county of the household 
 digits of its village code (the event's `county_code` when no village code travels).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
@@ -147,3 +148,43 @@ def benefit_payment(data: dict[str, Any]) -> PaymentOrder:
 
 def benefit_cancellation(data: dict[str, Any]) -> BenefitCancelled:
     return BenefitCancelled.model_validate(data)
+
+
+# ---- the order in which an account's waiting payments are paid (issue 11 item 7; README "Payment order")
+
+@dataclass(frozen=True)
+class Waiting:
+    """A payment waiting on its programme account. `barrier_at` is the account's `paid_out` counter at the moment
+    the payment started waiting, plus its own amount: once the account has paid out that much, the payment has
+    waited while others took as much money as it needs, and it becomes a barrier."""
+    key: Any
+    amount: Decimal
+    barrier_at: Decimal
+
+
+def barrier_at(paid_out: Decimal, amount: Decimal) -> Decimal:
+    return paid_out + amount
+
+
+def plan_payments(balance: Decimal, paid_out: Decimal, waiting: Iterable[Waiting], *,
+                  older_barrier: Decimal | None = None) -> list[Any]:
+    """Which waiting payments (given oldest first) to pay now from `balance`: the keys, in order.
+
+    Oldest first; a payment that does not fit is skipped so smaller ones behind it are paid (the account never
+    freezes behind one large payment); but a skipped payment may be overtaken only until the account has paid out,
+    since it started waiting, as much as its own amount (`paid_out >= barrier_at`): from then on it is a barrier and
+    nothing younger is paid before it, so the money that comes in next accumulates for it (no starvation).
+    `older_barrier` is the smallest `barrier_at` of waiting payments older than those given (they did not fit).
+    """
+    barrier = older_barrier
+    chosen: list[Any] = []
+    for payment in waiting:
+        if barrier is not None and paid_out >= barrier:
+            break
+        if payment.amount <= balance:
+            chosen.append(payment.key)
+            balance -= payment.amount
+            paid_out += payment.amount
+        else:
+            barrier = payment.barrier_at if barrier is None else min(barrier, payment.barrier_at)
+    return chosen

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from finance.config import COMPONENT
 from finance.ledger import service as ledger
 from finance.ledger.rules import Piece, Posting
-from finance.payments.models import BenefitCancellation, Payment, SettlementReversal
+from finance.payments import rules
+from finance.payments.models import BenefitCancellation, Payment, PaymentQueue, SettlementReversal
 from finance.payments.rules import WELFARE_PROGRAMS, PaymentOrder
 from fupin_events.payloads import PaymentCompleted
 from fupin_kit.errors import NotFound
@@ -39,26 +40,36 @@ async def order_payments(session: AsyncSession, *, orders: Sequence[PaymentOrder
     payees = {o: ledger.payee_account(o.payee) for o in orders}
     await _lock_references(session, [o.reference for o in orders if _cancellable(o.program)])
     accounts = await ledger.ensure_accounts(session, [*programs.values(), *payees.values()])
-    await ledger.lock_balances(session, [accounts[p.code] for p in programs.values()])
+    program_ids = sorted({accounts[p.code] for p in programs.values()})
+    balances = await ledger.lock_balances(session, program_ids)
+    paid_out = await _paid_out(session, program_ids)
     recorded: list[Payment] = []
     for order in orders:
-        payment = await _record(session, order, event_id=event_id, account_id=accounts[programs[order].code],
-                                payee_account_id=accounts[payees[order].code])
+        account_id = accounts[programs[order].code]
+        payment = await _record(session, order, event_id=event_id, account_id=account_id,
+                                payee_account_id=accounts[payees[order].code],
+                                barrier_at=rules.barrier_at(paid_out[account_id], order.amount))
         if payment is not None:
             recorded.append(payment)
-    for account_id in sorted({p.account_id for p in recorded if p.status == "pending_funds"}):
-        await pay_pending(session, account_id=account_id, recorded_by=recorded_by, note=note)
+    for account_id in program_ids:
+        # Every older payment still waiting was found unpayable when the balance last changed (payments only take
+        # money out): only the new ones are candidates, behind any barrier among the older ones.
+        new = [p for p in recorded if p.account_id == account_id and p.status == "pending_funds"]
+        if new:
+            await _settle(session, account_id, new, balance=balances[account_id], paid_out=paid_out[account_id],
+                          older_than=new[0].seq, recorded_by=recorded_by, note=note)
     return recorded
 
 
 async def _record(session: AsyncSession, order: PaymentOrder, *, event_id: str, account_id: int,
-                  payee_account_id: int) -> Payment | None:
+                  payee_account_id: int, barrier_at: Decimal) -> Payment | None:
     reversed_early = await _cancelled_before(session, order)
     payment = (await session.exec(insert(Payment).values(  # type: ignore[call-overload]
         id=uuid.uuid4(), reference=order.reference, item_reference=order.item_reference, program=order.program,
         county_code=order.county_code, village_code=order.village_code, payee=order.payee, amount=order.amount,
         status="reversed" if reversed_early else "pending_funds", account_id=account_id,
         payee_account_id=payee_account_id, event_id=event_id, reversed_at=func.now() if reversed_early else None,
+        barrier_at=None if reversed_early else barrier_at,
     ).on_conflict_do_nothing(constraint="uq_payments_business_reference").returning(Payment))).scalars().first()
     if payment is None:
         log.info("payment for %s %s already recorded; nothing to do", order.program, order.reference)
@@ -91,20 +102,47 @@ async def _cancelled_before(session: AsyncSession, order: PaymentOrder) -> bool:
 
 
 async def pay_pending(session: AsyncSession, *, account_id: int, recorded_by: str, note: str | None) -> list[uuid.UUID]:
-    """Pay the account's waiting payments in arrival order, each in full, until one does not fit (strict FIFO, so a
-    large old payment is never overtaken). The caller holds the account's row lock."""
+    """After money came into the account (an allocation, a reversal) or a waiting payment left it (cancelled): pay
+    its waiting payments in the order of `rules.plan_payments` (README "Payment order")."""
     balance = (await ledger.lock_balances(session, [account_id]))[account_id]
-    waiting = (await session.exec(  # type: ignore[call-overload]
+    paid_out = (await _paid_out(session, [account_id]))[account_id]
+    waiting = list((await session.exec(  # type: ignore[call-overload]
         select(Payment).where(col(Payment.account_id) == account_id, col(Payment.status) == "pending_funds")
-        .order_by(col(Payment.seq)).with_for_update())).scalars().all()
-    released: list[uuid.UUID] = []
-    for payment in waiting:
-        if payment.amount > balance:
-            break
+        .order_by(col(Payment.seq)).with_for_update())).scalars().all())
+    paid = await _settle(session, account_id, waiting, balance=balance, paid_out=paid_out, older_than=None,
+                         recorded_by=recorded_by, note=note)
+    return [p.id for p in paid]
+
+
+async def _paid_out(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Each account's paid_out counter (its queue row created on first use); the caller holds the account locks."""
+    statement = insert(PaymentQueue).values([{"account_id": a, "paid_out": 0} for a in sorted(set(account_ids))])
+    statement = statement.on_conflict_do_update(index_elements=["account_id"],
+                                                set_={"account_id": statement.excluded.account_id})
+    rows = await session.exec(statement.returning(  # type: ignore[call-overload]
+        col(PaymentQueue.account_id), col(PaymentQueue.paid_out)))
+    return {account_id: paid_out for account_id, paid_out in rows.all()}
+
+
+async def _settle(session: AsyncSession, account_id: int, candidates: Sequence[Payment], *, balance: Decimal,
+                  paid_out: Decimal, older_than: int | None, recorded_by: str, note: str | None) -> list[Payment]:
+    """Pay the candidates (waiting, oldest first) that `rules.plan_payments` chooses; waiting payments older than
+    `older_than` (not candidates) count only as possible barriers."""
+    older_barrier = None
+    if older_than is not None:
+        older_barrier = (await session.exec(select(func.min(col(Payment.barrier_at))).where(  # type: ignore[call-overload]
+            col(Payment.account_id) == account_id, col(Payment.status) == "pending_funds",
+            col(Payment.seq) < older_than))).scalar_one_or_none()
+    chosen = rules.plan_payments(balance, paid_out, [
+        rules.Waiting(p, p.amount, p.barrier_at if p.barrier_at is not None else p.amount) for p in candidates],
+        older_barrier=older_barrier)
+    for payment in chosen:
         await _pay(session, payment, recorded_by=recorded_by, note=note)
-        balance -= payment.amount
-        released.append(payment.id)
-    return released
+    total = sum((p.amount for p in chosen), Decimal("0"))
+    if total:
+        await session.exec(update(PaymentQueue).where(col(PaymentQueue.account_id) == account_id)  # type: ignore[call-overload]
+                           .values(paid_out=col(PaymentQueue.paid_out) + total))
+    return chosen
 
 
 async def _pay(session: AsyncSession, payment: Payment, *, recorded_by: str, note: str | None) -> None:
@@ -146,11 +184,14 @@ async def reverse_settlement(session: AsyncSession, *, settlement_id: str, reaso
     session.add(payment)
     await session.flush()
     await _announce(session, payment)
+    # money came back, or a waiting payment (perhaps a barrier) left the queue: others may be paid now
+    await pay_pending(session, account_id=payment.account_id, recorded_by=recorded_by,
+                      note=f"released by the reversal of settlement {settlement_id}")
     return payment
 
 
-async def cancel_benefit(session: AsyncSession, *, benefit_id: str, reason_code: str | None,
-                         event_id: str) -> Payment | None:
+async def cancel_benefit(session: AsyncSession, *, benefit_id: str, reason_code: str | None, event_id: str,
+                         recorded_by: str) -> Payment | None:
     """`benefit-cancelled` (contract v2 §5): a payment still waiting for funds is reversed (nothing moves); a paid one
     stays paid (the money reached the household). A cancellation that comes before its `benefit-due` is remembered
     so the benefit is recorded reversed and never paid."""
@@ -173,6 +214,8 @@ async def cancel_benefit(session: AsyncSession, *, benefit_id: str, reason_code:
     session.add(payment)
     await session.flush()
     await _announce(session, payment)
+    await pay_pending(session, account_id=payment.account_id, recorded_by=recorded_by,
+                      note=f"released by the cancellation of benefit {benefit_id}")
     return payment
 
 
