@@ -113,8 +113,9 @@ async def test_helper_cap_of_the_year_under_concurrency(client: httpx.AsyncClien
     policy.update(helper_max_households=6)
     del policy["year"], policy["is_default"]
     assert (await client.put("/assistance/policies/2021", json=policy, headers=W)).status_code == 200
-    assert (await pair(client, helper_id, households[5], "2020-12-31")).status_code == 409
-    assert (await pair(client, helper_id, households[5], "2021-01-01")).status_code == 201
+    unpaired = next(h for h, a in zip(households, answers, strict=True) if a.status_code == 409)
+    assert (await pair(client, helper_id, unpaired, "2020-12-31")).json()["code"] == "helper_at_capacity"
+    assert (await pair(client, helper_id, unpaired, "2021-01-01")).status_code == 201
 
 
 async def test_household_removed_ends_the_pairing(client: httpx.AsyncClient, upstream: Upstream) -> None:
