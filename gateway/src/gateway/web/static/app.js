@@ -20,7 +20,8 @@ const I18N = {
     identified: "识别", town_verified: "乡镇审核", registered: "已建档", exited: "已脱贫", returned: "返贫",
     removed: "已清退", rejected: "未通过",
     education_grants: "教育资助", medical_assistance: "医疗救助", loan_interest_subsidy: "贷款贴息",
-    risk_compensation: "风险补偿",
+    risk_compensation: "风险补偿", minimum_living: "农村低保", temporary_assistance: "临时救助",
+    eco_ranger: "生态护林员", relocation: "易地扶贫搬迁",
     illness: "因病", disability: "因残", education: "因学", lack_skills: "缺技术", lack_labor: "缺劳力",
     lack_funds: "缺资金", disaster: "因灾", lack_land: "缺土地", lack_water: "缺水", transport: "交通条件落后",
     self_motivation: "自身发展动力不足", other: "其他",
@@ -44,6 +45,8 @@ const I18N = {
     returned: "returned", removed: "removed", rejected: "rejected",
     education_grants: "Education grants", medical_assistance: "Medical assistance",
     loan_interest_subsidy: "Loan interest subsidy", risk_compensation: "Risk compensation",
+    minimum_living: "Minimum living allowance", temporary_assistance: "Temporary assistance",
+    eco_ranger: "Eco rangers", relocation: "Relocation",
   },
 };
 const STATUSES = ["identified", "town_verified", "registered", "exited", "returned", "removed", "rejected"];
@@ -148,12 +151,12 @@ function statusChart(households) {
 function fundsChart(funds) {
   const programs = Object.keys(funds);
   const max = Math.max(1, ...programs.map((p) => Number(funds[p].allocated)));
-  const row = 34, width = 300, left = 110;
-  const svg = s("svg", { viewBox: `0 0 ${width + 140} ${programs.length * row + 24}`, width: "100%", role: "img",
+  const row = 34, width = 260, left = 120;
+  const svg = s("svg", { viewBox: `0 0 ${left + width + 150} ${programs.length * row + 24}`, width: "100%", role: "img",
     "aria-label": t("funds") });
   programs.forEach((p, i) => {
     const paid = Number(funds[p].paid), pending = Number(funds[p].pending);
-    const wp = (paid / max) * width * 0.8, wq = (pending / max) * width * 0.8;
+    const wp = (paid / max) * width, wq = (pending / max) * width;
     svg.append(s("text", { x: 0, y: i * row + 16 }, t(p)),
       s("rect", { class: "bar-paid", x: left, y: i * row + 5, width: wp, height: 16 }),
       s("rect", { class: "bar-pending", x: left + wp, y: i * row + 5, width: wq, height: 16 }),
