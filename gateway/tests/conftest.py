@@ -51,8 +51,10 @@ def echo_app() -> FastAPI:
         return await _echo(request)
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    async def everything(path: str, request: Request) -> dict[str, Any]:
-        return await _echo(request)
+    async def everything(path: str, request: Request) -> JSONResponse:
+        # `X-Echo-Audit-Hospital` asks the echo to answer as medical does, naming a hospital for the audit
+        hospital = request.headers.get("x-echo-audit-hospital")
+        return JSONResponse(await _echo(request), headers={"Fupin-Audit-Hospital": hospital} if hospital else None)
 
     async def _echo(request: Request) -> dict[str, Any]:
         return {"method": request.method, "path": request.url.path,

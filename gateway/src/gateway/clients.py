@@ -61,7 +61,7 @@ _GOV_SCOPES = ("registry:read registry:write finance:read finance:write educatio
                "dashboard:read welfare:read welfare:write")
 _BANK_SCOPES = "microcredit:eligibility microcredit:loans"
 _AUDITOR_SCOPES = ("registry:read finance:read education:read microcredit:read medical:read assistance:read "
-                   "dashboard:read welfare:read")
+                   "dashboard:read welfare:read audit:read")
 DEMO_SECRETS: dict[str, str] = {
     "gov-portal": "gov-portal-dev-secret",
     "bank-demo": "bank-demo-dev-secret",

@@ -13,7 +13,7 @@ from fupin_kit.app import install_platform
 from fupin_kit.auth import TokenVerifier
 from fupin_kit.db import Database
 from fupin_kit.observability import configure_logging
-from gateway import asyncapi, docs, oauth, proxy, web
+from gateway import asyncapi, audit, docs, oauth, proxy, web
 from gateway.audit import AuditWriter
 from gateway.clients import ClientRegistry, RateLimit
 from gateway.config import COMPONENT, SERVICES, Settings, get_settings
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"components": components, "ready": all(c["ready"] for c in components.values())}
 
     app.include_router(oauth.router)
+    app.include_router(audit.router)  # the auditor's look-up and the chain check (audit:read)
     app.include_router(docs.router)
     app.include_router(asyncapi.router)
     web.install(app, services=SERVICES)  # officials' login, cookie sessions and the war map at / (§9)

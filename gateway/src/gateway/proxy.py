@@ -2,7 +2,7 @@
 
 import datetime as dt
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Request
 from prometheus_client import Counter
@@ -11,7 +11,7 @@ from starlette.responses import Response
 from fupin_kit.auth import Principal, principal_from_request
 from fupin_kit.errors import AppError, problem
 from fupin_kit.observability import request_id_var
-from gateway.audit import AuditEntry, AuditFull, subject_of, touches_personal_data
+from gateway.audit import AuditEntry, AuditFull, subject_of, touches_personal_data, which_hospital, whose_data
 from gateway.config import SERVICES
 from gateway.runtime import Runtime, caller_ip, runtime
 from gateway.upstream import BodyTooLarge, forward, read_body, upstream_path
@@ -49,20 +49,26 @@ class AuditedCall:
         self.rt, self.request, self.service, self.client_id = rt, request, service, principal.client_id
         self.enabled = touches_personal_data(service, request.url.path)
         self.started = dt.datetime.now(dt.UTC)
+        self.body = b""  # the request body once read: whose data (pseudonym) and which hospital
 
-    def record(self, status: int) -> None:
+    def record(self, status: int, answer_headers: Mapping[str, str] | None = None) -> None:
         if not self.enabled:
             return
         path = self.request.url.path
+        person_ref = (whose_data(self.body, self.rt.settings.pseudonym_key.get_secret_value())
+                      if self.request.method == "POST" else None)
         self.rt.audit.record(AuditEntry(
             occurred_at=self.started, client_id=self.client_id, method=self.request.method, service=self.service,
-            path=path, subject=subject_of(path), status=status, request_id=request_id_var.get()))
+            path=path, subject=subject_of(path), status=status, request_id=request_id_var.get(),
+            person_ref=person_ref, hospital_code=which_hospital(self.body, answer_headers)))
 
 
-async def _pass_through(rt: Runtime, request: Request, service: str) -> Response:
+async def _pass_through(rt: Runtime, request: Request, service: str, call: AuditedCall | None = None) -> Response:
     limit = rt.settings.body_limit(request.url.path)
     try:
         body = await read_body(request, limit)
+        if call is not None and call.enabled:
+            call.body = body
     except BodyTooLarge:
         return problem(413, "payload_too_large", f"request bodies on this route are limited to {limit} bytes")
     return await forward(rt.upstream, service=service, base_url=rt.settings.upstream_url(service), request=request,
@@ -90,8 +96,8 @@ async def _guarded(request: Request, service: str) -> Response:
         except AuditFull:
             return problem(503, "audit_unavailable", "the audit log cannot be written; personal data is not served",
                            headers={"Retry-After": "5"})
-    response = await _pass_through(rt, request, service)
-    call.record(response.status_code)
+    response = await _pass_through(rt, request, service, call)
+    call.record(response.status_code, response.headers)
     return response
 
 
