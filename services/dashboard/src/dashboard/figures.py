@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,24 +23,38 @@ def not_found(code: str) -> NotFound:
     return NotFound("division_not_found", f"no division with code {code}")
 
 
+CHAIN = text("""
+    WITH RECURSIVE chain AS (
+        SELECT code, name, level, parent_code, poor, population, exited, 0 AS depth FROM division WHERE code = :code
+        UNION ALL
+        SELECT p.code, p.name, p.level, p.parent_code, p.poor, p.population, p.exited, c.depth + 1
+        FROM division p JOIN chain c ON p.code = c.parent_code WHERE c.depth < 8
+    ) SELECT code, name, level, parent_code, poor, population, exited FROM chain ORDER BY depth""")
+TILES = text("""
+    SELECT d.code, d.name, d.level, d.population, d.exited,
+           COALESCE(SUM(t.value) FILTER (WHERE t.metric = 'poor_persons'), 0),
+           COALESCE(SUM(t.value) FILTER (WHERE t.metric = 'households.registered'), 0)
+    FROM division d LEFT JOIN tally t ON t.division_code = d.code
+         AND t.metric IN ('poor_persons', 'households.registered')
+    WHERE d.parent_code = :code GROUP BY d.code ORDER BY d.code""")
+
+
 async def visible_division(session: AsyncSession, code: str, scope: str | None
                            ) -> tuple[Division, list[Division]]:
     """The division and its ancestors the caller may see (top first), if it exists and lies in the subtree of
-    `scope` (an official's division; None: everything). Outside the subtree it does not exist for the caller."""
-    division = await session.get(Division, code)
-    if division is None:
+    `scope` (an official's division; None: everything). Outside the subtree it does not exist for the caller.
+    One query (the chain up to the root)."""
+    rows = (await (await session.connection()).execute(CHAIN, {"code": code})).all()
+    chain = [Division(code=r[0], name=r[1], level=r[2], parent_code=r[3], poor=r[4], population=r[5],
+                      exited=r[6]) for r in rows]
+    if not chain:
         raise not_found(code)
-    ancestors: list[Division] = []
-    current = division
-    while scope != current.code and current.parent_code is not None and len(ancestors) < 8:
-        parent = await session.get(Division, current.parent_code)
-        if parent is None:
-            break
-        ancestors.append(parent)
-        current = parent
-    if scope is not None and current.code != scope:
+    codes = [d.code for d in chain]
+    if scope is None:
+        return chain[0], chain[1:][::-1]
+    if scope not in codes:
         raise not_found(code)
-    return division, ancestors[::-1]
+    return chain[0], chain[1:codes.index(scope) + 1][::-1]
 
 
 async def _tallies(session: AsyncSession, codes: Sequence[str], metrics: Sequence[str] | None = None
@@ -98,20 +112,18 @@ def _funds(values: dict[str, Decimal]) -> dict[str, dict[str, str]]:
 
 
 async def _children(session: AsyncSession, division: Division) -> list[dict[str, Any]]:
-    kids = (await session.exec(select(Division).where(Division.parent_code == division.code)
-                               .order_by(col(Division.code)))).all()
-    tallied = [k.code for k in kids if k.level in TALLIED]
-    values = await _tallies(session, tallied, TILE_METRICS)
+    """The children's tiles in one query (a child above county level sums its own children, a rare case)."""
+    rows = (await (await session.connection()).execute(TILES, {"code": division.code})).all()
     out = []
-    for kid in kids:
-        figures = values.get(kid.code, {}) if kid.level in TALLIED else \
-            await _summed_children(session, kid.code, TILE_METRICS)
-        poor = _int(figures, "poor_persons")
-        out.append({"code": kid.code, "name": kid.name, "level": kid.level,
-                    "incidence": _ratio(rules.incidence(poor, kid.population)),
-                    "registered_households": _int(figures, "households.registered"),
-                    "poor_persons": poor, "population": kid.population, "exited": kid.exited,
-                    "color": rules.color(poor, kid.population)})
+    for code, name, level, population, exited, poor_value, registered_value in rows:
+        poor, registered = int(poor_value), int(registered_value)
+        if level not in TALLIED:
+            figures = await _summed_children(session, code, TILE_METRICS)
+            poor, registered = _int(figures, "poor_persons"), _int(figures, "households.registered")
+        out.append({"code": code, "name": name, "level": level,
+                    "incidence": _ratio(rules.incidence(poor, population)),
+                    "registered_households": registered, "poor_persons": poor, "population": population,
+                    "exited": exited, "color": rules.color(poor, population)})
     return out
 
 
