@@ -158,6 +158,7 @@ async def replay(bootstrap: str, letters: list[DeadLetter], *, mark: bool) -> in
             for letter in letters:
                 tp = TopicPartition(letter.dlq, letter.partition)
                 upto[tp] = max(upto.get(tp, 0), letter.offset + 1)
+            consumer.assign(list(upto))
             await consumer.commit(upto)
         finally:
             await consumer.stop()
