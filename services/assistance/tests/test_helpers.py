@@ -159,3 +159,18 @@ async def test_coverage(client: httpx.AsyncClient, upstream: Upstream) -> None:
     assert one["helper_coverage"] == "1.0000" and one["villages_without_unit"] == []
     unknown = await client.get("/assistance/coverage", params={"division_code": "999999999999"}, headers=W)
     assert unknown.status_code == 404 and unknown.json()["code"] == "division_not_found"
+
+
+async def test_pre_v2_household_snapshots_are_read(client: httpx.AsyncClient, upstream: Upstream) -> None:
+    """Snapshots published before v2 (members without member_id, no causes, no town_code) still feed the model."""
+    _, (village, _) = await upstream.county_with_villages()
+    household = str(uuid.uuid4())
+    event_id = await upstream.send("household-registered", household, {
+        "household_id": household, "status": "registered", "village_code": village, "county_code": village[:6],
+        "members": [{"person_ref": "ab" * 32, "masked_id_number": "610723********123X", "birth_date": "1980-01-01",
+                     "relation": "head", "labor": "full"}],
+        "occurred_at": dt.datetime.now(dt.UTC).isoformat()})
+    await upstream.wait_for("SELECT count(*) FROM household_events WHERE event_id = $1", event_id, expect=1)
+    plan = (await client.get(f"/assistance/households/{household}/plan", headers=W)).json()
+    assert plan["status"] == "registered" and plan["causes"] == [] and plan["village_code"] == village
+    assert (await pair(client, await helper(client), household)).status_code == 201

@@ -63,18 +63,17 @@ async def _bounded(calls: Iterable[Awaitable[Any]], limit: int = 12) -> list[Any
     return await asyncio.gather(*(one(c) for c in calls))
 
 
-async def _settled_coverage(gw: Gateway, timeout: float = 180.0) -> dict[str, Any]:
-    """The city's coverage once the registry's events have arrived (two equal readings a few seconds apart)."""
+async def _settled_coverage(gw: Gateway, timeout: float = 300.0) -> dict[str, Any]:
+    """The city's coverage once the registry's events have arrived (four equal readings three seconds apart)."""
     deadline = time.monotonic() + timeout
-    previous: tuple[int, int] | None = None
+    readings: list[tuple[int, int]] = []
     while True:
         answer = await gw.call("GET", "/assistance/coverage", params={"division_code": CITY}, ok=(200, 404))
         if answer.status_code == 200:
             body = dict(answer.json())
-            reading = (body["still_poor_households"], body["poor_villages"])
-            if reading == previous and reading[0] > 0:
+            readings = [*readings[-3:], (body["still_poor_households"], body["poor_villages"])]
+            if len(readings) == 4 and len(set(readings)) == 1 and readings[0][0] > 0:
                 return body
-            previous = reading
         if time.monotonic() > deadline:
             if answer.status_code == 200:
                 return dict(answer.json())

@@ -167,6 +167,7 @@ async def record_attendance(session: AsyncSession, team_id: str, team_member_id:
                             days_present: int) -> tuple[AttendanceOut, bool]:
     """Set the member's days present in `year`; True when created. More than the member's days on the team that
     year is `422 validation_error`."""
+    await get_team(session, team_id)
     member = await get_member(session, team_id, team_member_id, lock=True)
     on_team = days_on_team(year, member.joined_on, member.left_on)
     if days_present > on_team:
