@@ -6,10 +6,14 @@
 # No registry is reachable here, so there is no python:3.11-slim to start FROM. The base is made locally instead:
 #   1. base rootfs: debootstrap (minbase) of Debian bookworm from the Debian package mirror, with python3.11 and
 #      python3.11-venv, a user fupin (10001); cached as .cache/images/base-<hash>.tar (git-ignored)
-#   2. wheels: `pip wheel` of fupin-kit, fupin-events and the components, once, into .cache/images/wheels
-#   3. per component: `buildah from scratch`, unpack the base, create /opt/venv and install the component's wheels
-#      offline inside it (chroot), copy its alembic.ini + migrations to /app/<folder>, set user/port/command,
+#   2. wheels: `pip wheel` of fupin-kit, fupin-events and the components into .cache/images/wheels (offline when the
+#      wheels already there satisfy everything)
+#   3. a shared layer fupin/runtime:<hash>: `buildah from scratch`, the base unpacked, /opt/venv with every
+#      third-party wheel installed offline (chroot); rebuilt only when the base or a dependency changes
+#   4. per component: `buildah from` that layer, its own wheels (fupin-kit, fupin-events, fupin-<c>) installed with
+#      --no-deps and `pip check`, its alembic.ini + migrations in /app/<folder>, user/port/command set,
 #      `buildah commit` -> containers-storage fupin/<c>:<tag> (push with `buildah push` to your registry).
+#      The images share the base and runtime layers, so a registry stores and pulls them once.
 # Same layout as deploy/docker/Dockerfile (which a registry-connected CI can build with docker/buildah bud).
 # Needs root (or `buildah unshare`), buildah and debootstrap: `apt-get install buildah debootstrap`.
 set -euo pipefail
@@ -20,7 +24,6 @@ TAG=${FUPIN_IMAGE_TAG:-dev}
 SUITE=bookworm
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PACKAGES=python3.11,python3.11-venv,python3-distutils,ca-certificates,tzdata
-PIP=${PIP:-$REPO/.venv/bin/pip}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -64,26 +67,64 @@ fi
 
 # --- 2. wheels ------------------------------------------------------------------------------------------------------
 WHEELS=$CACHE/wheels
-projects=("$REPO/libs/fupin_kit" "$REPO/libs/fupin_events")
-for c in "${components[@]}"; do projects+=("$REPO/$(folder_of "$c")"); done
+# Built from a copy of the sources: setuptools writes build/ and *.egg-info next to the sources it builds, and the
+# repository is a shared working tree.
+SRC=$CACHE/src
+rm -rf "$SRC"
+projects=()
+for folder in libs/fupin_kit libs/fupin_events $(for c in "${components[@]}"; do folder_of "$c"; done); do
+  mkdir -p "$SRC/$folder"
+  tar -C "$REPO/$folder" --exclude=build --exclude='*.egg-info' --exclude=__pycache__ --exclude=tests -cf - . |
+    tar -C "$SRC/$folder" -xf -
+  projects+=("$SRC/$folder")
+done
 log "pip wheel -> $WHEELS"
+mkdir -p "$WHEELS"
 rm -f "$WHEELS"/fupin_*.whl
-"$PIP" wheel -q --wheel-dir "$WHEELS" "${projects[@]}" >&2
+# A small build environment (setuptools + wheel), made once: the projects' wheels are then built without an isolated
+# build environment each, and offline when the wheels already there satisfy every requirement.
+BUILDENV=$CACHE/buildenv
+if [[ ! -x $BUILDENV/bin/pip ]]; then
+  "$REPO/.venv/bin/python" -m venv "$BUILDENV"
+  "$BUILDENV/bin/pip" install -q 'setuptools>=68' wheel >&2
+fi
+build_wheels() { "$BUILDENV/bin/pip" wheel -q --no-build-isolation --find-links "$WHEELS" --wheel-dir "$WHEELS" "$@" "${projects[@]}"; }
+build_wheels --no-index >/dev/null 2>&1 || build_wheels >&2
 
-# --- 3. images ------------------------------------------------------------------------------------------------------
+in_root() {  # in_root MOUNT COMMAND: run COMMAND in the image's root, nothing of the host's environment leaking in
+  chroot "$1" /usr/bin/env -i PATH=/opt/venv/bin:/usr/bin:/bin HOME=/tmp PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 sh -c "$2"
+}
+
+# --- 3. the shared layer: base + a virtualenv with every third-party wheel ------------------------------------------
+third_party=$(cd "$WHEELS" && ls ./*.whl | grep -v '^./fupin_' | sort)
+runtime_key=$( (echo "$base_key"; echo "$third_party") | sha256sum | cut -c1-12)
+RUNTIME=fupin/runtime:$runtime_key
+if ! buildah inspect --type image "$RUNTIME" >/dev/null 2>&1; then
+  log "$RUNTIME (base + /opt/venv with $(echo "$third_party" | wc -l) third-party wheels)"
+  ctr=$(buildah from scratch)
+  mnt=$(buildah mount "$ctr")
+  tar --numeric-owner -C "$mnt" -xf "$BASE_TAR"
+  mkdir -p "$mnt/wheels"
+  for w in $third_party; do cp "$WHEELS/$w" "$mnt/wheels/"; done
+  in_root "$mnt" "python3.11 -m venv /opt/venv && pip install -q --no-index --no-deps /wheels/*.whl"
+  rm -rf "$mnt/wheels"
+  find "$mnt/opt/venv" -name __pycache__ -prune -exec rm -rf {} +
+  buildah umount "$ctr" >/dev/null
+  buildah commit -q --rm "$ctr" "$RUNTIME" >/dev/null
+fi
+
+# --- 4. one image per component: the runtime layer + fupin-kit, fupin-events, the component, its migrations --------
 for c in "${components[@]}"; do
   folder=$(folder_of "$c")
   image=fupin/$c:$TAG
   log "$image"
-  ctr=$(buildah from scratch)
+  ctr=$(buildah from "$RUNTIME")
   mnt=$(buildah mount "$ctr")
-  tar --numeric-owner -C "$mnt" -xf "$BASE_TAR"
   mkdir -p "$mnt/wheels" "$mnt/app/$folder"
-  cp "$WHEELS"/*.whl "$mnt/wheels/"
-  # env -i: nothing of the host's environment (pip settings, proxies) leaks into the image's build
-  chroot "$mnt" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp sh -c "python3.11 -m venv /opt/venv &&
-    PIP_NO_CACHE_DIR=1 /opt/venv/bin/pip install -q --no-index --find-links /wheels fupin-kit fupin-events fupin-$c &&
-    /opt/venv/bin/pip uninstall -q -y pip setuptools >/dev/null 2>&1 || true"
+  cp "$WHEELS"/fupin_kit-*.whl "$WHEELS"/fupin_events-*.whl "$WHEELS/fupin_${c}-"*.whl "$mnt/wheels/"
+  # --no-deps over the runtime layer, then pip check: the component's requirements are all in that layer
+  in_root "$mnt" "pip install -q --no-index --no-deps /wheels/*.whl && pip check >/dev/null"
   rm -rf "$mnt/wheels"
   find "$mnt/opt/venv" -name __pycache__ -prune -exec rm -rf {} +
   cp -r "$REPO/$folder/alembic.ini" "$REPO/$folder/migrations" "$mnt/app/$folder/"
