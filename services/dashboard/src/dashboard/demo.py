@@ -64,45 +64,56 @@ def populations(divisions: list[dict[str, Any]], colours: dict[str, str],
             d["population"] = totals[d["code"]]
 
 
-async def load(gateway_url: str) -> None:
-    from registry.client import RegistryClient
+async def _rebalance(registry: Any, divisions: list[dict[str, Any]], colours: dict[str, str]) -> None:
+    """Set the populations from the registry's own poor-person counts (whatever the import left) and PUT the
+    divisions again, then the city's population as the sum of all its counties'."""
     from registry.synthetic import COUNTIES as REGISTRY_DEMO_COUNTIES
+
+    answers = await asyncio.gather(*(registry.call("GET", f"/registry/divisions/{v}") for v in colours))
+    poor = {v: int(a.json()["stats"]["poor_persons"]) for v, a in zip(colours, answers, strict=True)}
+    populations(divisions, colours, poor)
+    await registry.put_divisions(divisions)
+    total = sum(d["population"] for d in divisions if d["level"] == "county")
+    for code, _ in REGISTRY_DEMO_COUNTIES:
+        answer = await registry.call("GET", f"/registry/divisions/{code}", ok=(200, 404))
+        if answer.status_code == 200:
+            total += int(answer.json()["population"])
+    city = (await registry.call("GET", f"/registry/divisions/{CITY}")).json()
+    await registry.call("PUT", f"/registry/divisions/{CITY}", json={
+        "name": city["name"], "level": "city", "parent_code": None, "poor": city["poor"], "population": total})
+
+
+async def load(gateway_url: str, *, rebalance_only: bool = False) -> None:
+    from registry.client import RegistryClient
     from registry.synthetic import households, write_file
 
     started = time.monotonic()
     divisions, colours = plan()
-    families = list(households(MEMBERS, seed=random.randrange(1 << 30), villages=sorted(colours), statuses=STATUSES))
-    poor: dict[str, int] = defaultdict(int)
-    for family in families:
-        if family[0]["status"] == "registered":
-            poor[family[0]["village_code"]] += len(family)
-    populations(divisions, colours, poor)
     async with httpx.AsyncClient(base_url=gateway_url, timeout=120) as http:
         registry = await RegistryClient.connect(http)
         first = COUNTIES[0][0]
-        if (await registry.call("GET", f"/registry/divisions/{first}", ok=(200, 404))).status_code == 200:
+        exists = (await registry.call("GET", f"/registry/divisions/{first}", ok=(200, 404))).status_code == 200
+        if exists and not rebalance_only:
             log.info("war-map demo: county %s exists already, nothing loaded", first)
             return
-        await registry.put_divisions(divisions)
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "warmap-demo.csv"
-            write_file(path, iter(families))
-            job = await registry.wait_import((await registry.upload(path))["import_id"])
-        if job["state"] != "done":
-            raise RuntimeError(f"the war-map demo import failed: {job.get('failure')}")
-        city = (await registry.call("GET", f"/registry/divisions/{CITY}")).json()
-        total = sum(d["population"] for d in divisions if d["level"] == "county")
-        for code, _ in REGISTRY_DEMO_COUNTIES:
-            answer = await registry.call("GET", f"/registry/divisions/{code}", ok=(200, 404))
-            if answer.status_code == 200:
-                total += int(answer.json()["population"])
-        await registry.call("PUT", f"/registry/divisions/{CITY}", json={
-            "name": city["name"], "level": "city", "parent_code": None, "poor": city["poor"], "population": total})
-    log.info("war-map demo loaded: %d counties, %d households in %.1f s", len(COUNTIES), job["households_created"],
-             time.monotonic() - started)
+        if not exists:
+            families = list(households(MEMBERS, seed=random.randrange(1 << 30), villages=sorted(colours),
+                                       statuses=STATUSES))
+            populations(divisions, colours, {})  # placeholders until the households are in
+            await registry.put_divisions(divisions)
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "warmap-demo.csv"
+                write_file(path, iter(families))
+                job = await registry.wait_import((await registry.upload(path))["import_id"])
+            if job["state"] != "done":
+                raise RuntimeError(f"the war-map demo import failed: {job.get('failure')}")
+        await _rebalance(registry, divisions, colours)
+    log.info("war-map demo loaded: %d counties in %.1f s", len(COUNTIES), time.monotonic() - started)
 
 
 if __name__ == "__main__":
     import sys
 
-    asyncio.run(load(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"))
+    # `python -m dashboard.demo [GATEWAY_URL] [--rebalance]`: --rebalance only resets the populations
+    urls = [a for a in sys.argv[1:] if not a.startswith("--")]
+    asyncio.run(load(urls[0] if urls else "http://127.0.0.1:8000", rebalance_only="--rebalance" in sys.argv))

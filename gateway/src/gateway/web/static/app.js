@@ -137,7 +137,7 @@ function tile(key, label, value, sub) {
 function statusChart(households) {
   const max = Math.max(1, ...STATUSES.map((k) => households[k] || 0));
   const row = 22, width = 320, left = 90;
-  const svg = s("svg", { viewBox: `0 0 ${width + 60} ${STATUSES.length * row + 6}`, width: "100%", role: "img",
+  const svg = s("svg", { viewBox: `0 0 ${left + width + 70} ${STATUSES.length * row + 6}`, width: "100%", role: "img",
     "aria-label": t("households_title") });
   STATUSES.forEach((k, i) => {
     const v = households[k] || 0, w = Math.round((v / max) * width * 0.8);
