@@ -22,13 +22,13 @@ async def poor_household(http: httpx.AsyncClient, gov: dict[str, str], village: 
 async def known(http: httpx.AsyncClient, gov: dict[str, str], household_id: str, status: str = "registered") -> None:
     """Wait until assistance has the household's event (a household registered a moment ago may need a retry)."""
     answer = await eventually(lambda: http.get(f"/assistance/households/{household_id}/plan", headers=gov),
-                              lambda a: a.status_code == 200 and a.json()["status"] == status)
+                              lambda a: a.status_code == 200 and a.json()["status"] == status, timeout=90)
     assert answer.status_code == 200 and answer.json()["status"] == status, answer.text
 
 
 async def division_known(http: httpx.AsyncClient, gov: dict[str, str], code: str) -> None:
     answer = await eventually(lambda: http.get("/assistance/coverage", params={"division_code": code}, headers=gov),
-                              lambda a: a.status_code == 200)
+                              lambda a: a.status_code == 200, timeout=90)
     assert answer.status_code == 200, answer.text
 
 
@@ -109,7 +109,7 @@ async def test_helpers_teams_plans_and_coverage(http: httpx.AsyncClient, auth: A
     removal = await http.post(f"/registry/households/{first}/removal", headers=gov, json={"reason": "e2e 错评"})
     assert removal.status_code == 200, removal.text
     ended = await eventually(lambda: http.get(f"/assistance/pairings/{pairing['pairing_id']}", headers=gov),
-                             lambda a: a.json()["status"] == "ended")
+                             lambda a: a.json()["status"] == "ended", timeout=90)
     assert ended.json()["reason_code"] == "household_removed"
 
     assert (await http.post("/assistance/units", headers=auditor, json={"name": "x", "kind": "county"})
@@ -148,7 +148,8 @@ async def test_assessment_from_real_exits(http: httpx.AsyncClient, auth: Auth, d
         return await http.post("/assistance/assessments", headers=gov,
                                json={"county_code": divisions.county, "year": year})
 
-    result = (await eventually(assess, lambda a: a.json().get("actuals", {}).get("villages_exited") == 1)).json()
+    result = (await eventually(assess, lambda a: a.json().get("actuals", {}).get("villages_exited") == 1,
+                               timeout=90)).json()
     assert result["final"] is False
     assert result["actuals"]["households_exited"] == 2 and result["actuals"]["villages_exited"] == 1
     assert result["actuals"]["still_poor_households"] == 1 and result["actuals"]["households_with_helper"] == 1
