@@ -1,0 +1,310 @@
+"""Recording and paying many payments in one transaction with set-based SQL (issue 14 target 4).
+
+One event or a whole poll batch of events goes through the same code: every statement here handles all payments of
+the call at once (arrays through `unnest`, the outbox through COPY), so the cost of a batch hardly depends on its
+size. Runs on the asyncpg connection under the caller's session, inside its transaction (which the caller has
+started with a statement of its own, e.g. the inbox insert): it commits or rolls back with everything else.
+
+Locking is the ledger's (`ledger/service.py`): advisory locks of cancellable references first, then the programme
+accounts in id order, then the lots of those accounts; every other writer of these rows takes the same locks first.
+"""
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from finance.config import COMPONENT
+from finance.ledger import service as ledger
+from finance.ledger.rules import Piece, merge_pieces
+from finance.payments import rules
+from finance.payments.rules import WELFARE_PROGRAMS, PaymentOrder
+from fupin_events.payloads import PaymentCompleted
+from fupin_kit.events.outbox import copy_events
+
+PAYMENT_COMPLETED = "payment-completed"
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Ordered:
+    """What one event asks: its payment orders, and who/why for the ledger's audit trail."""
+    event_id: str
+    orders: Sequence[PaymentOrder]
+    recorded_by: str
+    note: str | None = None
+
+
+@dataclass
+class Row:
+    """A payment as this module handles it (a row of `payments`)."""
+    id: uuid.UUID
+    seq: int
+    reference: str
+    item_reference: str
+    program: str
+    county_code: str
+    village_code: str | None
+    payee: str
+    amount: Decimal
+    status: str
+    account_id: int
+    payee_account_id: int
+    barrier_at: Decimal | None
+    paid_at: dt.datetime | None = None
+    recorded_by: str = ""
+    note: str | None = None
+
+
+_COLUMNS = ("id, seq, reference, item_reference, program, county_code, village_code, payee, amount, status, "
+            "account_id, payee_account_id, barrier_at")
+
+
+def _row(record: asyncpg.Record, recorded_by: str = "", note: str | None = None) -> Row:
+    return Row(**{k: record[k] for k in _COLUMNS.split(", ")}, recorded_by=recorded_by, note=note)
+
+
+def cancellable(program: str) -> bool:
+    """Programmes whose payments a later event may cancel (a settlement reversal, a benefit cancellation)."""
+    return program == "medical_assistance" or program in WELFARE_PROGRAMS
+
+
+async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's transaction."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    if not driver.is_in_transaction():
+        raise RuntimeError("the session's transaction has not started: execute a statement through it first")
+    return driver
+
+
+async def lock_references(raw: asyncpg.Connection, references: Sequence[str]) -> None:
+    """Serialize the recording of a cancellable payment with its cancellation (different topics, perhaps two
+    replicas at once): a transaction-scoped advisory lock per business reference, taken before any account lock,
+    in the order of the lock keys (so two transactions never wait for each other in a cycle)."""
+    if references:
+        await raw.execute(
+            """SELECT count(pg_advisory_xact_lock(k)) FROM (
+                 SELECT DISTINCT hashtextextended('finance-payment:' || r, 0) AS k FROM unnest($1::text[]) r
+                 ORDER BY k) AS keys""", sorted(set(references)))
+
+
+async def paid_out(raw: asyncpg.Connection, account_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Each account's paid_out counter (`payment_queues`, created on first use); the caller holds the account locks."""
+    rows = await raw.fetch(
+        """INSERT INTO payment_queues (account_id, paid_out) SELECT a, 0 FROM unnest($1::bigint[]) a ORDER BY a
+           ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING account_id, paid_out""",
+        sorted(set(account_ids)))
+    return {r["account_id"]: r["paid_out"] for r in rows}
+
+
+async def lock_accounts(raw: asyncpg.Connection, account_ids: Sequence[int]) -> dict[int, Decimal]:
+    rows = await raw.fetch("SELECT id, balance FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+                           sorted(set(account_ids)))
+    return {r["id"]: r["balance"] for r in rows}
+
+
+async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Row]:
+    """Record every order of these events (once per business reference: a replay or the same reference under
+    another event id records nothing) and pay, per account, what `rules.plan_payments` allows. Returns the payments
+    recorded now."""
+    pairs = [(item, order) for item in items for order in item.orders]
+    if not pairs:
+        return []
+    specs = [ledger.program_account(o.county_code, o.program) for _, o in pairs]
+    payee_specs = [ledger.payee_account(o.payee) for _, o in pairs]
+    raw = await raw_connection(session)
+    await lock_references(raw, [o.reference for _, o in pairs if cancellable(o.program)])
+    accounts = await ledger.ensure_accounts(session, [*specs, *payee_specs])
+    program_ids = sorted({accounts[s.code] for s in specs})
+    balances = await lock_accounts(raw, program_ids)
+    counters = await paid_out(raw, program_ids)
+    cancelled = await _cancelled(raw, [o for _, o in pairs])
+
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for (item, order), spec, payee in zip(pairs, specs, payee_specs, strict=True):
+        account_id = accounts[spec.code]
+        gone = (order.program, order.reference) in cancelled
+        for key, value in (
+                ("id", uuid.uuid4()), ("reference", order.reference), ("item", order.item_reference),
+                ("program", order.program), ("county", order.county_code), ("village", order.village_code),
+                ("payee", order.payee), ("amount", order.amount), ("status", "reversed" if gone else "pending_funds"),
+                ("account", account_id), ("payee_account", accounts[payee.code]), ("event", item.event_id),
+                ("barrier", None if gone else rules.barrier_at(counters[account_id], order.amount))):
+            columns[key].append(value)
+    records = await raw.fetch(
+        f"""INSERT INTO payments (id, reference, item_reference, program, county_code, village_code, payee, amount,
+                                  status, account_id, payee_account_id, event_id, barrier_at, reversed_at)
+            SELECT id, ref, item, program, county, village, payee, amount, status, account, payee_account, event,
+                   barrier, CASE WHEN status = 'reversed' THEN now() END
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                        $8::numeric[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::numeric[])
+                 WITH ORDINALITY AS u(id, ref, item, program, county, village, payee, amount, status, account,
+                                      payee_account, event, barrier, ord)
+            ORDER BY ord
+            ON CONFLICT ON CONSTRAINT uq_payments_business_reference DO NOTHING
+            RETURNING {_COLUMNS}""",
+        *(columns[k] for k in ("id", "reference", "item", "program", "county", "village", "payee", "amount",
+                               "status", "account", "payee_account", "event", "barrier")))
+    who = {o: (item.recorded_by, item.note) for item, o in pairs}
+    by_key = {(o.reference, o.program, o.item_reference): o for _, o in pairs}
+    recorded = sorted((_row(r, *who[by_key[(r["reference"], r["program"], r["item_reference"])]])
+                       for r in records), key=lambda p: p.seq)
+    if not recorded:
+        return []
+    await _announce(raw, [p for p in recorded if p.status == "reversed"])
+    waiting = [p for p in recorded if p.status == "pending_funds"]
+    if waiting:
+        # Every older payment still waiting was found unpayable when its account's balance last grew (payments
+        # only take money out): only the new ones are candidates, behind any barrier among the older ones.
+        barriers = await _older_barriers(raw, sorted({p.account_id for p in waiting}), waiting[0].seq)
+        chosen: list[Row] = []
+        for account_id in sorted({p.account_id for p in waiting}):
+            candidates = [p for p in waiting if p.account_id == account_id]
+            chosen += plan(candidates, balance=balances[account_id], paid_out=counters[account_id],
+                           older_barrier=barriers.get(account_id))
+        await pay(raw, chosen)
+    return recorded
+
+
+def plan(candidates: Sequence[Row], *, balance: Decimal, paid_out: Decimal,
+         older_barrier: Decimal | None) -> list[Row]:
+    return list(rules.plan_payments(balance, paid_out, [
+        rules.Waiting(p, p.amount, p.barrier_at if p.barrier_at is not None else p.amount) for p in candidates],
+        older_barrier=older_barrier))
+
+
+async def pay_waiting(session: AsyncSession, *, account_id: int, recorded_by: str,
+                      note: str | None) -> list[uuid.UUID]:
+    """Plan the account's whole queue again (after money came in or a waiting payment left) and pay what it allows."""
+    raw = await raw_connection(session)
+    balance = (await lock_accounts(raw, [account_id]))[account_id]
+    counter = (await paid_out(raw, [account_id]))[account_id]
+    waiting = [_row(r, recorded_by, note) for r in await raw.fetch(
+        f"SELECT {_COLUMNS} FROM payments WHERE account_id = $1 AND status = 'pending_funds' ORDER BY seq FOR UPDATE",
+        account_id)]
+    chosen = plan(waiting, balance=balance, paid_out=counter, older_barrier=None)
+    await pay(raw, chosen)
+    return [p.id for p in chosen]
+
+
+async def _cancelled(raw: asyncpg.Connection, orders: Sequence[PaymentOrder]) -> set[tuple[str, str]]:
+    """(program, reference) of the orders whose cancellation came first."""
+    found: set[tuple[str, str]] = set()
+    settlements = [o.reference for o in orders if o.program == "medical_assistance"]
+    if settlements:
+        found |= {("medical_assistance", r["settlement_id"]) for r in await raw.fetch(
+            "SELECT settlement_id FROM settlement_reversals WHERE settlement_id = ANY($1::text[])", settlements)}
+    benefits = {o.reference: o.program for o in orders if o.program in WELFARE_PROGRAMS}
+    if benefits:
+        found |= {(benefits[r["benefit_id"]], r["benefit_id"]) for r in await raw.fetch(
+            "SELECT benefit_id FROM benefit_cancellations WHERE benefit_id = ANY($1::text[])", list(benefits))}
+    return found
+
+
+async def _older_barriers(raw: asyncpg.Connection, account_ids: Sequence[int], before_seq: int) -> dict[int, Decimal]:
+    rows = await raw.fetch(
+        """SELECT account_id, min(barrier_at) AS barrier FROM payments
+           WHERE account_id = ANY($1::bigint[]) AND status = 'pending_funds' AND seq < $2
+           GROUP BY account_id""", list(account_ids), before_seq)
+    return {r["account_id"]: r["barrier"] for r in rows if r["barrier"] is not None}
+
+
+async def pay(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
+    """Pay these payments (their programme accounts locked by the caller, each balance covering them): one journal
+    entry each (debit the payee, credit the programme account), balances, lineage lots taken FIFO, the payments
+    marked paid, `payment-completed` for each, and the accounts' paid_out counters."""
+    if not payments:
+        return
+    paid_at = dt.datetime.now(dt.UTC)
+    moving = [p for p in payments if p.amount > 0]
+    entries: dict[uuid.UUID, int] = {}
+    if moving:
+        rows = await raw.fetch(
+            """INSERT INTO journal_entries (kind, reference, recorded_by, note)
+               SELECT 'payment', r, b, n FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY u(r, b, n, o)
+               ORDER BY o RETURNING id, reference""",
+            [str(p.id) for p in moving], [p.recorded_by for p in moving], [p.note for p in moving])
+        entries = {uuid.UUID(r["reference"]): r["id"] for r in rows}
+        lines = [(entries[p.id], p.payee_account_id, p.amount, ZERO) for p in moving] + [
+            (entries[p.id], p.account_id, ZERO, p.amount) for p in moving]
+        await raw.execute(
+            """INSERT INTO journal_lines (entry_id, account_id, debit, credit)
+               SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::numeric[])""",
+            *(list(column) for column in zip(*lines, strict=True)))
+        totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for p in moving:
+            totals[p.account_id] += p.amount
+        await raw.execute(
+            """UPDATE accounts SET balance = balance - v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
+               WHERE accounts.id = v.id AND accounts.kind IN ('fund', 'program')""",
+            list(totals), list(totals.values()))
+        await _move_lots(raw, moving, entries)
+    await raw.execute(
+        """UPDATE payments SET status = 'paid', entry_id = v.e, paid_at = $3
+           FROM unnest($1::uuid[], $2::bigint[]) v(id, e) WHERE payments.id = v.id""",
+        [p.id for p in payments], [entries.get(p.id) for p in payments], paid_at)
+    counted: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for p in payments:
+        p.status, p.paid_at = "paid", paid_at
+        counted[p.account_id] += p.amount
+    await raw.execute(
+        """UPDATE payment_queues SET paid_out = paid_out + v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
+           WHERE payment_queues.account_id = v.id""", list(counted), list(counted.values()))
+    await _announce(raw, payments)
+
+
+async def _move_lots(raw: asyncpg.Connection, payments: Sequence[Row], entries: dict[uuid.UUID, int]) -> None:
+    """Take each payment's money out of its programme account's lots oldest first (in payment order) and give the
+    payee lots of the same source funds: the lineage of every yuan paid."""
+    lots = await raw.fetch(
+        """SELECT id, account_id, source_fund_id, remaining FROM lots
+           WHERE account_id = ANY($1::bigint[]) AND remaining > 0 ORDER BY account_id, id FOR UPDATE""",
+        sorted({p.account_id for p in payments}))
+    open_lots: dict[int, list[list[Any]]] = defaultdict(list)
+    for lot in lots:
+        open_lots[lot["account_id"]].append([lot["id"], lot["source_fund_id"], lot["remaining"]])
+    changed: dict[int, Decimal] = {}
+    new_lots: list[tuple[int, int, uuid.UUID, Decimal]] = []
+    for p in payments:
+        queue, left, pieces = open_lots[p.account_id], p.amount, []
+        while left > 0:
+            if not queue:
+                raise ValueError(f"lots of account {p.account_id} hold less than its balance")
+            lot = queue[0]
+            part = min(lot[2], left)
+            lot[2] -= part
+            left -= part
+            changed[lot[0]] = lot[2]
+            pieces.append(Piece(lot[1], part))
+            if lot[2] == 0:
+                queue.pop(0)
+        new_lots += [(p.payee_account_id, entries[p.id], piece.source_fund_id, piece.amount)
+                     for piece in merge_pieces(pieces)]
+    await raw.execute(
+        "UPDATE lots SET remaining = v.r FROM unnest($1::bigint[], $2::numeric[]) v(id, r) WHERE lots.id = v.id",
+        list(changed), list(changed.values()))
+    await raw.execute(
+        """INSERT INTO lots (account_id, entry_id, source_fund_id, amount, remaining)
+           SELECT a, e, f, m, m FROM unnest($1::bigint[], $2::bigint[], $3::uuid[], $4::numeric[]) u(a, e, f, m)""",
+        *(list(column) for column in zip(*new_lots, strict=True)))
+
+
+async def _announce(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
+    """`payment-completed` for each paid or reversed payment, staged in the outbox (one COPY)."""
+    await copy_events(raw, [(PAYMENT_COMPLETED, p.reference, completed(p).model_dump(mode="json")) for p in payments],
+                      source=COMPONENT)
+
+
+def completed(p: Any) -> PaymentCompleted:
+    return PaymentCompleted(
+        payment_id=str(p.id), reference=p.reference, program=p.program, payee=p.payee, amount=p.amount,
+        status="paid" if p.status == "paid" else "reversed", item_reference=p.item_reference or None,
+        county_code=p.county_code, village_code=p.village_code, paid_at=p.paid_at)
