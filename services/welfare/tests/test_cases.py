@@ -188,6 +188,8 @@ async def test_coverage_lists_still_poor_households_without_labour_and_case(clie
     assert answer.status_code == 200
     assert answer.json()["items"] == [{"household_id": none, "village_code": village, "members": 2}]
     assert (await client.get("/welfare/coverage?division_code=61", headers=READ)).status_code == 422
+    city = await client.get(f"/welfare/coverage?division_code={village[:4]}00", headers=READ)
+    assert {"household_id": none, "village_code": village, "members": 2} in city.json()["items"]
 
 
 async def test_policies_defaults_and_put(client: httpx.AsyncClient) -> None:

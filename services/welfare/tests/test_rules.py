@@ -268,3 +268,12 @@ def test_month_helpers() -> None:
 def test_amount_for_uses_the_year_of_the_month() -> None:
     one = [Member("a", dt.date(1980, 1, 1))]
     assert amount_for("2019-12", [Assessment(dt.date(2019, 1, 1), D("0"))], one, default_policy).base == D("312.25")
+
+
+def test_division_prefix_of_city_county_town_village() -> None:
+    from welfare.cases.service import division_prefix
+    assert division_prefix("610000") == "61"
+    assert division_prefix("610700") == "6107"
+    assert division_prefix("610723") == "610723"
+    assert division_prefix("610723101") == "610723101"
+    assert division_prefix("610723101001") == "610723101001"

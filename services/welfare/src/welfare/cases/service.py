@@ -192,10 +192,22 @@ async def cases_of_household(session: AsyncSession, household_id: str) -> list[d
     return [await case_view(session, c, policy_of=policy_of) for c in cases]
 
 
+def division_prefix(code: str) -> str:
+    """What the village codes under a division start with: a 6-digit code ending in 00 is a city (its counties
+    share its first 4 digits) or, ending in 0000, a province (2 digits); otherwise the code itself."""
+    if len(code) == 6:
+        if code.endswith("0000"):
+            return code[:2]
+        if code.endswith("00"):
+            return code[:4]
+    return code
+
+
 async def coverage(session: AsyncSession, division_code: str) -> list[dict[str, Any]]:
     """应保尽保: still-poor households of the division whose members all have labour `none` and that have no open
     case (a gradual exit still counts as open)."""
     current = month_of(today())
+    prefix = division_prefix(division_code)
     able = exists().where(col(Member.household_id) == col(Household.household_id), col(Member.labor) != "none")
     has_case = exists().where(col(Case.household_id) == col(Household.household_id),
                               col(Case.status).in_(OPEN_STATUSES),
@@ -203,7 +215,7 @@ async def coverage(session: AsyncSession, division_code: str) -> list[dict[str, 
     counts = select(Member.household_id, func.count().label("n")).group_by(col(Member.household_id)).subquery()
     query = (select(Household.household_id, Household.village_code, counts.c.n)
              .join(counts, counts.c.household_id == col(Household.household_id))
-             .where(col(Household.status).in_(STILL_POOR), col(Household.village_code).startswith(division_code),
+             .where(col(Household.status).in_(STILL_POOR), col(Household.village_code).startswith(prefix),
                     not_(able), not_(has_case))
              .order_by(col(Household.village_code), col(Household.household_id)))
     return [{"household_id": h, "village_code": v, "members": n} for h, v, n in (await session.exec(query)).all()]
