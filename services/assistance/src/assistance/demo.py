@@ -12,6 +12,7 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Iterable
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -144,14 +145,27 @@ async def _helpers_and_plans(gw: Gateway, coverage: dict[str, Any], rng: random.
 
 
 async def _targets_and_assessments(gw: Gateway, coverage: dict[str, Any], year: int) -> None:
-    """This year's responsibility letters and a running (not final) assessment for each county of the city."""
+    """This year's responsibility letters and a running (not final) assessment for each county of the city: a first
+    assessment against zero targets shows the county's figures, the letter is then set around them (met, just met,
+    missed by a tenth) so the war map shows every verdict."""
     counties = sorted({h["village_code"][:6] for h in coverage["households_without_helper"]}
                       | {v[:6] for v in coverage["villages_without_unit"]})
     for i, county in enumerate(counties):
-        answer = await gw.call("PUT", f"/assistance/targets/{county}/years/{year}", ok=(200, 201, 422), json={
-            "households_to_exit": 40 + 20 * i, "villages_to_exit": 2 + i, "funds_to_spend": f"{(3 + i) * 1000000}.00"})
-        if answer.status_code != 422:
-            await gw.call("POST", "/assistance/assessments", json={"county_code": county, "year": year})
+        path = f"/assistance/targets/{county}/years/{year}"
+        zero = await gw.call("PUT", path, ok=(200, 201, 422), json={
+            "households_to_exit": 0, "villages_to_exit": 0, "funds_to_spend": "0.00"})
+        if zero.status_code == 422:  # not a county the registry published
+            continue
+        actuals = (await gw.call("POST", "/assistance/assessments", json={"county_code": county, "year": year})
+                   ).json()["actuals"]
+        exits = int(actuals["households_exited"])
+        step = max(1, exits // 10)
+        households = max(0, exits + (-step, 0, step)[i % 3])
+        funds = Decimal(actuals["funds_spent"]) * (Decimal("1.25") if i % 2 else 1)
+        await gw.call("PUT", path, json={"households_to_exit": households,
+                                         "villages_to_exit": int(actuals["villages_exited"]),
+                                         "funds_to_spend": f"{funds.quantize(Decimal('0.01'))}"})
+        await gw.call("POST", "/assistance/assessments", json={"county_code": county, "year": year})
 
 
 async def load(gateway_url: str) -> None:
