@@ -79,7 +79,8 @@ async def test_money_figures(client: httpx.AsyncClient, producer: AIOKafkaProduc
     await publish(producer, "grant-awarded", grant["grant_id"], grant)
     settlement = {"settlement_id": uuid.uuid4().hex, "person_ref": "p", "household_id": household,
                   "county_code": county, "village_code": village, "hospital_code": "H1",
-                  "medical_assistance": "700.00", "supplementary": "50.00", "amount": "750.00"}
+                  "medical_assistance": "700.00", "supplementary": "50.00", "amount": "750.00",
+                  "patient_pays": "120.00"}
     await publish(producer, "settlement-completed", settlement["settlement_id"], settlement)
     payment = {"payment_id": uuid.uuid4().hex, "reference": grant["grant_id"], "program": "education_grants",
                "payee": "household", "amount": "500.00", "status": "paid", "county_code": county,
@@ -90,7 +91,7 @@ async def test_money_figures(client: httpx.AsyncClient, producer: AIOKafkaProduc
     assert body["microcredit"] == {"loans": 1, "households_with_loans": 1, "registered_poor_households": 1,
                                    "loan_rate": "1.0000", "outstanding": "30000.00"}
     assert body["education"] == {"grants": 1, "amount": "500.00"}
-    assert body["medical"]["paid_by_payers"] == "750.00"
+    assert body["medical"]["paid_by_payers"] == "750.00" and body["medical"]["patient_paid"] == "120.00"
     assert body["funds"]["education_grants"] == {"allocated": "500.00", "paid": "500.00", "pending": "0.00"}
     assert body["funds"]["medical_assistance"] == {"allocated": "750.00", "paid": "0.00", "pending": "750.00"}
 
@@ -100,7 +101,7 @@ async def test_money_figures(client: httpx.AsyncClient, producer: AIOKafkaProduc
     body = await until(client, county, lambda b: b["medical"]["settlements"] == 0
                        and b["funds"]["education_grants"]["paid"] == "0.00")
     assert body["funds"]["education_grants"]["pending"] == "500.00"
-    assert body["medical"]["paid_by_payers"] == "0.00"
+    assert body["medical"]["paid_by_payers"] == "0.00" and body["medical"]["patient_paid"] == "0.00"
 
 
 async def test_an_official_sees_only_their_subtree(client: httpx.AsyncClient, producer: AIOKafkaProducer) -> None:

@@ -145,6 +145,9 @@ class SettlementCompleted(Payload):
     medical_assistance: Money
     supplementary: Money
     amount: Money
+    # What the patient pays after every payer (the war map's `patient_paid`, contract §9); optional until medical
+    # publishes it.
+    patient_pays: Money | None = None
 
 
 class SettlementReversed(Payload):

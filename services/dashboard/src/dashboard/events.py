@@ -196,7 +196,7 @@ async def on_grant_awarded(session: AsyncSession, event: dict[str, Any]) -> None
 
 async def on_settlement_completed(session: AsyncSession, event: dict[str, Any]) -> None:
     data = payloads.SettlementCompleted.model_validate(event.get("data"))
-    patient = getattr(data, "patient_pays", None)
+    patient = data.patient_pays
     inserted = await (await session.connection()).execute(
         insert(Settlement).values(settlement_id=data.settlement_id, village_code=data.village_code,
                                   amount=data.amount, patient_pays=patient)
