@@ -2,14 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from fupin_kit.auth import Principal, scoped
-from fupin_kit.db import SessionDep
+from fupin_kit.db import SESSION_STATE_KEY, Database
 from fupin_kit.ids import mask_id_number
 from microcredit.clock import today
 from microcredit.eligibility.models import EligibilityOut
-from microcredit.eligibility.service import assess
+from microcredit.eligibility.service import verdict
 from microcredit.loans.models import IdNumberIn
 from microcredit.policies.models import format_percent
 
@@ -17,9 +17,16 @@ router = APIRouter(prefix="/microcredit", tags=["eligibility"])
 
 
 @router.post("/eligibility-checks", response_model=EligibilityOut)
-async def check_eligibility(body: IdNumberIn, session: SessionDep,
+async def check_eligibility(body: IdNumberIn, request: Request,
                             _: Annotated[Principal, scoped("microcredit:eligibility")]) -> EligibilityOut:
-    assessment = await assess(session, id_number=body.id_number, on=today())
+    # A read: no session and no transaction of its own, unless an Idempotency-Key's transaction holds the request.
+    shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
+    if shared is not None:
+        assessment = await verdict(await shared.connection(), id_number=body.id_number, on=today())
+    else:
+        db: Database = request.app.state.db
+        async with db.engine.connect() as conn:
+            assessment = await verdict(conn, id_number=body.id_number, on=today())
     return EligibilityOut(
         eligible=assessment.eligible, reasons=assessment.reasons,
         max_amount=assessment.policy.household_cap, available_amount=assessment.available_amount,
