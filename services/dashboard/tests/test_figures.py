@@ -107,8 +107,9 @@ async def test_money_figures(client: httpx.AsyncClient, producer: AIOKafkaProduc
 async def test_an_official_sees_only_their_subtree(client: httpx.AsyncClient, producer: AIOKafkaProducer) -> None:
     county, town, village, _ = await build_county(producer)
     other, _, other_village, _ = await build_county(producer)
-    await until(client, village, lambda b: True)
-    await until(client, other_village, lambda b: True)
+    # division-updated events of different codes travel on different partitions: wait for the whole chains
+    await until(client, village, lambda b: len(b["ancestors"]) == 3)
+    await until(client, other_village, lambda b: len(b["ancestors"]) == 3)
     official = token(division=town, sub="official:t")
     assert (await client.get(f"/dashboard/divisions/{town}", headers=official)).status_code == 200
     inside = await client.get(f"/dashboard/divisions/{village}", headers=official)
