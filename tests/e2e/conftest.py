@@ -4,8 +4,9 @@ import asyncio
 import datetime as dt
 import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -19,15 +20,68 @@ SECRETS = {
     "bank-demo": "bank-demo-dev-secret",
     "bank-other": "bank-other-dev-secret",
     "his-demo": "his-demo-dev-secret",
+    "his-other": "his-other-dev-secret",
     "auditor": "auditor-dev-secret",
 }
 T = TypeVar("T")
+ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9A-Za-z])")
+
+
+def is_resident_id(text: str) -> bool:
+    """An 18-character candidate with a valid MOD 11-2 check character and a real birth date."""
+    try:
+        return ric.calc_check_digit(text) == text[17] and bool(ric.get_birth_date(text))
+    except Exception:  # not a date, not digits
+        return False
+
+
+@dataclass
+class Recorded:
+    """Every plain ID number the suite sent and every response body it received (the privacy scan reads them)."""
+
+    numbers: set[str] = field(default_factory=set)
+    bodies: list[tuple[str, str]] = field(default_factory=list)
+
+    def note_numbers(self, text: str) -> None:
+        self.numbers.update(n for n in ID_NUMBER.findall(text) if is_resident_id(n))
+
+
+RECORDED = Recorded()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_http() -> Iterator[None]:
+    """Wrap every httpx.AsyncClient of the suite (the gateway client and the tests' own ones): ID numbers in request
+    bodies and every response body are kept for tests/e2e/test_privacy_scan.py."""
+    original = httpx.AsyncClient.send
+
+    async def send(self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        try:
+            RECORDED.note_numbers((await request.aread()).decode("utf-8", "replace"))
+        except Exception:  # a body that cannot be read again (a generator upload): the scan cannot use it
+            pass
+        response = await original(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            RECORDED.bodies.append((f"{request.method} {request.url.path} {response.status_code}",
+                                    response.content.decode("utf-8", "replace")))
+        return response
+
+    httpx.AsyncClient.send = send  # type: ignore[method-assign]
+    yield
+    httpx.AsyncClient.send = original  # type: ignore[method-assign]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The privacy scan runs last, over everything the rest of the suite produced."""
+    items.sort(key=lambda item: "test_privacy_scan" in item.nodeid)
 
 
 def resident_id(region: str, born: dt.date, serial: int | None = None) -> str:
     """A valid 18-character resident ID number (GB 11643) for `region` and `born`."""
     body = f"{region}{born:%Y%m%d}{serial if serial is not None else random.randint(0, 999):03d}"
-    return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check character
+    number = body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check character
+    RECORDED.numbers.add(number)
+    return number
 
 
 @dataclass
