@@ -210,6 +210,9 @@ def due_amount(month: str, *, opened_on: dt.date, closed_on: dt.date | None, ass
     """What month `month` pays, None when nothing is due (not open that month, closed by a gradual exit, zero)."""
     if not is_open_in(month, opened_on=opened_on, closed_on=closed_on):
         return None
+    if len(assessments) == 1:  # no assessment after the opening one: no gradual exit, the month pays itself
+        result = amount_for(month, assessments, members, policy_of)
+        return result if result.amount > 0 else None
     paying = timeline_for(opened_on, assessments, members, policy_of).paying_month(month)
     if paying is None:
         return None

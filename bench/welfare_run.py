@@ -1,0 +1,203 @@
+"""Benchmark: the welfare monthly run (contract v2 §8) for N 低保 cases, and end to end until finance has paid.
+
+Two modes:
+
+* `--mode run` (default, N = 100,000): a throw-away database `welfare_bench` on the local PostgreSQL, migrated with
+  Alembic and seeded with N households (3 members each) and N open cases by COPY; then `run_month` — the code behind
+  `POST /welfare/runs` — runs in-process, once (N benefits and N `benefit-due` rows in the outbox) and again (the
+  idempotent repeat creates nothing). Nothing is published: the database has no relay. The database is dropped after.
+* `--mode e2e` (N = 5,000 by default): N cases seeded into the running stack's `welfare` database in a fresh county,
+  the county's `minimum_living` account funded through the gateway, `POST /welfare/runs` for the current month through
+  the gateway, then the time until finance has paid every benefit and welfare has marked it `paid` (payment-completed).
+  The bench's cases are closed afterwards so later runs create nothing for them.
+
+    python bench/welfare_run.py                       # the run for 100,000 cases
+    python bench/welfare_run.py --mode e2e --cases 5000
+
+Exit status 1 when a check fails (count, amounts, idempotency) or the payments do not all arrive in time.
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+WELFARE = ROOT / "services" / "welfare"
+PG = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '55432')}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("run", "e2e"), default="run")
+    parser.add_argument("--cases", type=int, default=None, help="cases (default 100000 for run, 5000 for e2e)")
+    parser.add_argument("--gateway", default=os.environ.get("FUPIN_GATEWAY_URL", "http://127.0.0.1:8000"))
+    parser.add_argument("--client-id", default="gov-portal")
+    parser.add_argument("--client-secret", default="gov-portal-dev-secret")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for every payment (e2e)")
+    return parser.parse_args()
+
+
+def server_dsn(database: str) -> str:
+    return PG.rsplit("/", 1)[0] + f"/{database}" if PG.count("/") > 2 else f"{PG}/{database}"
+
+
+async def seed(conn: asyncpg.Connection, count: int, county: str, opened_on: dt.date) -> Decimal:
+    """N households of 3 members (two adults and a child), each with an open case; returns the expected total of
+    one month (standard 333.33 × 3 − income/12, income 0 … 11,999.99 so every case pays)."""
+    rng = random.Random(7)
+    households, members, cases, assessments = [], [], [], []
+    now = dt.datetime.now(dt.UTC)
+    expected = Decimal("0.00")
+    for i in range(count):
+        household_id = str(uuid.uuid4())
+        village = f"{county}{100 + i % 50:03d}{1 + i % 200:03d}"
+        households.append((household_id, "registered", village, village[:9], county, "[]", now, None))
+        for position, born in enumerate((dt.date(1980, 1, 1) + dt.timedelta(days=rng.randrange(3650)),
+                                         dt.date(1982, 1, 1) + dt.timedelta(days=rng.randrange(3650)),
+                                         dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(1500)))):
+            members.append((str(uuid.uuid4()), household_id, uuid.uuid4().hex, born, "other", "full", position))
+        case_id = uuid.uuid4()
+        income = Decimal(rng.randrange(0, 1_200_000)) / 100
+        cases.append((case_id, household_id, county, village, "active", opened_on, "bench", now))
+        assessments.append((case_id, opened_on, income, "{}", now))
+        expected += Decimal("999.99") - (income / 12).quantize(Decimal("0.01"), "ROUND_HALF_UP") + Decimal("33.33")
+    await conn.copy_records_to_table("households", records=households, columns=(
+        "household_id", "status", "village_code", "town_code", "county_code", "causes", "occurred_at", "sequence"))
+    await conn.copy_records_to_table("members", records=members, columns=(
+        "member_id", "household_id", "person_ref", "birth_date", "relation", "labor", "position"))
+    await conn.copy_records_to_table("cases", records=cases, columns=(
+        "case_id", "household_id", "county_code", "village_code", "status", "opened_on", "created_by", "created_at"))
+    await conn.copy_records_to_table("case_assessments", records=assessments, columns=(
+        "case_id", "assessed_on", "annual_income", "disabled", "created_at"))
+    await conn.execute("ANALYZE")
+    return expected
+
+
+async def run_mode(count: int) -> int:
+    """The run in-process on a throw-away database: computation, inserts and outbox staging, nothing published."""
+    name = "welfare_bench"
+    admin = await asyncpg.connect(server_dsn("postgres"))
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = server_dsn(name).replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "alembic", "-c", str(WELFARE / "alembic.ini"), "upgrade", "head"],
+            check=True, cwd=WELFARE, env={**os.environ, "WELFARE_DATABASE_URL": url})
+        month = dt.date.today().strftime("%Y-%m")
+        conn = await asyncpg.connect(server_dsn(name))
+        started = time.perf_counter()
+        expected = await seed(conn, count, "659901", dt.date.today().replace(day=1))
+        await conn.close()
+        print(f"seeded {count} households (3 members) and cases in {time.perf_counter() - started:.1f}s")
+
+        from fupin_kit.db import Database
+        from welfare.benefits.service import run_month
+
+        db = Database(url, pool_size=2)
+        try:
+            for label in ("first run", "repeat run"):
+                started = time.perf_counter()
+                async with db.session() as session:
+                    if os.environ.get("BENCH_PROFILE") and label == "first run":
+                        import cProfile
+                        profile = cProfile.Profile()
+                        profile.enable()
+                        run = await run_month(session, month=month, created_by="bench")
+                        profile.disable()
+                        profile.dump_stats("/tmp/welfare_run.prof")
+                    else:
+                        run = await run_month(session, month=month, created_by="bench")
+                    await session.commit()
+                elapsed = time.perf_counter() - started
+                print(f"{label}: created {run.created_minimum_living} benefits, {run.already_existing} already "
+                      f"existing, total {run.total_amount} in {elapsed:.2f}s")
+                if label == "first run" and (run.created_minimum_living != count or run.total_amount != expected):
+                    print(f"FAIL: expected {count} benefits totalling {expected}", file=sys.stderr)
+                    return 1
+                if label == "repeat run" and run.created_minimum_living != 0:
+                    print("FAIL: the repeat run created benefits", file=sys.stderr)
+                    return 1
+        finally:
+            await db.dispose()
+        conn = await asyncpg.connect(server_dsn(name))
+        staged = await conn.fetchval("SELECT count(*) FROM outbox WHERE topic = 'benefit-due'")
+        await conn.close()
+        print(f"benefit-due events staged in the outbox: {staged}")
+        return 0 if staged == count else 1
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def e2e_mode(count: int, args: argparse.Namespace) -> int:
+    """The run through the gateway on the running stack, until finance has paid and welfare marked every benefit."""
+    county = f"65{random.randint(1000, 9999)}"
+    month = dt.date.today().strftime("%Y-%m")
+    conn = await asyncpg.connect(server_dsn("welfare"))
+    try:
+        expected = await seed(conn, count, county, dt.date.today().replace(day=1))
+        print(f"seeded {count} cases in county {county}; one month totals {expected}")
+        async with httpx.AsyncClient(base_url=args.gateway, timeout=600) as http:
+            token = await http.post("/oauth/token", data={"grant_type": "client_credentials",
+                                                          "client_id": args.client_id,
+                                                          "client_secret": args.client_secret})
+            token.raise_for_status()
+            auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            fund = await http.post("/finance/funds", headers=auth, json={
+                "jurisdiction_code": county, "year": dt.date.today().year, "source": "central",
+                "purpose": "benchmark: minimum living", "amount": str(expected)})
+            fund.raise_for_status()
+            allocation = await http.post("/finance/allocations", headers=auth, json={
+                "from_fund_id": fund.json()["fund_id"], "program": "minimum_living", "amount": str(expected)})
+            allocation.raise_for_status()
+            started = time.perf_counter()
+            run = await http.post("/welfare/runs", headers=auth, json={"month": month})
+            run.raise_for_status()
+            answered = time.perf_counter() - started
+            print(f"POST /welfare/runs answered in {answered:.2f}s: {run.json()['created']}")
+            published = paid = -1.0
+            while True:
+                elapsed = time.perf_counter() - started
+                if published < 0 and await conn.fetchval(
+                        "SELECT count(*) FROM outbox WHERE topic = 'benefit-due' AND sent_at IS NULL") == 0:
+                    published = elapsed
+                    print(f"every benefit-due published by {published:.1f}s")
+                done = await conn.fetchval("SELECT count(*) FROM benefits WHERE county_code = $1 AND month = $2 "
+                                           "AND status = 'paid'", county, month)
+                if done >= count:
+                    paid = elapsed
+                    break
+                if elapsed > args.timeout:
+                    print(f"TIMEOUT: {done} of {count} paid after {elapsed:.0f}s", file=sys.stderr)
+                    return 1
+                await asyncio.sleep(1)
+            print(f"{count} benefits paid by finance and marked paid in welfare {paid:.1f}s after the POST "
+                  f"({count / paid:.0f} benefits/s end to end)")
+            return 0
+    finally:
+        await conn.execute("UPDATE cases SET status = 'closed', closed_on = $2, close_reason = 'bench' "
+                           "WHERE county_code = $1", county, dt.date.today())
+        await conn.close()
+
+
+def main() -> int:
+    args = parse_args()
+    if args.mode == "run":
+        return asyncio.run(run_mode(args.cases or 100_000))
+    return asyncio.run(e2e_mode(args.cases or 5_000, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
