@@ -3,9 +3,10 @@ the real Kafka broker, and the app driven in-process through httpx with its life
 
 import asyncio
 import json
+import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from fupin_kit.testing import (
     fresh_consumer_group,
     generate_keypair,
     kafka_bootstrap,
-    prepare_service_database,
+    migrate,
+    pg_server_dsn,
+    recreate_database,
     serve,
     skip_history,
 )
@@ -34,15 +37,37 @@ PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of this session's own (`finance_test_<random>`, dropped at the end): several engineers and CI
+    jobs run the finance suite on the one shared server at the same time, and a shared `finance_test` would be
+    dropped under a running session."""
     from finance.payments.handlers import HANDLERS
 
-    url = prepare_service_database(SERVICE, Path(__file__).resolve().parent.parent / "alembic.ini",
-                                   tmp_path_factory.mktemp("keys"), PUBLIC_KEY)
+    name = f"{SERVICE}_test_{uuid.uuid4().hex[:8]}"
+    server = pg_server_dsn()
+    asyncio.run(recreate_database(server, name))
+    url = server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    migrate(Path(__file__).resolve().parent.parent / "alembic.ini", "FINANCE_DATABASE_URL", url)
+    key_file = tmp_path_factory.mktemp("keys") / "jwt_public.pem"
+    key_file.write_text(PUBLIC_KEY)
+    os.environ["FINANCE_DATABASE_URL"] = url
+    os.environ["FUPIN_JWT_PUBLIC_KEY_FILE"] = str(key_file)
+    os.environ.setdefault("FUPIN_PROFILE", "test")
     # Start at the end of the money topics: events other suites (and earlier runs) left on the shared broker are not
     # this session's; events published while the session runs are still consumed.
     asyncio.run(skip_history(KAFKA, fresh_consumer_group(SERVICE), HANDLERS))
-    return url
+    yield url
+    asyncio.run(_drop(server, name))
+
+
+async def _drop(server: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
 """Kafka consumers (run by the kit inside one transaction with the inbox row, so each event is handled once)."""
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from finance.payments import rules, service
+from finance.payments import rules, service, settle
+from finance.payments.consumer import BatchHandler
+from finance.payments.rules import PaymentOrder
+from fupin_kit.events.consumer import Handler
 
 log = logging.getLogger("fupin.finance.events")
 Event = dict[str, Any]
@@ -19,25 +23,25 @@ def _why(event: Event) -> str:
     return f"{event.get('type')} {event.get('id')}"
 
 
-async def _order(session: AsyncSession, event: Event, *orders: rules.PaymentOrder) -> None:
-    await service.order_payments(session, orders=orders, event_id=str(event["id"]), recorded_by=_who(event),
-                                 note=_why(event))
+def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]]) -> BatchHandler:
+    """A handler for a topic whose events order payments: one event, or a poll batch in one transaction."""
+
+    def prepare(event: Event) -> settle.Ordered:
+        ordered = rule(event["data"])
+        return settle.Ordered(event_id=str(event["id"]), orders=ordered if isinstance(ordered, list) else [ordered],
+                              recorded_by=_who(event), note=_why(event))
+
+    async def apply(session: AsyncSession, prepared: Sequence[settle.Ordered]) -> None:
+        await settle.order_many(session, prepared)
+
+    return BatchHandler(prepare, apply)
 
 
-async def on_grant_awarded(session: AsyncSession, event: Event) -> None:
-    await _order(session, event, rules.grant_payment(event["data"]))
-
-
-async def on_settlement_completed(session: AsyncSession, event: Event) -> None:
-    await _order(session, event, rules.settlement_payment(event["data"]))
-
-
-async def on_interest_subsidy_claimed(session: AsyncSession, event: Event) -> None:
-    await _order(session, event, *rules.interest_subsidy_payments(event["data"]))
-
-
-async def on_risk_compensation_claimed(session: AsyncSession, event: Event) -> None:
-    await _order(session, event, rules.risk_compensation_payment(event["data"]))
+on_grant_awarded = _ordering(rules.grant_payment)
+on_settlement_completed = _ordering(rules.settlement_payment)
+on_interest_subsidy_claimed = _ordering(rules.interest_subsidy_payments)
+on_risk_compensation_claimed = _ordering(rules.risk_compensation_payment)
+on_benefit_due = _ordering(rules.benefit_payment)
 
 
 async def on_settlement_reversed(session: AsyncSession, event: Event) -> None:
@@ -47,17 +51,13 @@ async def on_settlement_reversed(session: AsyncSession, event: Event) -> None:
                                      recorded_by=_who(event))
 
 
-async def on_benefit_due(session: AsyncSession, event: Event) -> None:
-    await _order(session, event, rules.benefit_payment(event["data"]))
-
-
 async def on_benefit_cancelled(session: AsyncSession, event: Event) -> None:
     cancelled = rules.benefit_cancellation(event["data"])
     await service.cancel_benefit(session, benefit_id=cancelled.benefit_id, reason_code=cancelled.reason_code,
                                  event_id=str(event["id"]), recorded_by=_who(event))
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "grant-awarded": on_grant_awarded,
     "settlement-completed": on_settlement_completed,
     "settlement-reversed": on_settlement_reversed,
