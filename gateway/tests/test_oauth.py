@@ -1,6 +1,7 @@
 """POST /oauth/token and the JWKS (contract §0 "Authentication and scopes")."""
 
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import jwt
@@ -113,10 +114,59 @@ async def test_jwks_verifies_an_issued_token(gateway: httpx.AsyncClient) -> None
     assert jwks["keys"][0]["kty"] == "RSA" and "d" not in jwks["keys"][0]
 
 
-async def test_token_requests_are_rate_limited_per_client_id(gateway_with) -> None:  # type: ignore[no-untyped-def]
+async def test_failed_secrets_are_throttled_per_client_and_address(gateway_with) -> None:  # type: ignore[no-untyped-def]
     async with gateway_with(token_rate_per_second=0.01, token_rate_burst=2) as http:
         answers = [await http.post("/oauth/token", data=form(secret="guess")) for _ in range(3)]
+        # while the pair is over its budget even the right secret is not checked: guessing goes no faster
+        right = await http.post("/oauth/token", data=form())
 
     assert [a.status_code for a in answers] == [401, 401, 429]
     assert answers[2].json()["code"] == "rate_limited"
     assert int(answers[2].headers["retry-after"]) >= 1
+    assert right.status_code == 429
+
+
+async def test_a_correct_secret_is_never_throttled_and_others_cannot_lock_a_client_out(settings_for) -> None:  # type: ignore[no-untyped-def]
+    from conftest import running_gateway
+
+    async with running_gateway(settings_for(token_rate_per_second=0.01, token_rate_burst=2)) as http:
+        transport = httpx.ASGITransport(app=http.app, client=("203.0.113.9", 4000))  # type: ignore[attr-defined]
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as attacker:
+            failed = [await attacker.post("/oauth/token", data=form("bank-demo", "guess")) for _ in range(4)]
+        bank = [await http.post("/oauth/token", data=form("bank-demo", "bank-demo-dev-secret")) for _ in range(10)]
+
+    assert [a.status_code for a in failed] == [401, 401, 429, 429]
+    assert {a.status_code for a in bank} == {200}  # another address, and successes spend nothing
+
+
+async def test_the_token_endpoint_limits_its_body(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.post("/oauth/token", data=form(scope="registry:read " * 2000))
+    assert answer.status_code == 413 and answer.json()["code"] == "payload_too_large"
+
+    async def unsized() -> AsyncIterator[bytes]:  # no Content-Length: counted while read
+        yield b"grant_type=client_credentials&scope="
+        for _ in range(10):
+            yield b"x" * 1000
+
+    chunked = await gateway.post("/oauth/token", content=unsized(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert chunked.status_code == 413
+
+
+async def test_previous_keys_stay_in_the_jwks_for_rotation(settings_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import running_gateway
+
+    from fupin_kit.testing import generate_keypair, mint_token
+
+    old_private, old_public = generate_keypair()
+    (tmp_path / "old.pem").write_text(old_public)
+    async with running_gateway(settings_for(jwt_previous_public_key_files=[tmp_path / "old.pem"])) as http:
+        jwks = (await http.get("/.well-known/jwks.json")).json()
+        new = (await http.post("/oauth/token", data=form())).json()["access_token"]
+
+    assert len(jwks["keys"]) == 2
+    keys = jwt.PyJWKSet.from_dict(jwks)
+    assert jwt.get_unverified_header(new)["kid"] == jwks["keys"][0]["kid"]
+    old_kid = jwks["keys"][1]["kid"]
+    old = mint_token(old_private, "gov-portal", "registry:read", kid=old_kid)
+    assert jwt.decode(old, keys[old_kid].key, algorithms=["RS256"], audience="fupin")["sub"] == "gov-portal"

@@ -85,8 +85,37 @@ def test_per_client_rate_limits_come_from_the_environment(monkeypatch: pytest.Mo
     monkeypatch.setenv("FUPIN_RATE_LIMITS", '{"bank-demo": {"per_second": 1, "burst": 2}, "his-demo": 7}')
     monkeypatch.setenv("FUPIN_RATE_LIMIT_PER_SECOND", "20")
 
-    settings = Settings()
+    settings = Settings(profile="dev")
 
     assert settings.rate_limit_per_second == 20
     assert (settings.rate_limits["bank-demo"].per_second, settings.rate_limits["bank-demo"].burst) == (1, 2)
     assert (settings.rate_limits["his-demo"].per_second, settings.rate_limits["his-demo"].burst) == (7, 14)
+
+
+def test_without_a_profile_the_gateway_runs_as_prod(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: an image started without FUPIN_PROFILE must not load the demo clients."""
+    monkeypatch.delenv("FUPIN_PROFILE", raising=False)
+    with pytest.raises(ValidationError, match="FUPIN_CLIENTS_FILE"):
+        Settings()
+    monkeypatch.setenv("FUPIN_PSEUDONYM_KEY", "a-real-key")
+    with pytest.raises(ValidationError, match="FUPIN_CLIENTS_FILE"):
+        Settings()
+
+
+def test_outside_dev_a_clients_file_with_a_dev_secret_is_refused(tmp_path: Path) -> None:
+    path = clients_file(tmp_path, {"client_id": "his-demo", "secret_hash": hash_secret("his-demo-dev-secret"),
+                                   "scopes": "medical:settle", "hospitals": ["*"]})
+    with pytest.raises(ValidationError, match="dev demo secret"):
+        Settings(profile="test", clients_file=path)
+    assert Settings(profile="test").clients() == []  # no demo clients outside dev
+
+
+def test_a_clients_file_names_an_his_clients_hospitals(tmp_path: Path) -> None:
+    path = clients_file(tmp_path, {"client_id": "his-city", "secret_hash": hash_secret("s3cret"),
+                                   "scopes": "medical:settle", "hospitals": ["H1", "H2"]})
+    [client] = prod(path).clients()
+    assert client.hospitals == ("H1", "H2")
+    bad = clients_file(tmp_path, {"client_id": "his-city", "secret_hash": hash_secret("s3cret"),
+                                  "scopes": "medical:settle", "hospitals": "H1"})
+    with pytest.raises(ValidationError, match="hospitals"):
+        prod(bad)

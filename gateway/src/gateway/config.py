@@ -45,9 +45,15 @@ class Settings(PlatformSettings):
     rate_limit_per_second: float = Field(50.0, gt=0)
     rate_limit_burst: int = Field(100, ge=1)
     rate_limits: dict[str, RateLimit] = Field(default_factory=dict)
-    # /oauth/token, per claimed client_id and per caller IP: slows secret guessing.
-    token_rate_per_second: float = Field(5.0, gt=0)
-    token_rate_burst: int = Field(20, ge=1)
+    # /oauth/token: failed secrets only, per (claimed client_id, caller IP) and per caller IP (slows secret guessing;
+    # a correct secret is never throttled by others' failures). The body is small form fields.
+    token_rate_per_second: float = Field(0.2, gt=0)
+    token_rate_burst: int = Field(10, ge=1)
+    token_ip_failure_per_second: float = Field(2.0, gt=0)
+    token_ip_failure_burst: int = Field(60, ge=1)
+    token_max_body_bytes: int = Field(4096, ge=256)
+    # Verify-only public keys published in the JWKS beside the signing key (key rotation, docs/security.md).
+    jwt_previous_public_key_files: list[Path] = Field(default_factory=list)
 
     audit_batch_size: int = 200
     audit_flush_seconds: float = 0.5
@@ -62,12 +68,14 @@ class Settings(PlatformSettings):
 
     @model_validator(mode="after")
     def _refuse_demo_clients_outside_dev(self) -> "Settings":
-        if self.profile != "prod":
+        if self.profile == "dev":
             return self
         if self.clients_file is None:
-            raise ValueError("FUPIN_CLIENTS_FILE must be set in the prod profile (the demo clients are dev only)")
+            if self.profile == "prod":
+                raise ValueError("FUPIN_CLIENTS_FILE must be set in the prod profile (the demo clients are dev only)")
+            return self
         if offenders := [c.client_id for c in load_clients_file(self.clients_file) if uses_demo_secret(c)]:
-            raise ValueError(f"clients {', '.join(offenders)} use a dev demo secret, refused in the prod profile")
+            raise ValueError(f"clients {', '.join(offenders)} use a dev demo secret, refused outside the dev profile")
         return self
 
     def upstream_url(self, service: str) -> str:

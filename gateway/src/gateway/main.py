@@ -29,7 +29,8 @@ def build_runtime(settings: Settings) -> Runtime:
     clients = settings.clients()
     public_key = settings.jwt_public_key_file.read_text() if settings.jwt_public_key_file else None
     issuer = TokenIssuer(settings.private_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                         ttl_seconds=settings.token_ttl_seconds, public_key_pem=public_key)
+                         ttl_seconds=settings.token_ttl_seconds, public_key_pem=public_key,
+                         previous_public_keys_pem=tuple(p.read_text() for p in settings.jwt_previous_public_key_files))
     per_client = {c.client_id: c.rate_limit for c in clients if c.rate_limit is not None} | settings.rate_limits
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     return Runtime(
@@ -37,7 +38,8 @@ def build_runtime(settings: Settings) -> Runtime:
         http=build_client(connect_timeout=settings.upstream_connect_timeout, timeout=settings.upstream_timeout,
                           max_connections=settings.upstream_max_connections),
         client_limits=TokenBuckets(RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst), per_client),
-        token_limits=TokenBuckets(RateLimit(settings.token_rate_per_second, settings.token_rate_burst)),
+        token_limits=TokenBuckets(RateLimit(settings.token_rate_per_second, settings.token_rate_burst), prefixes={
+            "ip:": RateLimit(settings.token_ip_failure_per_second, settings.token_ip_failure_burst)}),
         audit=AuditWriter(db, batch_size=settings.audit_batch_size, flush_seconds=settings.audit_flush_seconds,
                           max_backlog=settings.audit_max_backlog),
         upstream=Upstream(connect_timeout=settings.upstream_connect_timeout, timeout=settings.upstream_timeout,

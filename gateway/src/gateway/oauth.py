@@ -81,18 +81,51 @@ def _granted_scopes(client: Client, requested: str | None) -> frozenset[str]:
     return wanted
 
 
+def _failure_keys(request: Request, client_id: str) -> tuple[str, str]:
+    """Failed secrets are counted per (claimed client, source address), and per source address across clients."""
+    ip = caller_ip(request)
+    return f"pair:{client_id}|{ip}", f"ip:{ip}"
+
+
 def _throttle(rt: Runtime, request: Request, client_id: str) -> None:
-    wait = max(rt.token_limits.take(f"ip:{caller_ip(request)}"), rt.token_limits.take(f"client:{client_id}"))
+    """Only failed secrets spend the budget, so a correct secret is never slowed by successes, and others failing
+    in a client's name from elsewhere cannot lock it out (the bucket is per source address). While a pair (or an
+    address) is over its budget the secret is not even checked: guessing goes no faster than the budget."""
+    wait = max(rt.token_limits.blocked(key) for key in _failure_keys(request, client_id))
     if wait:
-        raise OAuthError(429, "rate_limited", f"too many token requests; retry in {wait} s",
+        raise OAuthError(429, "rate_limited", f"too many failed token requests; retry in {wait} s",
                          headers={"Retry-After": str(wait)})
+
+
+def _failed(rt: Runtime, request: Request, client_id: str) -> None:
+    for key in _failure_keys(request, client_id):
+        rt.token_limits.take(key)
+
+
+async def _form(request: Request, limit: int) -> Any:
+    """The form body, refused past `limit` bytes before it is parsed (the token endpoint takes a few fields)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise OAuthError(413, "payload_too_large", f"token requests are limited to {limit} bytes")
+    size, chunks = 0, []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise OAuthError(413, "payload_too_large", f"token requests are limited to {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # starlette parses the form from the cached body
+    try:
+        return await request.form(max_files=0, max_fields=20)
+    except Exception as exc:  # a malformed multipart body or too many fields
+        raise OAuthError(400, "invalid_request", "the body is not a valid form") from exc
 
 
 async def _issue(request: Request) -> TokenAnswer:
     rt = runtime(request)
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         raise OAuthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded")
-    form = await request.form()
+    form = await _form(request, rt.settings.token_max_body_bytes)
     grant_type = form.get("grant_type")
     if not grant_type:
         raise OAuthError(400, "invalid_request", "grant_type is required")
@@ -102,6 +135,7 @@ async def _issue(request: Request) -> TokenAnswer:
     _throttle(rt, request, client_id)
     client = await to_thread.run_sync(rt.clients.authenticate, client_id, secret)
     if client is None:
+        _failed(rt, request, client_id)
         raise _invalid_client("unknown client or wrong secret", basic)
     requested = form.get("scope")
     scopes = _granted_scopes(client, requested if isinstance(requested, str) else None)

@@ -18,14 +18,26 @@ class _Bucket:
 
 class TokenBuckets:
     def __init__(self, default: RateLimit, overrides: dict[str, RateLimit] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, prefixes: dict[str, RateLimit] | None = None) -> None:
         self.default = default
         self.overrides = dict(overrides or {})
+        self.prefixes = dict(prefixes or {})  # a limit for every key starting with the prefix
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
 
     def limit_for(self, key: str) -> RateLimit:
-        return self.overrides.get(key, self.default)
+        if key in self.overrides:
+            return self.overrides[key]
+        return next((limit for prefix, limit in self.prefixes.items() if key.startswith(prefix)), self.default)
+
+    def blocked(self, key: str) -> int:
+        """Without spending: 0 when `key` has a token left, else the whole seconds until it has one."""
+        limit = self.limit_for(key)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0
+        tokens = min(float(limit.burst), bucket.tokens + (self._clock() - bucket.updated) * limit.per_second)
+        return 0 if tokens >= 1.0 else max(1, math.ceil((1.0 - tokens) / limit.per_second))
 
     def take(self, key: str) -> int:
         """Spend one token of `key`'s bucket: 0 when allowed, else the whole seconds to wait (>= 1)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 
 from gateway.clients import Client
@@ -17,7 +17,7 @@ from gateway.clients import Client
 
 class TokenIssuer:
     def __init__(self, private_key_pem: str, *, issuer: str, audience: str, ttl_seconds: int,
-                 public_key_pem: str | None = None) -> None:
+                 public_key_pem: str | None = None, previous_public_keys_pem: tuple[str, ...] = ()) -> None:
         key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
         if not isinstance(key, RSAPrivateKey):
             raise ValueError("FUPIN_JWT_PRIVATE_KEY_FILE must hold an RSA private key (RS256)")
@@ -31,6 +31,15 @@ class TokenIssuer:
         jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
         self.kid = _thumbprint(jwk)
         self.jwks: dict[str, Any] = {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+        # Rotation (docs/security.md): the previous signing keys stay published, verify-only, until the tokens they
+        # signed have expired; services fetch the JWKS again when they meet a kid they do not know.
+        for pem in previous_public_keys_pem:
+            previous = serialization.load_pem_public_key(pem.encode())
+            if not isinstance(previous, RSAPublicKey):
+                raise ValueError("FUPIN_JWT_PREVIOUS_PUBLIC_KEY_FILES must hold RSA public keys")
+            old: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(previous))
+            if (old_kid := _thumbprint(old)) != self.kid:
+                self.jwks["keys"].append({**old, "kid": old_kid, "use": "sig", "alg": "RS256"})
 
     def issue(self, client: Client, scopes: frozenset[str]) -> str:
         now = int(time.time())

@@ -60,8 +60,9 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
         kafka = KafkaRuntime(db, component=component, bootstrap_servers=settings.kafka_bootstrap_servers,
                              handlers=handlers, group_id=settings.consumer_group or component)
         app.state.db, app.state.kafka, app.state.settings = db, kafka, settings
-        app.state.token_verifier = TokenVerifier(
-            settings.jwt_public_key(), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        public_key, jwks_url = settings.token_verifier_keys()
+        app.state.token_verifier = TokenVerifier(public_key, jwks_url=jwks_url, issuer=settings.jwt_issuer,
+                                                 audience=settings.jwt_audience)
         kafka.start()
         pruner = asyncio.create_task(run_pruner(db, component=component), name=f"{component}-retention")
         try:

@@ -14,9 +14,14 @@ class PlatformSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FUPIN_", extra="ignore", populate_by_name=True)
 
-    profile: Literal["dev", "prod", "test"] = "dev"
+    # Fail closed: a component started without FUPIN_PROFILE runs as prod (no demo clients, no dev keys). The dev
+    # runner sets dev; the test helpers set test.
+    profile: Literal["dev", "prod", "test"] = "prod"
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     jwt_public_key_file: Path | None = None
+    # Services verify tokens by `kid` against the gateway's JWKS: FUPIN_JWKS_URL, else FUPIN_GATEWAY_URL's.
+    gateway_url: str | None = None
+    jwks_url: str | None = None
     jwt_issuer: str = "fupin-gateway"
     jwt_audience: str = "fupin"
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
@@ -33,6 +38,20 @@ class PlatformSettings(BaseSettings):
         if self.jwt_public_key_file is None:
             raise RuntimeError("FUPIN_JWT_PUBLIC_KEY_FILE is not set")
         return self.jwt_public_key_file.read_text()
+
+    def jwks_endpoint(self) -> str | None:
+        if self.jwks_url:
+            return self.jwks_url
+        return f"{self.gateway_url.rstrip('/')}/.well-known/jwks.json" if self.gateway_url else None
+
+    def token_verifier_keys(self) -> tuple[str | None, str | None]:
+        """(the configured public key PEM or None, the JWKS URL or None); at least one must be set."""
+        pem = self.jwt_public_key_file.read_text() if self.jwt_public_key_file else None
+        jwks = self.jwks_endpoint()
+        if pem is None and jwks is None:
+            raise RuntimeError("set FUPIN_GATEWAY_URL (or FUPIN_JWKS_URL) or FUPIN_JWT_PUBLIC_KEY_FILE: "
+                               "tokens cannot be verified")
+        return pem, jwks
 
 
 class ServiceSettings(PlatformSettings):

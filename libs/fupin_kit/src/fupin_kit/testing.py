@@ -151,6 +151,7 @@ def prepare_service_database(service: str, alembic_ini: Path, key_dir: Path, pub
     key_file.write_text(public_key)
     os.environ[url_env] = url
     os.environ["FUPIN_JWT_PUBLIC_KEY_FILE"] = str(key_file)
+    os.environ.setdefault("FUPIN_PROFILE", "test")  # without a profile a component runs as prod (fail closed)
     return url
 
 
