@@ -39,7 +39,7 @@ class DatabaseSettings(BaseSettings):
     statement_timeout_ms: int = Field(60_000, ge=0)  # 0 = none
     lock_timeout_ms: int = Field(10_000, ge=0)  # a row lock waited for longer fails (and is retried by consumers)
     idle_in_transaction_timeout_ms: int = Field(60_000, ge=0)
-    connect_timeout: float = Field(5.0, gt=0)  # seconds to open a connection (a restarting server refuses fast)
+    connect_timeout: float = Field(30.0, gt=0)  # seconds to open a connection (a restarting server refuses fast)
 
 
 class Database:
