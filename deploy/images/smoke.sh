@@ -25,6 +25,20 @@ else
 fi
 [[ ${#components[@]} -gt 0 ]] || { echo "no fupin/*:$TAG image: run make images" >&2; exit 2; }
 [[ -r $KEYS/jwt_public.pem ]] || { echo "no dev keys in $KEYS: run make up" >&2; exit 2; }
+# The dev keys, readable by the images' user (10001) only, in a directory removed at exit.
+keys=$(mktemp -d)
+ctr=""
+db=""
+cleanup() {
+  [[ -n $ctr ]] && buildah rm "$ctr" >/dev/null 2>&1
+  [[ -n $db ]] && sql "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+  rm -rf "$keys"
+}
+trap cleanup EXIT
+cp "$KEYS/jwt_public.pem" "$KEYS/jwt_private.pem" "$keys/"
+chown -R 10001:10001 "$keys"
+chmod 0500 "$keys"
+chmod 0400 "$keys"/*.pem
 
 sql() { "$PY" - "$PG/postgres" "$1" <<'EOF'
 import asyncio, sys, asyncpg
@@ -51,7 +65,7 @@ for c in "${components[@]}"; do
   echo "==> fupin/$c:$TAG"
   ctr=$(buildah from "fupin/$c:$TAG")
   run() { buildah run --isolation chroot --network host --user 10001:10001 \
-    -v "$KEYS:/keys:ro" \
+    -v "$keys:/keys:ro" \
     --env FUPIN_PROFILE=dev --env KAFKA_BOOTSTRAP_SERVERS="$KAFKA" \
     --env FUPIN_JWT_PUBLIC_KEY_FILE=/keys/jwt_public.pem --env FUPIN_JWT_PRIVATE_KEY_FILE=/keys/jwt_private.pem \
     --env FUPIN_CONSUMER_GROUP="smoke-$db" --env "${c^^}_DATABASE_URL=$url" \
@@ -70,14 +84,16 @@ for c in "${components[@]}"; do
       if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
       sleep 1
     done
-    curl -sS "http://127.0.0.1:$port/readyz" 2>/dev/null | head -c 300; echo
+    { curl -sS "http://127.0.0.1:$port/readyz" 2>/dev/null || true; } | head -c 300; echo
     pkill -TERM -P "$pid" 2>/dev/null || true
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     [[ $ready == 1 ]] || { echo "   not ready; log: /tmp/smoke-$c.log" >&2; ok=0; }
   fi
   buildah rm "$ctr" >/dev/null
+  ctr=""
   sql "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
+  db=""
   echo "   $c: $([[ $ok == 1 ]] && echo ok || echo FAILED) in $(( $(date +%s) - start ))s"
   [[ $ok == 1 ]] || failed+=("$c")
 done
