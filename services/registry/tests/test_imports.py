@@ -134,3 +134,21 @@ async def test_import_scopes_and_unknown_import(client: httpx.AsyncClient) -> No
     assert denied.status_code == 403
     unknown = await client.get("/registry/imports/00000000-0000-0000-0000-000000000000", headers=READ)
     assert unknown.status_code == 404
+
+
+async def test_the_upload_is_deleted_once_processed(client: httpx.AsyncClient, database_url: str) -> None:
+    """Contract v2 §0: the raw file (names, plain ID numbers, health) is not kept after its import has run."""
+    import asyncpg
+
+    tree = await make_tree(client)
+    families = list(households(3, villages=[tree["village"]]))
+    accepted = await upload(client, "few.csv", to_csv(families))
+    assert accepted.status_code == 202, accepted.text
+    job = await finished(client, accepted.json()["import_id"])
+    assert job["state"] == "done" and job["households_created"] == len(families)
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        size = await conn.fetchval("SELECT length(content) FROM import_job WHERE id = $1::uuid", job["import_id"])
+    finally:
+        await conn.close()
+    assert size == 0

@@ -4,6 +4,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 import uuid
 from contextvars import ContextVar
 from typing import Any
@@ -32,8 +33,23 @@ class JsonFormatter(logging.Formatter):
         }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = scrubbed_exception(record.exc_info[1])
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def scrubbed_exception(exc: BaseException | None) -> str:
+    """The traceback's frames and exception classes, without the exceptions' messages: a message may quote a value
+    (a database error quotes the row, a validation error the input), and a log must never hold personal data."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    lines: list[str] = []
+    for item in reversed(chain):
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.format_tb(item.__traceback__))
+        lines.append(f"{type(item).__module__}.{type(item).__qualname__} (message withheld)\n")
+    return "".join(lines).rstrip("\n")
 
 
 def configure_logging(level: str = "INFO") -> None:

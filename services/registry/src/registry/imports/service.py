@@ -85,8 +85,9 @@ async def run(database_url: str, import_id: uuid.UUID) -> None:
             await _process(conn, import_id, job["file_format"], job["content"], job["created_by"])
         except Exception as exc:
             log.exception("import %s failed", import_id)
-            await conn.execute("UPDATE import_job SET state = 'failed', failure = $2, finished_at = now() "
-                               "WHERE id = $1", import_id, f"{type(exc).__name__}: processing stopped")
+            await conn.execute("UPDATE import_job SET state = 'failed', failure = $2, finished_at = now(), "
+                               "content = ''::bytea WHERE id = $1", import_id,
+                               f"{type(exc).__name__}: processing stopped")
     finally:
         await conn.close()
 
@@ -114,7 +115,7 @@ async def recover_interrupted(database_url: str) -> tuple[list[uuid.UUID], list[
                 continue  # still being processed by another instance
             try:
                 updated = await conn.execute(
-                    "UPDATE import_job SET state = 'failed', failure = $2, finished_at = now() "
+                    "UPDATE import_job SET state = 'failed', failure = $2, finished_at = now(), content = ''::bytea "
                     "WHERE id = $1 AND state = 'running'", import_id, INTERRUPTED)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", IMPORT_LOCK_NAMESPACE,
@@ -149,7 +150,10 @@ async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, con
             pending = asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[index + 1], villages, seen))
         await _store_chunk(conn, import_id, actor, drafts, errors, rows=sum(len(m) for _, m in chunk),
                            households=len(chunk))
-    await conn.execute("UPDATE import_job SET state = 'done', finished_at = now() WHERE id = $1", import_id)
+    # The upload (names, plain ID numbers, health) is deleted once processed (contract v2 §0): the job keeps its
+    # figures and row errors, never the file.
+    await conn.execute("UPDATE import_job SET state = 'done', finished_at = now(), content = ''::bytea "
+                       "WHERE id = $1", import_id)
 
 
 def _check_chunk(chunk: list[tuple[str, list[tuple[int, Row]]]], villages: set[str],
