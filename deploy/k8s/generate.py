@@ -213,8 +213,9 @@ def app_env(c: Component) -> list[dict[str, Any]]:
 
 
 def app_volumes(c: Component) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    mounts = [{"name": "tmp", "mountPath": "/tmp"},
-              {"name": "jwt-verify", "mountPath": "/etc/fupin/jwt-verify", "readOnly": True}]
+    mounts: list[dict[str, Any]] = [
+        {"name": "tmp", "mountPath": "/tmp"},
+        {"name": "jwt-verify", "mountPath": "/etc/fupin/jwt-verify", "readOnly": True}]
     volumes: list[dict[str, Any]] = [
         {"name": "tmp", "emptyDir": {"sizeLimit": c.tmp_size}},
         secret_volume("jwt-verify", "fupin-jwt-verify", "public.pem", "public.pem")]
