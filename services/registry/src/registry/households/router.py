@@ -2,12 +2,12 @@
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from fupin_kit.db import SessionDep
+from fupin_kit.db import SESSION_STATE_KEY, Database, SessionDep
 from registry.auth import Reader, Writer
 from registry.households import service
-from registry.households.public import household_public
+from registry.households.public import household_public, read_public
 from registry.households.schemas import HouseholdCreate, HouseholdPublic, PersonFound, PersonLookup
 
 router = APIRouter(prefix="/registry", tags=["households"])
@@ -23,9 +23,14 @@ async def identify_household(body: HouseholdCreate, session: SessionDep, princip
 
 
 @router.get("/households/{household_id}", response_model=HouseholdPublic)
-async def read_household(household_id: uuid.UUID, session: SessionDep,
-                         _: Reader) -> HouseholdPublic:
-    return await household_public(session, await service.get_household(session, household_id))
+async def read_household(household_id: uuid.UUID, request: Request, _: Reader) -> HouseholdPublic:
+    # A read: no ORM session and no transaction of its own (unless a middleware's transaction holds the request).
+    shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
+    if shared is not None:
+        return await read_public(await shared.connection(), household_id)
+    db: Database = request.app.state.db
+    async with db.engine.connect() as conn:
+        return await read_public(conn, household_id)
 
 
 @router.post("/person-lookups", response_model=PersonFound)
