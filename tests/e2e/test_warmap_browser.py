@@ -58,7 +58,8 @@ def expected_tiles(d: dict[str, Any]) -> dict[str, str]:
             "outstanding": fmt_money(mc["outstanding"]), "grants": fmt_int(d["education"]["grants"]),
             "grants_amount": fmt_money(d["education"]["amount"]),
             "settlements": fmt_int(d["medical"]["settlements"]),
-            "paid_by_payers": fmt_money(d["medical"]["paid_by_payers"])}
+            "paid_by_payers": fmt_money(d["medical"]["paid_by_payers"]),
+            "patient_paid": fmt_money(d["medical"]["patient_paid"])}
 
 
 async def _shown(page: Any, keys: list[str]) -> dict[str, str]:

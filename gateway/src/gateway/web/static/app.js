@@ -44,8 +44,8 @@ const I18N = {
     identified: "identified", town_verified: "town verified", registered: "registered", exited: "exited",
     returned: "returned", removed: "removed", rejected: "rejected",
     education_grants: "Education grants", medical_assistance: "Medical assistance",
-    loan_interest_subsidy: "Loan interest subsidy", risk_compensation: "Risk compensation",
-    minimum_living: "Minimum living allowance", temporary_assistance: "Temporary assistance",
+    loan_interest_subsidy: "Interest subsidy", risk_compensation: "Risk compensation",
+    minimum_living: "Minimum living", temporary_assistance: "Temporary aid",
     eco_ranger: "Eco rangers", relocation: "Relocation",
   },
 };
@@ -56,6 +56,7 @@ let lang = localStorage.getItem("fupin.lang") === "en" ? "en" : "zh";
 let me = null;
 
 function t(key) { return I18N[lang][key] || I18N.zh[key] || key; }
+function paren(text) { return lang === "zh" ? `（${text}）` : ` (${text})`; }
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -167,7 +168,7 @@ function fundsChart(funds) {
     s("text", { x: left + 14, y }, t("paid")),
     s("rect", { class: "bar-pending", x: left + 90, y: y - 9, width: 10, height: 10 }),
     s("text", { x: left + 104, y }, t("pending")));
-  return h("div", { class: "chart", "data-testid": "chart-funds" }, h("h2", {}, `${t("funds")}（${t("paid")} / ${t("allocated")}）`), svg);
+  return h("div", { class: "chart", "data-testid": "chart-funds" }, h("h2", {}, `${t("funds")}${paren(`${t("paid")} / ${t("allocated")}`)}`), svg);
 }
 
 function crumbs(d) {
@@ -201,7 +202,7 @@ function childGrid(d, page, filter) {
     h("button", { type: "button", disabled: page <= 1, onclick: () => go(page - 1, filter) }, t("prev")),
     h("span", { "data-testid": "grid-page" }, `${page} / ${pages}`),
     h("button", { type: "button", disabled: page >= pages, onclick: () => go(page + 1, filter) }, t("next"))) : null;
-  return h("section", { "data-testid": "children" }, h("h2", {}, `${t("children")}（${all.length}）`), toolbar,
+  return h("section", { "data-testid": "children" }, h("h2", {}, `${t("children")}${paren(all.length)}`), toolbar,
     h("div", { class: "grid" }, cells), pager);
 }
 
@@ -214,7 +215,7 @@ async function householdList(code, page) {
   const rows = body.households.map((x) => h("tr", { "data-testid": "household" },
     h("td", {}, x.head_name), h("td", {}, h("span", { class: `status ${x.status}` }, t(x.status))),
     h("td", {}, fmtInt(x.members)), h("td", {}, (x.causes || []).map(t).join("、") || t("none"))));
-  return h("section", { "data-testid": "households" }, h("h2", {}, `${t("household_list")}（${fmtInt(body.total)}）`),
+  return h("section", { "data-testid": "households" }, h("h2", {}, `${t("household_list")}${paren(fmtInt(body.total))}`),
     h("table", { class: "households" }, h("thead", {}, h("tr", {}, h("th", {}, t("head")), h("th", {}, t("status")),
       h("th", {}, t("members")), h("th", {}, t("causes")))), h("tbody", {}, rows)),
     pages > 1 ? h("div", { class: "pager" },
@@ -251,7 +252,8 @@ async function renderDivision(code, page, filter) {
     tile("grants", t("grants"), fmtInt(d.education.grants)),
     tile("grants_amount", t("grants_amount"), fmtMoney(d.education.amount)),
     tile("settlements", t("settlements"), fmtInt(d.medical.settlements)),
-    tile("paid_by_payers", t("paid_by_payers"), fmtMoney(d.medical.paid_by_payers)));
+    tile("paid_by_payers", t("paid_by_payers"), fmtMoney(d.medical.paid_by_payers)),
+    tile("patient_paid", t("patient_paid"), fmtMoney(d.medical.patient_paid)));
   const badge = h("span", { class: `badge ${d.color}`, "data-testid": "color" }, fmtPct(d.incidence));
   const heading = h("h1", { class: "division", "data-testid": "division-name", "data-code": d.code },
     `${d.name || d.code}`, h("span", { class: "muted" }, ` · ${t(d.level)}`), badge);
