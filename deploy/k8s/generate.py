@@ -561,8 +561,8 @@ def postgres_docs() -> tuple[str, list[dict[str, Any]]]:
         "spec": {
             "cluster": {"name": PG}, "instances": POOLER_INSTANCES, "type": "rw",
             "pgbouncer": {
-                # session: the relay LISTENs, the idempotency middleware and the registry's importer hold
-                # session-level advisory locks; transaction pooling would break all three (deploy/README.md).
+                # session: the relay LISTENs and the registry's importer holds a session-level advisory lock;
+                # transaction pooling would break both, and asyncpg's prepared statements (deploy/README.md).
                 "poolMode": "session",
                 "parameters": {"max_client_conn": "1000", "default_pool_size": str(POOLER_DEFAULT_POOL_SIZE),
                                "server_idle_timeout": "300", "query_wait_timeout": "30"},

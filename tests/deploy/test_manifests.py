@@ -432,7 +432,7 @@ def test_postgres_cluster_pooler_databases_and_backups(rendered: dict[str, list[
     assert all(db["owner"] == name and db["cluster"]["name"] == PG for name, db in databases.items())
     pooler = named(docs, "Pooler", POOLER)["spec"]
     assert pooler["cluster"]["name"] == PG and pooler["type"] == "rw"
-    # LISTEN (outbox relay) and session advisory locks (idempotency, registry imports) need session pooling.
+    # LISTEN (outbox relay) and the session advisory lock of registry imports need session pooling.
     assert pooler["pgbouncer"]["poolMode"] == "session"
     (plugin,) = spec["plugins"]
     assert plugin["name"] == "barman-cloud.cloudnative-pg.io" and plugin["isWALArchiver"] is True
