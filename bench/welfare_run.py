@@ -167,9 +167,16 @@ async def e2e_mode(count: int, args: argparse.Namespace) -> int:
             run.raise_for_status()
             answered = time.perf_counter() - started
             print(f"POST /welfare/runs answered in {answered:.2f}s: {run.json()['created']}")
-            published = paid = -1.0
+            published = paid = finance_paid = -1.0
             while True:
                 elapsed = time.perf_counter() - started
+                if finance_paid < 0:
+                    accounts = await http.get("/finance/accounts", headers=auth, params={
+                        "jurisdiction_code": county, "program": "minimum_living"})
+                    if accounts.status_code == 200 and accounts.json() and \
+                            Decimal(accounts.json()[0]["balance"]) == 0:
+                        finance_paid = elapsed
+                        print(f"finance has paid all {count} (account empty) by {finance_paid:.1f}s")
                 if published < 0 and await conn.fetchval(
                         "SELECT count(*) FROM outbox WHERE topic = 'benefit-due' AND sent_at IS NULL") == 0:
                     published = elapsed
@@ -187,7 +194,8 @@ async def e2e_mode(count: int, args: argparse.Namespace) -> int:
                   f"({count / paid:.0f} benefits/s end to end)")
             return 0
     finally:
-        await conn.execute("UPDATE cases SET status = 'closed', closed_on = $2, close_reason = 'bench' "
+        # stopped (not closed): a case closed today would still be due this month
+        await conn.execute("UPDATE cases SET status = 'stopped', closed_on = $2, close_reason = 'bench' "
                            "WHERE county_code = $1", county, dt.date.today())
         await conn.close()
 
