@@ -448,7 +448,8 @@ def policy(county_deductible: str, county_rate: str, assistance_rate: str, self_
                    "province": {"deductible": "1500.00", "rate": "0.65"}},
         "basic_annual_cap": "300000.00", "critical_illness_threshold": "3000.00", "critical_illness_rate": "0.8",
         "critical_illness_annual_cap": "300000.00", "assistance_rate": assistance_rate,
-        "assistance_annual_cap": "50000.00", "self_pay_cap_rate": self_pay_cap_rate}
+        "assistance_annual_cap": "50000.00", "self_pay_cap_rate": self_pay_cap_rate,
+        "max_admission_total": "2000000.00"}  # the per-admission maximum (issue 12)
 
 
 def same_policy(stored: dict[str, Any], expected: dict[str, Any]) -> bool:

@@ -10,7 +10,7 @@ DEFAULT_POLICY = {
                "city": {"deductible": "800.00", "rate": "0.75"}, "province": {"deductible": "1500.00", "rate": "0.65"}},
     "basic_annual_cap": "300000.00", "critical_illness_threshold": "3000.00", "critical_illness_rate": "0.8",
     "critical_illness_annual_cap": "300000.00", "assistance_rate": "0.7", "assistance_annual_cap": "50000.00",
-    "self_pay_cap_rate": "0.1"}
+    "self_pay_cap_rate": "0.1", "max_admission_total": "2000000.00"}  # the last one: issue 12's abuse guard
 
 
 async def test_put_hospital_creates_then_updates(client: httpx.AsyncClient, db: asyncpg.Pool) -> None:

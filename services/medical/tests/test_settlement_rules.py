@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fupin_kit.money import round_fen
-from medical.settlements.rules import DEFAULT_POLICY, HOSPITAL_LEVELS, Accumulators, Breakdown, settle_discharge
+from medical.settlements.rules import (
+    DEFAULT_POLICY,
+    HOSPITAL_LEVELS,
+    Accumulators,
+    Breakdown,
+    over_admission_maximum,
+    settle_discharge,
+)
 
 D = Decimal
 FRESH = Accumulators()
@@ -188,3 +195,10 @@ def test_a_year_of_admissions_never_exceeds_the_caps(first: tuple[str, D, D, Acc
         ytd = b.added_to(ytd)
         assert sum(parts(b)) == total and b.patient_pays <= round_fen(total * D("0.10"))
     assert ytd.medical_assistance <= DEFAULT_POLICY.assistance_annual_cap
+
+
+def test_the_per_admission_maximum_allows_the_maximum_and_refuses_a_fen_more() -> None:
+    assert DEFAULT_POLICY.max_admission_total == Decimal("2000000.00")
+    assert not over_admission_maximum(Decimal("2000000.00"), DEFAULT_POLICY)
+    assert over_admission_maximum(Decimal("2000000.01"), DEFAULT_POLICY)
+    assert over_admission_maximum(Decimal("100.01"), replace(DEFAULT_POLICY, max_admission_total=Decimal("100.00")))

@@ -258,3 +258,14 @@ async def test_an_amount_too_large_for_the_books_is_a_validation_error(client: h
     number, code = await registered_poor_person(db), await hospital(client)
     answer = await settle(client, discharge(number, code, "999999999999.00", "0.00"))
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "total_cost"
+
+
+async def test_a_settlement_above_the_per_admission_maximum_is_a_validation_error(client: httpx.AsyncClient,
+                                                                                  db: asyncpg.Pool) -> None:
+    number, code = await registered_poor_person(db), await hospital(client)
+    refused = await settle(client, discharge(number, code, "2000000.01", "10.00"))
+    assert refused.status_code == 422 and refused.json()["code"] == "validation_error", refused.text
+    assert refused.json()["errors"][0]["field"] == "total_cost"
+    assert await db.fetchval("SELECT count(*) FROM settlements WHERE hospital_code = $1", code) == 0
+    at_most = await settle(client, discharge(number, code, "2000000.00", "10.00"))
+    assert at_most.status_code == 201, at_most.text

@@ -58,6 +58,7 @@ class PolicyIn(BaseModel):
     assistance_rate: Rate
     assistance_annual_cap: Amount
     self_pay_cap_rate: Rate
+    max_admission_total: Amount = Decimal("2000000.00")  # per admission; above it a settlement is 422
 
 
 class PolicyPublic(PolicyIn):
@@ -86,5 +87,6 @@ class YearPolicy(SQLModel, table=True):
     assistance_rate: Decimal = rate()
     assistance_annual_cap: Decimal = money()
     self_pay_cap_rate: Decimal = rate()
+    max_admission_total: Decimal = money(server_default="2000000.00")
     updated_by: str
     updated_at: Timestamp = timestamp()

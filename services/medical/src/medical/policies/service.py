@@ -11,7 +11,7 @@ from medical.policies.models import PolicyIn, PolicyPublic, YearPolicy
 from medical.settlements.rules import DEFAULT_POLICY, HOSPITAL_LEVELS, LevelTerms, SettlementPolicy
 
 SCALARS = ("basic_annual_cap", "critical_illness_threshold", "critical_illness_rate", "critical_illness_annual_cap",
-           "assistance_rate", "assistance_annual_cap", "self_pay_cap_rate")
+           "assistance_rate", "assistance_annual_cap", "self_pay_cap_rate", "max_admission_total")
 
 
 def policy_from_row(row: YearPolicy) -> SettlementPolicy:

@@ -44,6 +44,13 @@ class SettlementPolicy:
     assistance_rate: Decimal = Decimal("0.70")
     assistance_annual_cap: Decimal = Decimal("50000.00")
     self_pay_cap_rate: Decimal = Decimal("0.10")
+    # The largest total cost one admission may settle (abuse guard, issue 12): above it the settlement is refused.
+    max_admission_total: Decimal = Decimal("2000000.00")
+
+
+def over_admission_maximum(total_cost: Decimal, policy: SettlementPolicy) -> bool:
+    """True when one admission's total cost is above the policy's per-admission maximum (equal is allowed)."""
+    return total_cost > policy.max_admission_total
 
 
 DEFAULT_POLICY = SettlementPolicy()

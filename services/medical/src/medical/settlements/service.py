@@ -19,7 +19,7 @@ from medical.persons.service import find_person, person_ref_of
 from medical.policies.service import get_policy, policy_document
 from medical.settlements import accumulators
 from medical.settlements.models import ReversalIn, Settlement, SettlementIn
-from medical.settlements.rules import Breakdown, settle_discharge
+from medical.settlements.rules import Breakdown, over_admission_maximum, settle_discharge
 
 
 def _request_fingerprint(settlement_in: SettlementIn, person_ref: str) -> str:
@@ -59,6 +59,9 @@ async def settle(session: AsyncSession, *, settlement_in: SettlementIn, pseudony
     admission_id = await _admission_of(session, encounter_id=settlement_in.encounter_id, person_ref=person_ref)
     year = settlement_in.discharged_on.year
     policy, _ = await get_policy(session, year=year)
+    if over_admission_maximum(settlement_in.total_cost, policy):
+        raise Unprocessable("validation_error", "invalid request: total_cost", errors=[{
+            "field": "total_cost", "message": f"above the per-admission maximum {policy.max_admission_total:.2f}"}])
     totals = await accumulators.lock_year(session, person_ref=person_ref, year=year)
     breakdown = settle_discharge(hospital.level, settlement_in.total_cost, settlement_in.eligible_cost,
                                  accumulators.year_to_date(totals), policy)
