@@ -11,7 +11,7 @@ from typing import Literal
 from fupin_events import payloads as p
 
 Retention = Literal["compacted", "forever", "default"]
-HOUSEHOLD_CONSUMERS = ("microcredit", "education", "medical", "assistance", "welfare")
+HOUSEHOLD_CONSUMERS = ("microcredit", "education", "medical", "assistance", "welfare", "dashboard")
 
 
 @dataclass(frozen=True)
@@ -43,23 +43,23 @@ TOPICS: tuple[Topic, ...] = (
           summary="An exited household fell back (返贫)."),
     Topic("household-removed", "registry", p.HouseholdSnapshot, HOUSEHOLD_CONSUMERS, "compacted",
           summary="The household was wrongly identified and is removed."),
-    Topic("division-updated", "registry", p.DivisionUpdated, ("assistance",), "compacted",
+    Topic("division-updated", "registry", p.DivisionUpdated, ("assistance", "dashboard"), "compacted",
           summary="A division was created or changed (subject = its code)."),
-    Topic("division-exited", "registry", p.DivisionExited, ("assistance",), "forever",
+    Topic("division-exited", "registry", p.DivisionExited, ("assistance", "dashboard"), "forever",
           summary="A poor village or county exited (subject = its code)."),
-    Topic("loan-disbursed", "microcredit", p.LoanDisbursed,
+    Topic("loan-disbursed", "microcredit", p.LoanDisbursed, ("dashboard",),
           summary="A bank disbursed a poverty-alleviation microloan."),
-    Topic("interest-subsidy-claimed", "microcredit", p.InterestSubsidyClaimed, ("finance",),
+    Topic("interest-subsidy-claimed", "microcredit", p.InterestSubsidyClaimed, ("finance", "dashboard"),
           summary="A bank's quarterly interest-subsidy claim, to be paid by finance."),
-    Topic("risk-compensation-claimed", "microcredit", p.RiskCompensationClaimed, ("finance",),
+    Topic("risk-compensation-claimed", "microcredit", p.RiskCompensationClaimed, ("finance", "dashboard"),
           summary="A defaulted loan's risk compensation, to be paid by finance."),
-    Topic("grant-awarded", "education", p.GrantAwarded, ("finance",),
+    Topic("grant-awarded", "education", p.GrantAwarded, ("finance", "dashboard"),
           summary="An education grant, to be paid by finance."),
-    Topic("settlement-completed", "medical", p.SettlementCompleted, ("finance",),
+    Topic("settlement-completed", "medical", p.SettlementCompleted, ("finance", "dashboard"),
           summary="A one-stop settlement; finance pays assistance and supplementary to the hospital."),
-    Topic("settlement-reversed", "medical", p.SettlementReversed, ("finance",),
+    Topic("settlement-reversed", "medical", p.SettlementReversed, ("finance", "dashboard"),
           summary="A settlement was reversed; finance reverses its payment."),
-    Topic("payment-completed", "finance", p.PaymentCompleted, ("education", "assistance", "welfare"), "forever",
+    Topic("payment-completed", "finance", p.PaymentCompleted, ("education", "assistance", "welfare", "dashboard"), "forever",
           summary="A payment was made or reversed."),
     Topic("helper-assigned", "assistance", p.HelperAssigned,
           summary="A helper (帮扶责任人) was paired with a household."),
