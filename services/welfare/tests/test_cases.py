@@ -208,3 +208,21 @@ async def test_policies_defaults_and_put(client: httpx.AsyncClient) -> None:
     assert bad.status_code == 422
 
 
+
+
+async def test_new_case_after_a_gradual_exit_ended(client: httpx.AsyncClient, bus: Bus) -> None:
+    """A gradual exit that ended (stored status not yet brought up to date) does not block a new case."""
+    household_id, case_id = await gradual_case(client, bus)
+    await client.post(f"/welfare/cases/{case_id}/income-assessments", headers=WRITE,
+                      json={"annual_income": "13500.00", "assessed_on": "2020-05-20"})
+    await bus.fetchval("UPDATE cases SET status = 'gradual_exit', closed_on = NULL WHERE case_id = $1::uuid",
+                       case_id)
+    again = await client.post("/welfare/cases", headers=WRITE, json={
+        "household_id": household_id, "annual_income": "3000.00", "assessed_on": "2021-03-01",
+        "opened_on": "2021-03-01"})
+    assert again.status_code == 201, again.text
+    old = (await client.get(f"/welfare/cases/{case_id}", headers=READ)).json()
+    assert old["status"] == "closed" and old["closed_on"] == "2020-11-30"
+    back_dated = await client.post(f"/welfare/cases/{case_id}/income-assessments", headers=WRITE,
+                                   json={"annual_income": "1000.00", "assessed_on": "2020-08-12"})
+    assert back_dated.status_code == 409 and back_dated.json()["case_id"] == again.json()["case_id"]

@@ -15,7 +15,7 @@ from welfare.cases.rules import Assessment, PolicyOf, Timeline, amount_for, per_
 from welfare.clock import today
 from welfare.households.models import Household, Member
 from welfare.households.service import STILL_POOR, count_on, facts, members_of, registered_poor
-from welfare.months import add_months, month_from_index, month_of
+from welfare.months import add_months, last_day, month_from_index, month_of
 from welfare.policies.service import policy_table
 
 
@@ -59,9 +59,10 @@ def manual_closed_on(case: Case) -> dt.date | None:
     return None if case.closes_from is not None else case.closed_on
 
 
-def _sync_status(case: Case, timeline: Timeline, on: dt.date) -> None:
-    """Bring the stored status up to date with the timeline (gradual exit, re-activation, closure after R+N)."""
-    if case.status not in OPEN_STATUSES and not auto_closed(case):
+def _sync_status(case: Case, timeline: Timeline, on: dt.date, *, reopen: bool = False) -> None:
+    """Bring the stored status up to date with the timeline (gradual exit, re-activation, closure after R+N); a case
+    closed by its gradual exit is re-evaluated only on a new assessment (`reopen`)."""
+    if case.status not in OPEN_STATUSES and not (reopen and auto_closed(case)):
         return
     case.closed_on, case.close_reason = None, None
     case.status = timeline.state
@@ -80,7 +81,8 @@ async def load_case(session: AsyncSession, case_id: str, *, lock: bool = False) 
     return case
 
 
-async def case_view(session: AsyncSession, case: Case, *, policy_of: PolicyOf | None = None) -> dict[str, Any]:
+async def case_view(session: AsyncSession, case: Case, *, policy_of: PolicyOf | None = None,
+                    reopen: bool = False) -> dict[str, Any]:
     """The case with its members, standard and the amount of its current month: the opening month, else the month
     after the latest assessment (the frozen amount during a gradual exit)."""
     policy_of = policy_of or await policy_table(session)
@@ -88,7 +90,7 @@ async def case_view(session: AsyncSession, case: Case, *, policy_of: PolicyOf | 
     assessments = _assessments(rows)
     members = facts(await members_of(session, case.household_id))
     timeline = timeline_for(case.opened_on, assessments, members, policy_of)
-    _sync_status(case, timeline, today())
+    _sync_status(case, timeline, today(), reopen=reopen)
     month = month_of(case.opened_on)
     if len(rows) > 1:
         month = max(month, add_months(month_of(rows[-1].assessed_on), 1))
@@ -114,10 +116,16 @@ async def open_case_of(session: AsyncSession, household_id: str) -> Case | None:
     cases = (await session.exec(select(Case).where(Case.household_id == household_id,
                                                    col(Case.status).in_(OPEN_STATUSES)))).all()
     current = month_of(today())
+    found = None
     for case in cases:
         if case.closes_from is None or case.closes_from > current:
-            return case
-    return None
+            found = case
+        else:  # a gradual exit that has ended: closed (the unique index of open cases must not see it open)
+            case.status, case.close_reason = "closed", "income_above_line"
+            case.closed_on = last_day(add_months(case.closes_from, -1))
+            session.add(case)
+    await session.flush()
+    return found
 
 
 async def open_case(session: AsyncSession, body: CaseIn, *, created_by: str) -> dict[str, Any]:
@@ -156,6 +164,11 @@ async def add_assessment(session: AsyncSession, case_id: str, body: AssessmentIn
     if (case.status not in OPEN_STATUSES and not auto_closed(case)) or closed_by_exit:
         raise Conflict("invalid_status", f"the case is {'closed' if closed_by_exit else case.status}",
                        current_status=("closed" if closed_by_exit else case.status))
+    if auto_closed(case):
+        other = await open_case_of(session, case.household_id)
+        if other is not None and other.case_id != case.case_id:
+            raise Conflict("invalid_status", "the case is closed and the household has another open case",
+                           current_status="closed", case_id=str(other.case_id))
     if body.assessed_on < rows[-1].assessed_on:
         raise Unprocessable("assessment_out_of_order",
                             f"the latest assessment is dated {rows[-1].assessed_on.isoformat()}",
@@ -165,7 +178,7 @@ async def add_assessment(session: AsyncSession, case_id: str, body: AssessmentIn
     session.add(CaseAssessment(case_id=case.case_id, assessed_on=body.assessed_on, annual_income=body.annual_income,
                                disabled=disabled))
     await session.flush()
-    view = await case_view(session, case, policy_of=policy_of)
+    view = await case_view(session, case, policy_of=policy_of, reopen=True)
     session.add(case)
     return view
 
