@@ -115,3 +115,51 @@ async def test_approval_rechecks_the_fund_and_never_overdraws(client: httpx.Asyn
 async def test_unknown_allocation_is_not_found(client: httpx.AsyncClient) -> None:
     answer = await decide(client, "7f0c3a52-5d7e-4c7e-9a43-1f5c8d7e2b10", True)
     assert answer.status_code == 404 and answer.json()["code"] == "allocation_not_found"
+
+
+def test_only_a_loosening_threshold_change_needs_a_second_client() -> None:
+    from finance.funds.rules import threshold_change_needs_approval
+
+    assert threshold_change_needs_approval(None, Decimal("1000.00")) is False  # a first threshold: stricter
+    assert threshold_change_needs_approval(Decimal("1000.00"), Decimal("1000.00")) is False
+    assert threshold_change_needs_approval(Decimal("1000.00"), Decimal("999.99")) is False
+    assert threshold_change_needs_approval(Decimal("1000.00"), Decimal("1000.01")) is True
+    assert threshold_change_needs_approval(Decimal("1000.00"), None) is True
+
+
+async def test_the_maker_cannot_raise_the_threshold_alone(client: httpx.AsyncClient) -> None:
+    year = 2100  # its own year: the other tests draw theirs from 2040-2099
+    first = await client.put(f"/finance/policies/{year}", headers=token(WRITER), json={
+        "floor_ratio": "0.02", "min_growth_rate": "0.10", "allocation_approval_threshold": "1000.00"})
+    assert first.status_code == 200 and first.json()["allocation_approval_threshold"] == "1000.00", first.text
+    raised = await client.put(f"/finance/policies/{year}", headers=token(WRITER), json={
+        "floor_ratio": "0.02", "min_growth_rate": "0.10", "allocation_approval_threshold": "900000.00"})
+    assert raised.status_code == 200, raised.text
+    assert raised.json()["allocation_approval_threshold"] == "1000.00"  # still in force
+    assert raised.json()["pending_threshold_change"] == {"allocation_approval_threshold": "900000.00",
+                                                         "requested_by": "gov-portal"}
+    fund = await receive(client, new_county(), "5000.00", year=year)
+    assert (await request(client, fund["fund_id"], "2000.00"))["status"] == "pending_approval"
+    own = await client.post(f"/finance/policies/{year}/threshold-approval", headers=token(WRITER),
+                            json={"approved": True})
+    assert own.status_code == 403 and own.json()["code"] == "self_approval_forbidden"
+    approved = await client.post(f"/finance/policies/{year}/threshold-approval", headers=CHECKER,
+                                 json={"approved": True})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["allocation_approval_threshold"] == "900000.00"
+    assert approved.json()["pending_threshold_change"] is None
+    assert (await request(client, fund["fund_id"], "2000.00"))["status"] == "allocated"
+    none_waiting = await client.post(f"/finance/policies/{year}/threshold-approval", headers=CHECKER,
+                                     json={"approved": True})
+    assert none_waiting.status_code == 409 and none_waiting.json()["code"] == "no_pending_change"
+    # removing it is loosening too; a refusal keeps the threshold
+    removed = await client.put(f"/finance/policies/{year}", headers=token(WRITER), json={
+        "floor_ratio": "0.02", "min_growth_rate": "0.10", "allocation_approval_threshold": None})
+    assert removed.json()["allocation_approval_threshold"] == "900000.00"
+    refused = await client.post(f"/finance/policies/{year}/threshold-approval", headers=CHECKER,
+                                json={"approved": False})
+    assert refused.json()["allocation_approval_threshold"] == "900000.00"
+    # lowering applies at once
+    lowered = await client.put(f"/finance/policies/{year}", headers=token(WRITER), json={
+        "floor_ratio": "0.02", "min_growth_rate": "0.10", "allocation_approval_threshold": "10.00"})
+    assert lowered.json()["allocation_approval_threshold"] == "10.00"

@@ -35,6 +35,9 @@ class BudgetPolicy(SQLModel, table=True):
     min_growth_rate: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
     # Maker-checker: an allocation from a fund of this year above this amount waits for a second client (None: never).
     allocation_approval_threshold: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    # A loosening threshold change waits here for a second client (issue 12); `pending_threshold_by` None: none.
+    pending_threshold: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    pending_threshold_by: str | None = None
     recorded_by: str
     updated_at: dt.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
@@ -64,12 +67,22 @@ class BudgetPolicyIn(BaseModel):
     allocation_approval_threshold: Money | None = None
 
 
+class PendingThresholdChange(BaseModel):
+    allocation_approval_threshold: Money | None
+    requested_by: str
+
+
 class BudgetPolicyPublic(BaseModel):
     year: int
     floor_ratio: str
     min_growth_rate: str
     allocation_approval_threshold: Money | None = None
+    pending_threshold_change: PendingThresholdChange | None = None
     default: bool
+
+
+class ThresholdDecision(BaseModel):
+    approved: bool
 
 
 class ComplianceReport(BaseModel):

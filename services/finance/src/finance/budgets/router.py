@@ -13,6 +13,8 @@ from finance.budgets.models import (
     ComplianceReport,
     JurisdictionYearIn,
     JurisdictionYearPublic,
+    PendingThresholdChange,
+    ThresholdDecision,
 )
 from finance.divisions import JURISDICTION_PATTERN
 from fupin_kit.db import SessionDep
@@ -68,6 +70,17 @@ def _policy_public(year: int, policy: BudgetPolicy | None) -> BudgetPolicyPublic
     if policy is None:
         return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(rules.DEFAULT_FLOOR_RATIO),
                                   min_growth_rate=rules.format_ratio(rules.DEFAULT_MIN_GROWTH_RATE), default=True)
+    pending = None if policy.pending_threshold_by is None else PendingThresholdChange(
+        allocation_approval_threshold=policy.pending_threshold, requested_by=policy.pending_threshold_by)
     return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(policy.floor_ratio),
                               min_growth_rate=rules.format_ratio(policy.min_growth_rate),
-                              allocation_approval_threshold=policy.allocation_approval_threshold, default=False)
+                              allocation_approval_threshold=policy.allocation_approval_threshold,
+                              pending_threshold_change=pending, default=False)
+
+
+@router.post("/policies/{year}/threshold-approval", response_model=BudgetPolicyPublic)
+async def decide_threshold(year: Year, body: ThresholdDecision, session: SessionDep,
+                           principal: FinanceWriter) -> BudgetPolicyPublic:
+    """Maker-checker on the threshold itself: another `finance:write` client approves or refuses a loosening change."""
+    return _policy_public(year, await service.decide_threshold(session, year=year, approved=body.approved,
+                                                               checker=principal.client_id))

@@ -7,7 +7,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.budgets import rules
 from finance.budgets.models import BudgetPolicy, BudgetPolicyIn, ComplianceReport, JurisdictionYear, JurisdictionYearIn
-from fupin_kit.errors import NotFound
+from finance.funds.rules import threshold_change_needs_approval
+from fupin_kit.errors import AppError, Conflict, NotFound
 
 
 async def put_year(session: AsyncSession, *, jurisdiction_code: str, year: int, body: JurisdictionYearIn,
@@ -37,8 +38,15 @@ async def policy_for(session: AsyncSession, *, year: int) -> BudgetPolicy | None
 
 
 async def put_policy(session: AsyncSession, *, year: int, body: BudgetPolicyIn, recorded_by: str) -> BudgetPolicy:
-    values = {"floor_ratio": body.floor_ratio, "min_growth_rate": body.min_growth_rate,
-              "allocation_approval_threshold": body.allocation_approval_threshold, "recorded_by": recorded_by}
+    """Replace the year's values; a loosening threshold change is only recorded, for a second client to approve."""
+    current = await session.get(BudgetPolicy, year, with_for_update=True)
+    threshold = body.allocation_approval_threshold
+    values: dict[str, object] = {"floor_ratio": body.floor_ratio, "min_growth_rate": body.min_growth_rate,
+                                 "allocation_approval_threshold": threshold, "recorded_by": recorded_by,
+                                 "pending_threshold": None, "pending_threshold_by": None}
+    if current is not None and threshold_change_needs_approval(current.allocation_approval_threshold, threshold):
+        values |= {"allocation_approval_threshold": current.allocation_approval_threshold,
+                   "pending_threshold": threshold, "pending_threshold_by": recorded_by}
     await session.exec(insert(BudgetPolicy).values(year=year, **values)  # type: ignore[call-overload]
                        .on_conflict_do_update(index_elements=["year"], set_=values))
     policy = (await session.exec(select(BudgetPolicy).where(col(BudgetPolicy.year) == year)  # type: ignore[call-overload]
@@ -66,3 +74,20 @@ async def compliance(session: AsyncSession, *, jurisdiction_code: str, year: int
         previous_special_fund_budget=previous_budget,
         growth_rate=None if assessment.growth_rate is None else str(assessment.growth_rate),
         min_growth_rate=rules.format_ratio(min_growth), meets_growth=assessment.meets_growth)
+
+
+async def decide_threshold(session: AsyncSession, *, year: int, approved: bool, checker: str) -> BudgetPolicy:
+    """A second client approves (the new threshold applies) or refuses a waiting threshold change."""
+    policy = await session.get(BudgetPolicy, year, with_for_update=True)
+    if policy is None or policy.pending_threshold_by is None:
+        raise Conflict("no_pending_change", f"no threshold change of {year} is waiting for approval")
+    if policy.pending_threshold_by == checker:
+        raise AppError(403, "self_approval_forbidden",
+                       f"the threshold change was requested by {checker}: another client must approve it")
+    if approved:
+        policy.allocation_approval_threshold = policy.pending_threshold
+        policy.recorded_by = f"{policy.pending_threshold_by}, approved by {checker}"
+    policy.pending_threshold, policy.pending_threshold_by = None, None
+    session.add(policy)
+    await session.flush()
+    return policy
