@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import APIRouter, Request
 from prometheus_client import Counter
 from starlette.responses import Response
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from fupin_kit.auth import Principal, principal_from_request
 from fupin_kit.errors import AppError, problem
@@ -111,16 +113,27 @@ def _readiness_route(service: str) -> Callable[[Request], Awaitable[Response]]:
     return service_readiness
 
 
-def _proxy_route(service: str) -> Callable[[Request, str], Awaitable[Response]]:
-    async def proxied(request: Request, path: str) -> Response:
+def _proxy_route(service: str) -> Callable[[Request], Awaitable[Response]]:
+    async def proxied(request: Request) -> Response:
         return await _guarded(request, service)
 
     proxied.__name__ = f"{service}_proxy"
     return proxied
 
 
+class ProxyRoute(Route):
+    """A plain Starlette route: the proxy needs no FastAPI dependency solving or body parsing (under load those were
+    a third of the gateway's time). It names itself in the scope like FastAPI's routes, for the request log."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
+
+
 router = APIRouter()
 for _service in SERVICES:
     router.add_api_route(f"/{_service}/readyz", _readiness_route(_service), methods=["GET"], include_in_schema=False)
-    router.add_api_route(f"/{_service}/{{path:path}}", _proxy_route(_service), methods=METHODS,
-                         include_in_schema=False)
+    router.routes.append(ProxyRoute(f"/{_service}/{{path:path}}", _proxy_route(_service), methods=METHODS,
+                                    include_in_schema=False))
