@@ -50,6 +50,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     sample: str | None = None
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU time per request of the processes watched
 
     @property
     def ok(self) -> int:
@@ -66,6 +67,8 @@ class Load:
 
     def describe(self, unit: str = "req/s") -> str:
         text = f"{self.rate:,.0f} {unit}, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms"
+        if self.cpu_ms:
+            text += "; CPU/req " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in self.cpu_ms.items())
         return text + (f", {self.failed} failed" if self.failed else "")
 
 
@@ -91,7 +94,7 @@ class Bench:
     pids: dict[str, int] = field(default_factory=dict)  # extra processes whose RSS is reported (the bench gateway)
 
     def wrk(self, name: str, url: str, *, connections: int, mode: str = "get", token: str | None = None,
-            extra_env: dict[str, str] | None = None) -> Load:
+            extra_env: dict[str, str] | None = None, watch: tuple[str, ...] = ()) -> Load:
         env = {**os.environ, "BENCH_MODE": mode, **(extra_env or {})}
         if token:
             env["BENCH_TOKEN"] = token
@@ -101,8 +104,11 @@ class Bench:
         if self.args.warmup > 0:
             subprocess.run([*base, f"-d{self.args.warmup}s", url], env={**env, "BENCH_RUN": uuid.uuid4().hex[:12]},
                            capture_output=True, check=False)
+        pids = {who: pid for who in watch if (pid := self.pid_of(who)) is not None}
+        before = {who: cpu_seconds(pid) for who, pid in pids.items()}
         out = subprocess.run([*base, f"-d{self.args.duration}s", url], env={**env, "BENCH_RUN": uuid.uuid4().hex[:12]},
                              capture_output=True, text=True, check=False)
+        spent = {who: cpu_seconds(pid) - before[who] for who, pid in pids.items()}
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
         if line is None:
             raise SystemExit(f"wrk {name} gave no figures:\n{out.stdout}\n{out.stderr}")
@@ -110,10 +116,28 @@ class Bench:
         load = Load(requests=raw["requests"], seconds=raw["duration_us"] / 1e6, statuses=raw["statuses"],
                     socket_errors=raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
                     p50_ms=raw["p50_us"] / 1000, p99_ms=raw["p99_us"] / 1000, sample=raw["sample"])
+        if load.requests:
+            load.cpu_ms = {who: seconds * 1000 / load.requests for who, seconds in spent.items()}
         self.loads[name] = load
         print(f"  {name:<24} {load.describe()}  statuses {load.statuses}"
               + (f"  first failure: {load.sample[:160]}" if load.sample else ""), file=sys.stderr, flush=True)
         return load
+
+
+    def pid_of(self, who: str) -> int | None:
+        """A watched process: "gateway" is the gateway measured, "hello" the reference, else a stack component."""
+        if who == "gateway" and "gateway (bench instance)" in self.pids:
+            return self.pids["gateway (bench instance)"]
+        return self.pids.get(who) or stack_pids().get(who)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 FIGURES: list[Callable[[Bench], list[Row]]] = []
@@ -147,7 +171,7 @@ def _hello(b: Bench) -> Load:
 
 @figure
 def hello(b: Bench) -> list[Row]:
-    load = b.wrk("hello", f"{b.args.hello_url}/hello", connections=64)
+    load = b.wrk("hello", f"{b.args.hello_url}/hello", connections=64, watch=("hello",))
     return [Row("bare FastAPI hello (reference), c64", load.describe())]
 
 
@@ -155,7 +179,7 @@ def hello(b: Bench) -> list[Row]:
 def household_direct(b: Bench) -> list[Row]:
     assert b.fixture
     url = f"{b.env['FUPIN_REGISTRY_URL']}/registry/households/{b.fixture.household_ids[0]}"
-    load = b.wrk("household_direct", url, connections=64, token=b.tokens["gov"])
+    load = b.wrk("household_direct", url, connections=64, token=b.tokens["gov"], watch=("registry",))
     return [ratio_row("GET /registry/households/{id} direct, c64", load, "hello", _hello(b), minimum=0.25)]
 
 
@@ -163,21 +187,21 @@ def household_direct(b: Bench) -> list[Row]:
 def household_gateway(b: Bench) -> list[Row]:
     assert b.fixture
     url = f"{b.gateway}/registry/households/{b.fixture.household_ids[0]}"
-    load = b.wrk("household_gateway", url, connections=64, token=b.tokens["gov"])
+    load = b.wrk("household_gateway", url, connections=64, token=b.tokens["gov"], watch=("gateway", "registry"))
     return [ratio_row("same through the gateway, c64", load, "direct", b.loads["household_direct"], minimum=0.60)]
 
 
 @figure
 def eligibility_direct(b: Bench) -> list[Row]:
     load = b.wrk("eligibility_direct", f"{b.env['FUPIN_MICROCREDIT_URL']}/microcredit/eligibility-checks",
-                 connections=64, mode="eligibility", token=b.tokens["bank"])
+                 connections=64, mode="eligibility", token=b.tokens["bank"], watch=("microcredit",))
     return [ratio_row("POST /microcredit/eligibility-checks direct, c64", load, "hello", _hello(b), minimum=None)]
 
 
 @figure
 def eligibility_gateway(b: Bench) -> list[Row]:
     load = b.wrk("eligibility_gateway", f"{b.gateway}/microcredit/eligibility-checks", connections=64,
-                 mode="eligibility", token=b.tokens["bank"])
+                 mode="eligibility", token=b.tokens["bank"], watch=("gateway", "microcredit"))
     return [ratio_row("bank eligibility check through the gateway, c64", load, "hello", _hello(b), minimum=0.12,
                       p99_max_ms=50)]
 
@@ -187,7 +211,8 @@ def settlement_gateway(b: Bench) -> list[Row]:
     assert b.fixture
     load = b.wrk("settlement_gateway", f"{b.gateway}/medical/settlements", connections=16, mode="settlement",
                  token=b.tokens["his"], extra_env={"BENCH_HOSPITAL": b.fixture.hospital,
-                                                    "BENCH_DISCHARGED_ON": b.args.discharged_on})
+                                                    "BENCH_DISCHARGED_ON": b.args.discharged_on},
+                 watch=("gateway", "medical"))
     return [ratio_row("HIS settlement through the gateway, c16", load, "hello", _hello(b), minimum=0.04,
                       p99_max_ms=100, all_ok=True, unit="settlements/s")]
 
@@ -219,6 +244,8 @@ def stack_pids() -> dict[str, int]:
 def rss(b: Bench) -> list[Row]:
     rows = []
     for name, pid in {**stack_pids(), **b.pids}.items():
+        if name == "hello":
+            continue
         mb = rss_mb(pid)
         if mb is not None:
             rows.append(Row(f"RSS {name} after the load", f"{mb:.0f} MB", target=f"<= {RSS_LIMIT_MB:g} MB",
@@ -264,6 +291,11 @@ def wait_http(url: str, process: subprocess.Popen[bytes] | None, what: str, time
 @contextmanager
 def serve(cmd: list[str], *, env: dict[str, str], cwd: Path, log: Path, ready_url: str, what: str
           ) -> Iterator[subprocess.Popen[bytes]]:
+    try:
+        httpx.get(ready_url, timeout=2)
+        raise SystemExit(f"something already answers at {ready_url}: {what} needs that port (see --help for ports)")
+    except httpx.HTTPError:
+        pass
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         process = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -304,12 +336,13 @@ def run(args: argparse.Namespace) -> list[Row]:
     with serve([str(python_bin / "uvicorn"), "--app-dir", str(BENCH_DIR), "hello:app", "--host", "127.0.0.1",
                 "--port", str(args.hello_port), "--no-access-log"], env=child_env, cwd=BENCH_DIR,
                log=RUN_DIR / "logs" / "bench-hello.log", ready_url=f"http://127.0.0.1:{args.hello_port}/hello",
-               what="the reference app"):
+               what="the reference app") as hello_process:
         args.hello_url = f"http://127.0.0.1:{args.hello_port}"
         gateway_env = {**child_env, "FUPIN_RATE_LIMIT_PER_SECOND": "1000000", "FUPIN_RATE_LIMIT_BURST": "1000000",
                        "FUPIN_RATE_LIMITS": "{}", "FUPIN_GATEWAY_PORT": str(args.gateway_port)}
         with _gateway(args, gateway_env) as (gateway, gateway_pid):
             bench = Bench(args=args, env=env, gateway=gateway)
+            bench.pids["hello"] = hello_process.pid
             if gateway_pid:
                 bench.pids["gateway (bench instance)"] = gateway_pid
             for name, (client_id, secret) in {"gov": ("gov-portal", "gov-portal-dev-secret"),
