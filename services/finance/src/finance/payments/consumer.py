@@ -24,8 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.events.consumer import Event, EventConsumer
@@ -35,6 +34,8 @@ from fupin_kit.observability import EVENTS_CONSUMED
 
 log = logging.getLogger("fupin.finance.consumer")
 
+_INBOX = text(f"INSERT INTO {InboxEvent.__tablename__} (event_id, topic) "
+              "SELECT e, :topic FROM unnest(CAST(:ids AS text[])) e ON CONFLICT DO NOTHING RETURNING event_id")
 BATCH_RECORDS = 500  # records per poll (all partitions): the most one transaction carries
 
 
@@ -93,9 +94,8 @@ class PaymentBatchConsumer(EventConsumer):
             raise _Fallback from exc
         try:
             async with self.db.session() as session:
-                inserted = await session.exec(  # type: ignore[call-overload]
-                    insert(InboxEvent).values([{"event_id": event_id, "topic": topic} for event_id, _ in events])
-                    .on_conflict_do_nothing().returning(col(InboxEvent.event_id)))
+                inserted = await session.exec(_INBOX, params={  # type: ignore[call-overload]
+                    "ids": [event_id for event_id, _ in events], "topic": topic})
                 new = set(inserted.scalars().all())
                 fresh, seen = [], set()
                 for event_id, prepared in events:
