@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fupin_events import topic_names
+from fupin_kit.kafka_security import kafka_client_options
 
 from . import config
 
@@ -79,7 +80,8 @@ def dlq_topics(topic: str | None = None) -> list[str]:
 
 async def read_dead_letters(bootstrap: str, topics: list[str], *, include_replayed: bool = True) -> list[DeadLetter]:
     """Every record of `topics` from the beginning to the current end (nothing is committed)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=REPLAYED_GROUP, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=REPLAYED_GROUP, enable_auto_commit=False,
+                                **kafka_client_options())
     await consumer.start()
     found: list[DeadLetter] = []
     try:
@@ -124,7 +126,7 @@ def _dead_letter(record: ConsumerRecord, *, replayed: bool) -> DeadLetter:
 
 async def count_dead_letters(bootstrap: str, topic: str | None = None) -> dict[str, int]:
     """Records held per DLQ topic (end minus beginning offsets), for checks such as "the DLQ is empty"."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **kafka_client_options())
     await consumer.start()
     try:
         partitions = await _partitions(consumer, dlq_topics(topic))
@@ -141,7 +143,8 @@ async def count_dead_letters(bootstrap: str, topic: str | None = None) -> dict[s
 
 
 async def replay(bootstrap: str, letters: list[DeadLetter], *, mark: bool) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
+                                **kafka_client_options())
     await producer.start()
     try:
         for letter in letters:
@@ -151,7 +154,8 @@ async def replay(bootstrap: str, letters: list[DeadLetter], *, mark: bool) -> in
     finally:
         await producer.stop()
     if mark and letters:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=REPLAYED_GROUP, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=REPLAYED_GROUP, enable_auto_commit=False,
+                                **kafka_client_options())
         await consumer.start()
         try:
             upto: dict[TopicPartition, int] = {}

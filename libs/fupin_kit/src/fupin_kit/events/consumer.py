@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit.db import Database
 from fupin_kit.events.failures import Failure, PoisonEvent, classify
 from fupin_kit.events.models import InboxEvent
+from fupin_kit.kafka_security import kafka_client_options
 from fupin_kit.observability import EVENTS_CONSUMED
 
 __all__ = ["Backoff", "Event", "EventConsumer", "Handler", "PoisonEvent"]
@@ -106,7 +107,8 @@ class EventConsumer:
         while True:
             consumer = AIOKafkaConsumer(
                 *self.handlers, bootstrap_servers=self.bootstrap_servers, group_id=self.group_id,
-                enable_auto_commit=False, auto_offset_reset="earliest", metadata_max_age_ms=5000)
+                enable_auto_commit=False, auto_offset_reset="earliest", metadata_max_age_ms=5000,
+                **kafka_client_options())
             try:
                 await consumer.start()
                 self._connected = True

@@ -31,6 +31,7 @@ from sqlalchemy import text
 from fupin_kit.db import Database, asyncpg_dsn
 from fupin_kit.events.consumer import Backoff
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
+from fupin_kit.kafka_security import kafka_client_options
 from fupin_kit.observability import EVENTS_PUBLISHED
 
 log = logging.getLogger("fupin.relay")
@@ -52,7 +53,7 @@ _NEVER_PUBLISHABLE: tuple[type[BaseException], ...] = (
 def build_producer(bootstrap_servers: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all",
-        linger_ms=5, request_timeout_ms=15000)
+        linger_ms=5, request_timeout_ms=15000, **kafka_client_options())
 
 
 def _injected_fault(component: str) -> None:
