@@ -86,6 +86,8 @@ def test_personal_data_routes() -> None:
     assert touches_personal_data("registry", "/registry/divisions/610723")
     assert touches_personal_data("medical", "/medical/hospitals/H1")
     assert touches_personal_data("finance", "/finance/payments")
+    assert touches_personal_data("assistance", "/assistance/helpers/h1")
+    assert touches_personal_data("welfare", "/welfare/cases/c1")
     assert not touches_personal_data("finance", "/finance/funds")
 
 

@@ -43,7 +43,7 @@ AUDIT_BACKLOG = Gauge("fupin_gateway_audit_backlog", "Audit records waiting to b
 _RESIDENT_ID = re.compile(r"^\d{17}[\dXx]$")
 # Finance routes are about money flows; only its payments name a payee that can be a household.
 _FINANCE_PERSONAL = ("/finance/payments",)
-_PERSONAL_SERVICES = ("registry", "microcredit", "education", "medical")
+_PERSONAL_SERVICES = ("registry", "microcredit", "education", "medical", "assistance", "welfare")
 
 
 class AuditRecord(SQLModel, table=True):
@@ -127,7 +127,8 @@ def row_hash(prev_hash: str, chain_seq: int, row: Mapping[str, Any]) -> str:
 
 
 def touches_personal_data(service: str, path: str) -> bool:
-    """Every route of registry, microcredit, education and medical; finance payments (payees can be households)."""
+    """Every route of the services that hold personal data (helpers' and team members' names and phones in
+    assistance, disability grades in welfare); finance payments (payees can be households)."""
     return service in _PERSONAL_SERVICES or path.startswith(_FINANCE_PERSONAL)
 
 
