@@ -23,6 +23,18 @@ async def fetch_token(http: httpx.AsyncClient, *, client_id: str = DEV_CLIENT_ID
     return str(answer.json()["access_token"])
 
 
+async def request_honouring_rate_limit(http: httpx.AsyncClient, method: str, path: str, *, attempts: int = 30,
+                                       **kwargs: Any) -> httpx.Response:
+    """A request that waits out the gateway's `429 rate_limited` for as long as its `Retry-After` says, as any
+    well-behaved client does (a bulk loader on a fast machine outruns its client's token bucket)."""
+    for _ in range(attempts - 1):
+        answer = await http.request(method, path, **kwargs)
+        if answer.status_code != 429:
+            return answer
+        await asyncio.sleep(min(float(answer.headers.get("Retry-After", "1")), 10.0))
+    return await http.request(method, path, **kwargs)
+
+
 class RegistryClient:
     def __init__(self, http: httpx.AsyncClient, token: str) -> None:
         self.http = http
@@ -35,7 +47,7 @@ class RegistryClient:
 
     async def call(self, method: str, path: str, *, ok: Iterable[int] = (200, 201, 202),
                    **kwargs: Any) -> httpx.Response:
-        answer = await self.http.request(method, path, headers=self.headers, **kwargs)
+        answer = await request_honouring_rate_limit(self.http, method, path, headers=self.headers, **kwargs)
         if answer.status_code not in tuple(ok):
             raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:500]}")
         return answer
