@@ -19,6 +19,8 @@ from fupin_kit.kafka import KafkaRuntime
 from fupin_kit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from fupin_kit.settings import ServiceSettings
 
+# each step of a shutdown is bounded: a process that must stop never waits forever on one of them
+SHUTDOWN_SECONDS = 10.0
 ReadinessCheck = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
@@ -69,10 +71,10 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
             yield
         finally:
             pruner.cancel()
-            with contextlib.suppress(BaseException):
-                await pruner
-            await kafka.stop()
-            await db.dispose()
+            await asyncio.wait([pruner], timeout=SHUTDOWN_SECONDS)
+            await kafka.stop(SHUTDOWN_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(db.dispose(), SHUTDOWN_SECONDS)
 
     app = FastAPI(title=title, lifespan=lifespan, root_path_in_servers=False)
 

@@ -84,12 +84,14 @@ class KafkaRuntime:
             found["relay_error"] = self.relay.last_error
         return found
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Cancel the relay and the consumers and close the producer, each wait bounded: a shutdown never hangs."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in stuck:
+                log.warning("Kafka task %s did not stop within %.0f s; abandoned", task.get_name(), timeout)
         if self.producer is not None:
             with contextlib.suppress(Exception):
-                await self.producer.stop()
+                await asyncio.wait_for(self.producer.stop(), timeout)

@@ -115,8 +115,8 @@ class OutboxRelay:
                     await self._wait()
         finally:
             if self._listener is not None:
-                with contextlib.suppress(Exception):
-                    await self._listener.close()
+                # terminate, not close: a graceful close waits for the server and can hang a shutdown forever
+                self._listener.terminate()
 
     async def publish_batch(self) -> int:
         """Publish one batch of unsent events in id order; returns how many were sent (or parked)."""
