@@ -8,6 +8,7 @@ import httpx
 from as_support import Upstream
 from conftest import KAFKA, token
 
+from assistance.clock import today as china_today
 from fupin_kit.testing import wait_for_event
 
 W = token()
@@ -145,11 +146,12 @@ async def test_worked_example_scaled_through_events(client: httpx.AsyncClient, u
 
 async def test_assessment_while_the_year_runs_is_not_final(client: httpx.AsyncClient, upstream: Upstream) -> None:
     county, (village, _) = await upstream.county_with_villages()
-    year = dt.date.today().year
+    today = china_today()  # the service's "today" is China Standard Time's, whatever the machine's zone
+    year = today.year
     assert (await set_targets(client, county, year, 0, 0, "0")).status_code == 201
     await upstream.household(village)
     result = (await assess(client, county, year)).json()
-    assert result["final"] is False and result["reference_date"] <= dt.date.today().isoformat()
+    assert result["final"] is False and result["reference_date"] <= today.isoformat()
     # zero targets count as met; nobody paired: 100 × (0.4 + 0.2 + 0.2 + 0) = 80.00
     assert result["ratios"]["helper_coverage"] == "0.0000" and result["score"] == "80.00"
     assert result["verdict"] == "pass" and result["reasons"] == []
