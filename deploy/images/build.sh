@@ -137,7 +137,7 @@ for c in "${components[@]}"; do
     --env FUPIN_APP_MODULE="$c.main" \
     --label org.opencontainers.image.title="fupin-$c" \
     --label org.opencontainers.image.source="deploy/images/build.sh" \
-    --cmd '["sh", "-c", "exec uvicorn \"${FUPIN_APP_MODULE}:app\" --host 0.0.0.0 --port 8080"]' \
+    --cmd '["sh", "-c", "exec uvicorn \"${FUPIN_APP_MODULE}:app\" --host 0.0.0.0 --port 8080 --timeout-keep-alive 75"]' \
     "$ctr"
   buildah commit -q --rm "$ctr" "$image" >/dev/null
 done

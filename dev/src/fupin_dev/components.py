@@ -59,7 +59,10 @@ def start(c: Component, env: dict[str, str]) -> int | None:
     """Start uvicorn for `c` unless it already runs; returns the new pid, None if it was kept."""
     if pid(c) is not None:
         return None
-    cmd = [_tool("uvicorn"), marker(c), "--host", "127.0.0.1", "--port", str(c.port), "--no-access-log"]
+    # Keep-alive longer than any client's idle pool expiry (httpx and aiohttp drop theirs after 5 s, uvicorn's own
+    # default is also 5 s): the client always closes an idle connection first, so no request meets one closing.
+    cmd = [_tool("uvicorn"), marker(c), "--host", "127.0.0.1", "--port", str(c.port), "--no-access-log",
+           "--timeout-keep-alive", "75"]
     return spawn(cmd, log=c.log, pidfile=c.pidfile, env=env, cwd=c.folder)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from fupin_kit.gateway_client import bounded
 from registry.client import RegistryClient
 from registry.synthetic import city_divisions, households, write_file
 
@@ -27,13 +28,7 @@ async def _household_ids(registry: RegistryClient, heads: list[str]) -> list[str
 
 
 async def _bounded(calls: list[Any], limit: int = 16) -> list[Any]:
-    gate = asyncio.Semaphore(limit)
-
-    async def one(call: Any) -> Any:
-        async with gate:
-            return await call
-
-    return await asyncio.gather(*(one(c) for c in calls))
+    return await bounded(calls, limit)
 
 
 def _verification(level: str, approved: bool) -> dict[str, Any]:

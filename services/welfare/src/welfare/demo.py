@@ -16,6 +16,9 @@ from typing import Any
 import httpx
 from stdnum.cn import ric
 
+from fupin_kit.gateway_client import GatewayClient as Gateway
+from fupin_kit.gateway_client import bounded, fetch_token
+
 log = logging.getLogger("welfare.demo")
 CITY = "610700"
 DEV_CLIENT_ID = "gov-portal"
@@ -25,51 +28,12 @@ PROGRAMS = ("minimum_living", "temporary_assistance", "eco_rangers", "relocation
 NAMES = ("王建国", "李秀英", "张伟", "刘洋", "陈静", "杨明", "赵丽", "黄强")
 
 
-class Gateway:
-    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
-        self.http = http
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Waits out the gateway's `429 rate_limited` as long as its `Retry-After` says (a fast machine outruns the
-        client's token bucket)."""
-        for _ in range(30):
-            answer = await self.http.request(method, path, headers=self.headers, **kwargs)
-            if answer.status_code != 429:
-                break
-            await asyncio.sleep(min(float(answer.headers.get("Retry-After", "1")), 10.0))
-        return answer
-
-    async def call(self, method: str, path: str, *, ok: Iterable[int] = (200, 201), **kwargs: Any) -> httpx.Response:
-        for attempt in range(30):  # a component restarting (the shared dev stack): the request was never sent
-            try:
-                answer = await self._request(method, path, **kwargs)
-                break
-            except httpx.ConnectError:
-                if attempt == 29:
-                    raise
-                await asyncio.sleep(2)
-        if answer.status_code not in tuple(ok):
-            raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
-        return answer
-
-
 async def _token(http: httpx.AsyncClient) -> str:
-    answer = await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": DEV_CLIENT_ID,
-                                                   "client_secret": DEV_CLIENT_SECRET})
-    if answer.status_code != 200:
-        raise RuntimeError(f"the gateway refused the token request: {answer.status_code} {answer.text[:300]}")
-    return str(answer.json()["access_token"])
+    return await fetch_token(http, client_id=DEV_CLIENT_ID, client_secret=DEV_CLIENT_SECRET)
 
 
 async def _bounded(calls: Iterable[Awaitable[Any]], limit: int = 8) -> list[Any]:
-    gate = asyncio.Semaphore(limit)
-
-    async def one(call: Awaitable[Any]) -> Any:
-        async with gate:
-            return await call
-
-    return await asyncio.gather(*(one(c) for c in calls))
+    return await bounded(calls, limit)
 
 
 def _resident_id(county: str, born: dt.date, rng: random.Random) -> str:
