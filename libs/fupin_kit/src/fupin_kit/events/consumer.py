@@ -9,6 +9,14 @@ Failure policy (contract §6), see `fupin_kit.events.failures`:
   at once with headers `error` (the exception class only: its text may quote personal data), `consumer`,
   `topic`, `partition`, `offset`; `fupin-dlq replay` sends it back through this same path.
 - anything else (a bug): a few quick retries, then the DLQ, so one bad event cannot stop a partition for good.
+
+Batches (issue 14): a topic whose handler is a `BatchHandler` is applied a poll batch per partition in ONE
+transaction: the inbox rows of the batch in one `INSERT ... ON CONFLICT DO NOTHING RETURNING event_id` (an id
+already there, or twice in the batch, is a duplicate), the handler's `apply` called once with the new events in
+offset order, commit, then the offset. The failure policy is the same: a transient failure holds the partition at
+the batch's first record and retries the batch in order; any other failure (content the handler refuses, a bug)
+rolls the batch back and handles its records one by one through the per-record path, so only the bad record is
+dead-lettered and its batch-mates are applied once each.
 """
 
 import asyncio
@@ -17,13 +25,14 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,12 +43,18 @@ from fupin_kit.events.models import InboxEvent
 from fupin_kit.kafka_security import kafka_client_options
 from fupin_kit.observability import EVENTS_CONSUMED
 
-__all__ = ["Backoff", "Event", "EventConsumer", "Handler", "PoisonEvent"]
+__all__ = ["Backoff", "BatchHandler", "Event", "EventConsumer", "Handler", "PoisonEvent"]
 
 log = logging.getLogger("fupin.consumer")
 
 Event = dict[str, Any]
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+Prepared = TypeVar("Prepared")
+
+BATCH_RECORDS = 500  # records per poll (all partitions) when a topic has a batch handler: the most one transaction
+# carries
+_INBOX_MANY = text(f"INSERT INTO {InboxEvent.__tablename__} (event_id, topic) "
+                   "SELECT e, :topic FROM unnest(CAST(:ids AS text[])) e ON CONFLICT DO NOTHING RETURNING event_id")
 
 TRANSIENT_FAILURES = Counter(
     "fupin_consumer_transient_failures_total", "Event handling failures retried without limit (database, broker)",
@@ -62,6 +77,26 @@ class Backoff:
         return base * random.uniform(0.5, 1.0)
 
 
+class BatchHandler(Generic[Prepared]):
+    """A handler usable one event at a time (a `Handler`) or for a poll batch in one transaction.
+
+    `prepare(event)` reads an event (raising on content it can never process: `PoisonEvent`, a `ValidationError`)
+    and returns what `apply` needs; `apply(session, prepared)` applies many prepared events, in order, inside the
+    caller's transaction (set-based SQL: one statement for the batch, not one per event)."""
+
+    def __init__(self, prepare: Callable[[Event], Prepared],
+                 apply: Callable[[AsyncSession, Sequence[Prepared]], Awaitable[object]]) -> None:
+        self.prepare = prepare
+        self.apply = apply
+
+    async def __call__(self, session: AsyncSession, event: Event) -> None:
+        await self.apply(session, [self.prepare(event)])
+
+
+class _OneByOne(Exception):
+    """The batch cannot be applied as one: handle its records one by one."""
+
+
 @dataclass
 class _Retry:
     failures: int
@@ -81,7 +116,8 @@ class EventConsumer:
         self.dlq_producer = dlq_producer
         self.attempts = attempts  # for failures neither transient nor content
         self.backoff = backoff or Backoff()
-        self.max_records = max_records
+        batching = any(isinstance(h, BatchHandler) for h in self.handlers.values())
+        self.max_records = max(max_records, BATCH_RECORDS) if batching else max_records
         self._retrying: dict[TopicPartition, _Retry] = {}
         self._connected = False
 
@@ -155,6 +191,28 @@ class EventConsumer:
 
     async def _process_partition(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
                                  records: list[ConsumerRecord]) -> None:
+        handler = self.handlers.get(tp.topic)
+        retry = self._retrying.get(tp)
+        # A batch that failed transiently is retried as a batch, and after a few failures record by record (a batch
+        # too large for the statement timeout still moves on).
+        if isinstance(handler, BatchHandler) and len(records) > 1 and (retry is None or retry.failures < 3):
+            try:
+                error = await self.process_batch(tp.topic, records, handler)
+            except _OneByOne:
+                await self._process_records(consumer, tp, records)
+                return
+            if error is not None:  # transient: hold the partition at the batch's first record, retry it in order
+                self._hold(consumer, tp, records[0], error)
+                return
+            if tp in self._retrying:
+                del self._retrying[tp]
+                log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
+            await self._commit(consumer, tp, records[-1])
+            return
+        await self._process_records(consumer, tp, records)
+
+    async def _process_records(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
+                               records: list[ConsumerRecord]) -> None:
         done: ConsumerRecord | None = None
         for record in records:
             error = await self.process(record)
@@ -166,13 +224,54 @@ class EventConsumer:
                 del self._retrying[tp]
                 log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
         if done is not None:
-            try:
-                # Each record's transaction has committed: a crash before this commit only redelivers records
-                # that the inbox then skips.
-                await consumer.commit({tp: done.offset + 1})
-            except KafkaError as exc:
-                log.warning("offset commit for %s[%d] failed (%s); records will be redelivered and skipped",
-                            tp.topic, tp.partition, type(exc).__name__)
+            await self._commit(consumer, tp, done)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, done: ConsumerRecord) -> None:
+        try:
+            # The records' transactions have committed: a crash before this commit only redelivers records that
+            # the inbox then skips.
+            await consumer.commit({tp: done.offset + 1})
+        except KafkaError as exc:
+            log.warning("offset commit for %s[%d] failed (%s); records will be redelivered and skipped",
+                        tp.topic, tp.partition, type(exc).__name__)
+
+    async def process_batch(self, topic: str, records: Sequence[ConsumerRecord],
+                            handler: BatchHandler[Any]) -> str | None:
+        """Apply the records in one transaction. Returns None when done (applied or duplicates), else the class
+        name of the transient failure that must be retried later; raises `_OneByOne` when the batch must be
+        handled record by record (a record the handler refuses, or a failure that is not transient)."""
+        events: list[tuple[str, Any]] = []
+        try:
+            for record in records:
+                event = json.loads(record.value)
+                events.append((str(event["id"]), handler.prepare(event)))
+        except Exception as exc:  # a record the per-record path will dead-letter (or retry, if it is a bug)
+            raise _OneByOne from exc
+        fresh: list[Any] = []
+        try:
+            async with self.db.session() as session:
+                inserted = await session.exec(_INBOX_MANY, params={  # type: ignore[call-overload]
+                    "ids": [event_id for event_id, _ in events], "topic": topic})
+                new = set(inserted.scalars().all())
+                for event_id, prepared in events:
+                    if event_id in new:
+                        new.discard(event_id)  # the first of two records with one id is applied, not the second
+                        fresh.append(prepared)
+                if fresh:
+                    await handler.apply(session, fresh)
+                await session.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if classify(exc) is Failure.TRANSIENT:
+                return type(exc).__name__
+            log.warning("batch of %d on %s failed (%s); handling its records one by one", len(records), topic,
+                        type(exc).__name__)
+            raise _OneByOne from exc
+        EVENTS_CONSUMED.labels(self.group_id, topic, "handled").inc(len(fresh))
+        if len(events) > len(fresh):
+            EVENTS_CONSUMED.labels(self.group_id, topic, "duplicate").inc(len(events) - len(fresh))
+        return None
 
     def _hold(self, consumer: AIOKafkaConsumer, tp: TopicPartition, record: ConsumerRecord, error: str) -> None:
         now = time.monotonic()
