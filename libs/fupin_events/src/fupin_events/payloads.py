@@ -58,6 +58,21 @@ class HouseholdSnapshot(Payload):
     sequence: int | None = None
 
 
+class HouseholdStatusChanged(Payload):
+    """A status change no snapshot topic announces (`identified`, `town_verified`, `rejected`), on
+    `household-status-changed`: ids, the division and the status only (no member, no person). `sequence` is the same
+    per-household counter as the snapshots', so a consumer orders the two kinds of events by it."""
+
+    household_id: uuid.UUID
+    status: HouseholdStatus
+    previous_status: HouseholdStatus | None = None
+    village_code: VillageCode
+    town_code: Annotated[str, Field(pattern=r"^\d{9}$")]
+    county_code: CountyCode
+    sequence: int
+    occurred_at: dt.datetime
+
+
 class DivisionUpdated(Payload):
     division_code: DivisionCode
     level: Literal["city", "county", "town", "village"]
@@ -168,6 +183,20 @@ class PaymentCompleted(Payload):
     county_code: CountyCode
     village_code: VillageCode | None = None
     paid_at: dt.datetime | None = None
+
+
+class FundsAllocated(Payload):
+    """Money moved from a fund into a programme account of a jurisdiction (a city or county code), on
+    `funds-allocated`: at once, or when a checker approved it (maker-checker); a pending or refused allocation moved
+    nothing and is not published."""
+
+    allocation_id: uuid.UUID
+    fund_id: uuid.UUID
+    jurisdiction_code: CountyCode
+    program: str
+    amount: Money
+    year: int
+    allocated_at: dt.datetime
 
 
 # --- assistance (v2) ------------------------------------------------------------------------------------------
