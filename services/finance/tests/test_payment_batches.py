@@ -1,5 +1,5 @@
-"""Payments applied a poll batch per transaction (payments/consumer.py): exactly once, in partition order, the ledger
-balanced; a bad record in a batch is dead-lettered alone; a redelivered batch pays nothing again."""
+"""Payments applied a poll batch per transaction (the kit's batch handlers): exactly once, in partition order, the
+ledger balanced; a bad record in a batch is dead-lettered alone; a redelivered batch pays nothing again."""
 
 import json
 import uuid
@@ -21,8 +21,8 @@ from conftest import (
     village_of,
 )
 
-from finance.payments.consumer import BatchHandler, PaymentBatchConsumer
 from fupin_kit.db import Database
+from fupin_kit.events.consumer import BatchHandler, EventConsumer
 from fupin_kit.events.envelope import cloud_event
 
 
@@ -72,14 +72,14 @@ async def test_a_redelivered_batch_pays_nothing_again(http: httpx.AsyncClient, d
 
     county, household = new_county(), str(uuid.uuid4())
     await fund_program(http, county, "education_grants", "100.00")
-    consumer = PaymentBatchConsumer(db, bootstrap_servers=KAFKA, group_id="test-batch", handlers=HANDLERS,
+    consumer = EventConsumer(db, bootstrap_servers=KAFKA, group_id="test-batch", handlers=HANDLERS,
                                     dlq_producer=None)  # type: ignore[arg-type]
     handler = HANDLERS["grant-awarded"]
     assert isinstance(handler, BatchHandler)
     events = [grant(county, "30.00", household) for _ in range(4)]  # 3 fit, the 4th waits
     records = [Record(json.dumps(e).encode(), offset) for offset, e in enumerate(events)]
-    assert await consumer._process_batch("grant-awarded", records, handler) is None  # type: ignore[arg-type]
-    assert await consumer._process_batch("grant-awarded", records, handler) is None  # type: ignore[arg-type]
+    assert await consumer.process_batch("grant-awarded", records, handler) is None  # type: ignore[arg-type]
+    assert await consumer.process_batch("grant-awarded", records, handler) is None  # type: ignore[arg-type]
     statuses = [(await http.get("/finance/payments", headers=token(READER),
                                 params={"reference": e["data"]["grant_id"]})).json() for e in events]
     assert [[p["status"] for p in s] for s in statuses] == [["paid"], ["paid"], ["paid"], ["pending_funds"]]

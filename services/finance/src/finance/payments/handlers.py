@@ -7,9 +7,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.payments import rules, service, settle
-from finance.payments.consumer import BatchHandler
 from finance.payments.rules import PaymentOrder
-from fupin_kit.events.consumer import Handler
+from fupin_kit.events.consumer import BatchHandler, Handler
 
 log = logging.getLogger("fupin.finance.events")
 Event = dict[str, Any]
@@ -23,7 +22,7 @@ def _why(event: Event) -> str:
     return f"{event.get('type')} {event.get('id')}"
 
 
-def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]]) -> BatchHandler:
+def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]]) -> BatchHandler[settle.Ordered]:
     """A handler for a topic whose events order payments: one event, or a poll batch in one transaction."""
 
     def prepare(event: Event) -> settle.Ordered:
