@@ -28,7 +28,7 @@ P = TypeVar("P")
 
 
 class PolicyStamp(SQLModel):
-    """Who set a policy row and when (the database stamps `updated_at` on insert; the store on every update)."""
+    """Who set a policy row and when (the store stamps `updated_at` with the database's time on every write)."""
 
     updated_by: str
     updated_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=False,  # type: ignore[call-overload]
@@ -87,7 +87,7 @@ class PolicyStore(Generic[K, P]):
     async def put(self, session: AsyncSession, key: K, policy: P, *, actor: str) -> tuple[Stored[K, P], bool]:
         """Create or replace the policy of `key` in one statement; returns it and whether the row was created."""
         values = {**self.to_row(policy), self.actor: actor}
-        statement = insert(self.table).values({self.key: key, **values})
+        statement = insert(self.table).values({self.key: key, **values, "updated_at": func.now()})
         statement = statement.on_conflict_do_update(index_elements=[self.key],
                                                     set_={**values, "updated_at": func.now()})
         created = (await session.exec(statement.returning(literal_column("(xmax = 0)")))).scalar_one()
