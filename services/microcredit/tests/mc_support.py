@@ -12,6 +12,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from stdnum.cn import ric
 
+from fupin_kit import clock
 from fupin_kit.events.envelope import cloud_event
 from fupin_kit.ids import pseudonym
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
@@ -24,7 +25,7 @@ def resident_id(born: dt.date, area: str = "610723") -> str:
 
 
 def adult_id(age: int = 40, today: dt.date | None = None) -> str:
-    today = today or dt.date.today()
+    today = today or clock.today()
     return resident_id(today.replace(year=today.year - age) - dt.timedelta(days=30))
 
 

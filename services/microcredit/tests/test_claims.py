@@ -8,8 +8,8 @@ import pytest
 from conftest import KAFKA, token
 from mc_support import BANK, GOV_WRITE, OTHER_BANK, Registry, member, resident_id
 
+from fupin_kit.clock import today
 from fupin_kit.testing import wait_for_event
-from microcredit.clock import today
 
 CLAIMS = "/microcredit/interest-claims"
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import token
 from mc_support import BANK, GOV_READ, Registry, adult_id, member, resident_id
 
-from microcredit.clock import today
+from fupin_kit.clock import today
 
 URL = "/microcredit/eligibility-checks"
 ANSWER_FIELDS = {"eligible", "reasons", "max_amount", "available_amount", "max_term_months", "guarantee_required",

@@ -7,7 +7,7 @@ import httpx
 from conftest import token
 from mc_support import BANK, GOV_READ, Registry, member, resident_id
 
-from microcredit.clock import today
+from fupin_kit.clock import today
 
 REPORT = "/microcredit/reports/portfolio"
 

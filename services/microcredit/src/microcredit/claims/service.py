@@ -15,8 +15,8 @@ from decimal import Decimal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit.clock import today
 from microcredit.claims.models import ClaimItemIn, InterestClaim, InterestClaimIn, InterestClaimItem
-from microcredit.clock import today
 from microcredit.events import published
 from microcredit.loans.models import Loan, Repayment
 from microcredit.loans.service import invalid

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 
 from fupin_kit.auth import Principal, scoped
+from fupin_kit.clock import today
 from fupin_kit.db import SESSION_STATE_KEY, Database
 from fupin_kit.ids import mask_id_number
-from microcredit.clock import today
 from microcredit.eligibility.models import EligibilityOut
 from microcredit.eligibility.service import verdict
 from microcredit.loans.models import IdNumberIn

@@ -7,10 +7,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit.clock import today
 from fupin_kit.errors import AppError, Conflict, NotFound, Unprocessable, field_errors
 from fupin_kit.ids import mask_id_number
 from fupin_kit.money import format_money
-from microcredit.clock import today
 from microcredit.eligibility.service import assess
 from microcredit.events import published
 from microcredit.loans.models import DefaultIn, Loan, LoanIn, LoanOut, Repayment, RepaymentIn, RepaymentOut

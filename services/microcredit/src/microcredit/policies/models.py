@@ -1,54 +1,34 @@
 """Product policy per year: the table, the API shapes and the percentage type."""
 
-import datetime as dt
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, model_validator
-from sqlalchemy import Column, DateTime, Numeric, func
-from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
+from pydantic import BaseModel, Field, model_validator
 
-import fupin_kit.db  # noqa: F401  (naming convention before any table)
-from fupin_kit.money import Money
-
-
-def _parse_percent(value: Any) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ValueError("must be a percentage a year such as 4.35")
-    try:
-        rate = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ValueError("must be a percentage a year such as 4.35") from exc
-    if not rate.is_finite() or rate < 0 or rate > 100:
-        raise ValueError("must be between 0 and 100")
-    if rate != rate.quantize(Decimal("0.0001")):
-        raise ValueError("must have at most four decimal places")
-    return rate
+from fupin_kit.money import Money, decimal, money_column, numeric, render_decimal
+from fupin_kit.policies import YearPolicyRow
 
 
 def format_percent(rate: Decimal) -> str:
     """A rate or share as text: at least two places ("4.35", "6.00"), more only when they carry digits ("3.915")."""
-    two = rate.quantize(Decimal("0.01"))
-    return f"{two:.2f}" if two == rate else f"{rate.normalize():f}"
+    return render_decimal(rate, "min2", 4)
 
 
-Percent = Annotated[Decimal, BeforeValidator(_parse_percent), PlainSerializer(format_percent, return_type=str)]
+Percent = Annotated[Decimal, decimal(places=4, ge=0, le=100, shown="min2",
+                                     invalid="must be a percentage a year such as 4.35",
+                                     out_of_range="must be between 0 and 100")]
+Ratio = Annotated[Decimal, decimal(places=4, ge=0, le=1, shown="min2")]
 
 
-class ProductPolicyRow(SQLModel, table=True):
+class ProductPolicyRow(YearPolicyRow, table=True):
     __tablename__ = "product_policies"
 
-    year: int = SQLField(primary_key=True)
-    household_cap: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
+    household_cap: Decimal = money_column()
     max_term_months: int
     min_age: int
     max_age: int
-    benchmark_rate: Decimal = SQLField(sa_column=Column(Numeric(7, 4), nullable=False))
-    compensation_ratio: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
-    updated_by: str
-    updated_at: dt.datetime = SQLField(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                        onupdate=func.now(), nullable=False))
+    benchmark_rate: Decimal = numeric(7, 4)
+    compensation_ratio: Decimal = numeric(5, 4)
 
 
 class PolicyIn(BaseModel):
@@ -59,7 +39,7 @@ class PolicyIn(BaseModel):
     min_age: int = Field(ge=0, le=150)
     max_age: int = Field(ge=0, le=150)
     benchmark_rate: Percent
-    compensation_ratio: Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)]
+    compensation_ratio: Ratio
 
     @model_validator(mode="after")
     def _ages_in_order(self) -> "PolicyIn":
@@ -75,5 +55,5 @@ class PolicyOut(BaseModel):
     min_age: int
     max_age: int
     benchmark_rate: Percent
-    compensation_ratio: Annotated[Decimal, PlainSerializer(format_percent, return_type=str)]
+    compensation_ratio: Ratio
     is_default: bool

@@ -7,8 +7,10 @@ from fastapi import APIRouter, Path
 
 from fupin_kit.auth import Principal, scoped
 from fupin_kit.db import SessionDep
+from fupin_kit.policies import Stored
 from microcredit.policies import service
 from microcredit.policies.models import PolicyIn, PolicyOut
+from microcredit.rules import ProductPolicy
 
 router = APIRouter(prefix="/microcredit/policies", tags=["policies"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -17,12 +19,14 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 @router.get("/{year}", response_model=PolicyOut)
 async def read_policy(year: Year, session: SessionDep,
                       _: Annotated[Principal, scoped("microcredit:read", "microcredit:write")]) -> PolicyOut:
-    policy, is_default = await service.policy_for(session, year=year)
-    return PolicyOut(year=year, is_default=is_default, **asdict(policy))
+    return _answer(await service.STORE.get(session, year))
 
 
 @router.put("/{year}", response_model=PolicyOut)
 async def set_policy(year: Year, terms: PolicyIn, session: SessionDep,
                      principal: Annotated[Principal, scoped("microcredit:write")]) -> PolicyOut:
-    policy = await service.set_policy(session, year=year, terms=terms, updated_by=principal.client_id)
-    return PolicyOut(year=year, is_default=False, **asdict(policy))
+    return _answer(await service.set_policy(session, year=year, terms=terms, updated_by=principal.client_id))
+
+
+def _answer(stored: Stored[int, ProductPolicy]) -> PolicyOut:
+    return PolicyOut(year=stored.key, is_default=stored.is_default, **asdict(stored.policy))

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from fupin_kit.auth import Principal, scoped
+from fupin_kit.clock import today
 from fupin_kit.db import SessionDep
-from microcredit.clock import today
 from microcredit.reports import service
 from microcredit.reports.models import PortfolioReport
 
