@@ -60,8 +60,10 @@ class HouseholdSnapshot(Payload):
 
 class HouseholdStatusChanged(Payload):
     """A status change no snapshot topic announces (`identified`, `town_verified`, `rejected`), on
-    `household-status-changed`: ids, the division and the status only (no member, no person). `sequence` is the same
-    per-household counter as the snapshots', so a consumer orders the two kinds of events by it."""
+    `household-status-changed`: ids, the division and the status only (no member, no person). These statuses come
+    before any snapshot's in a household's life, in this order: identified, town_verified, then rejected (or a
+    snapshot's status). A consumer orders them without a counter: it keeps the latest in that order and lets any
+    snapshot win over them."""
 
     household_id: uuid.UUID
     status: HouseholdStatus
@@ -69,7 +71,6 @@ class HouseholdStatusChanged(Payload):
     village_code: VillageCode
     town_code: Annotated[str, Field(pattern=r"^\d{9}$")]
     county_code: CountyCode
-    sequence: int
     occurred_at: dt.datetime
 
 

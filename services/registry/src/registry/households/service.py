@@ -16,6 +16,7 @@ from registry.divisions.rules import CODE_LENGTH, is_code
 from registry.divisions.service import get_division, invalid_division
 from registry.households.models import CLOSED, Household, Member, Status, StatusChange
 from registry.households.schemas import HouseholdCreate, Relation
+from registry.households.status_events import publish_status
 
 ALREADY_REGISTERED = "a member already belongs to a household that is not rejected or removed"
 
@@ -51,6 +52,7 @@ async def identify_household(session: AsyncSession, *, body: HouseholdCreate, ac
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration of one of the members won the race
         raise Conflict("person_already_registered", ALREADY_REGISTERED) from exc
+    await publish_status(session, household, previous=None)
     return household
 
 
@@ -110,14 +112,17 @@ async def history_of(session: AsyncSession, household_id: uuid.UUID) -> Sequence
 
 async def move(session: AsyncSession, household: Household, *, to: Status, action: str, actor: str,
                officer: str | None = None, reason: str | None = None) -> None:
-    """Change the status and record who, when and why; closing a household frees its members."""
-    session.add(StatusChange(household_id=household.id, from_status=household.status, to_status=to, action=action,
+    """Change the status and record who, when and why; closing a household frees its members. A status no snapshot
+    topic announces is published on `household-status-changed` (the snapshot ones are published by the caller)."""
+    previous = household.status
+    session.add(StatusChange(household_id=household.id, from_status=previous, to_status=to, action=action,
                              actor=actor, officer=officer, reason=reason))
     household.status = to
     household.updated_at = dt.datetime.now(dt.UTC)
     if to in CLOSED:
         await session.exec(update(Member).where(col(Member.household_id) == household.id)
                            .values(active=False))
+    await publish_status(session, household, previous=previous)
     await session.flush()
 
 
