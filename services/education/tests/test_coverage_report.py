@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from edu_support import READ, enroll, eventually, member, new_id_number, register_household, token
 from fastapi import FastAPI
 
-from education.clock import today
+from fupin_kit import clock
 from fupin_kit.events.envelope import cloud_event
 
 YEAR = "2029-2030"
@@ -70,8 +70,8 @@ async def test_coverage_per_county_and_stage(app: FastAPI, client: httpx.AsyncCl
 
 async def test_the_report_defaults_to_the_current_year_and_checks_its_input(
         app: FastAPI, client: httpx.AsyncClient) -> None:
-    app.dependency_overrides[today] = lambda: dt.date(2029, 12, 1)
-    assert (await report(client))["academic_year"] == YEAR
+    with clock.frozen(dt.date(2029, 12, 1)):
+        assert (await report(client))["academic_year"] == YEAR
     bad = await client.get("/education/reports/coverage", params={"academic_year": "2029-2031"}, headers=READ)
     assert (bad.status_code, bad.json()["code"]) == (422, "validation_error")
     assert [e["field"] for e in bad.json()["errors"]] == ["academic_year"]

@@ -2,9 +2,11 @@
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
+import pytest
 from aiokafka import AIOKafkaProducer
 from edu_support import (
     READ,
@@ -19,13 +21,20 @@ from edu_support import (
 )
 from fastapi import FastAPI
 
-from education.clock import today
+from fupin_kit import clock
 
 ASKED_ON = dt.date(2026, 11, 28)
 
 
+@pytest.fixture(autouse=True)
+def _running_clock() -> Iterator[None]:
+    yield
+    clock.reset_clock()
+
+
 def asked_on(app: FastAPI, day: dt.date) -> None:
-    app.dependency_overrides[today] = lambda: day
+    """The service's clock reads `day` (noon in China) until the test ends."""
+    clock.set_clock(day)
 
 
 async def risks(client: httpx.AsyncClient, division_code: str) -> list[tuple[str, int]]:

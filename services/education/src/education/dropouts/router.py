@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from education.auth import Reader
-from education.clock import Today
 from education.dropouts import service
 from education.dropouts.service import DropoutRisks
+from fupin_kit.clock import Today
 from fupin_kit.db import SessionDep
 
 router = APIRouter(prefix="/education/dropout-risks", tags=["dropout risks"])

@@ -4,9 +4,9 @@ from fastapi import APIRouter
 
 from education.academic_years import AcademicYear, academic_year_on
 from education.auth import Reader
-from education.clock import Today
 from education.reports import service
 from education.reports.service import CoverageReport
+from fupin_kit.clock import Today
 from fupin_kit.db import SessionDep
 
 router = APIRouter(prefix="/education/reports", tags=["reports"])
