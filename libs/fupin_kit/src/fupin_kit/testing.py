@@ -26,6 +26,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -212,3 +213,43 @@ async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
     answer = await client.get("/metrics")
     assert answer.status_code == 200
     assert "fupin_http_request_duration_seconds" in answer.text
+
+
+# --- playing the registry: household snapshots built from the event contract ------------------------------------
+
+TOPIC_OF_STATUS = {"registered": "household-registered", "exited": "exit-certified",
+                   "returned": "returned-to-poverty", "removed": "household-removed"}
+
+
+def household_event(household_id: str | uuid.UUID, status: str, members: Iterable[Any], *,
+                    village_code: str = "610723101001", occurred_at: dt.datetime | None = None,
+                    sequence: int | None = None, topic: str | None = None, causes: Iterable[str] = ()
+                    ) -> dict[str, Any]:
+    """A registry household event (CloudEvent) whose data is a `fupin_events.payloads.HouseholdSnapshot`, so a test
+    publishes exactly what the registry would. `members` are `HouseholdMember`s or their dicts. Without `sequence`
+    the snapshot's time in microseconds stands in for the registry's per-household counter (a later change has a
+    higher number), so a test that publishes an older snapshot late gives it an older time."""
+    from fupin_events.payloads import HouseholdMember, HouseholdSnapshot
+    from fupin_kit.events.envelope import cloud_event
+
+    moment = occurred_at or dt.datetime.now(dt.UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    snapshot = HouseholdSnapshot(
+        household_id=uuid.UUID(str(household_id)), status=status,  # type: ignore[arg-type]
+        village_code=village_code, town_code=village_code[:9], county_code=village_code[:6], causes=list(causes),
+        members=[m if isinstance(m, HouseholdMember) else HouseholdMember.model_validate(m) for m in members],
+        occurred_at=moment, sequence=sequence if sequence is not None else int(moment.timestamp() * 1_000_000))
+    topic = topic or TOPIC_OF_STATUS[status]
+    return cloud_event(source="registry", topic=topic, subject=str(household_id),
+                       data=snapshot.model_dump(mode="json"))
+
+
+async def publish_household(producer: Any, household_id: str | uuid.UUID, status: str, members: Iterable[Any],
+                            **options: Any) -> dict[str, Any]:
+    """Build `household_event(...)` and publish it, keyed by the household as the registry's relay does."""
+    import json
+
+    event = household_event(household_id, status, members, **options)
+    await producer.send_and_wait(event["type"].removeprefix("cn.fupin."), json.dumps(event).encode(),
+                                 key=str(household_id).encode())
+    return event

@@ -1,0 +1,260 @@
+"""One household read model for every consumer of the registry's household snapshots (issue 13 item 3, issue 14
+item 5).
+
+The registry publishes the whole household after each change (`fupin_events.payloads.HouseholdSnapshot`) on four
+topics (`HOUSEHOLD_TOPICS`); a service keeps the latest snapshot of each household in its own tables. This module
+gives it:
+- tables mixins (`HouseholdColumns`, `MemberColumns`) for the usual columns; a service keeps its own table names and
+  may keep columns of its own (they are filled by name, see `apply_snapshots`);
+- ONE ordering rule: the registry's per-household `sequence`. A snapshot is applied unless the stored one has a
+  higher sequence (a snapshot without one, published before v2, counts as 0: it never overwrites a sequenced one);
+  snapshots of one household arrive on four topics in no fixed order, wall-clock times would not order them;
+- ONE malformed-event policy: a snapshot that does not validate raises in `prepare`, the kit dead-letters it (class
+  only) and the partition moves on;
+- set-based SQL for a poll batch: one upsert for the households, one delete and one upsert for their members;
+- an after-apply hook for what a service does next (education's grant catch-up, welfare's stop on removal).
+
+Members: a person belongs to the household of the newest snapshot (by its `occurred_at`) that names them: after a
+removal the registry lets another household register them, and the old household's late snapshot must not take them
+back. The privacy rule of issue 12 holds: member id, person_ref pseudonym and birth date, never a masked ID number.
+"""
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, Date, DateTime, Table, and_, func, literal_column, or_, select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.types import Uuid
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import fupin_kit.db  # noqa: F401  (naming convention before any table)
+from fupin_events.payloads import HouseholdSnapshot
+from fupin_kit.events.consumer import BatchHandler, Event
+
+__all__ = ["HOUSEHOLD_TOPICS", "Applied", "HouseholdColumns", "HouseholdReadModel", "MemberColumns",
+           "SnapshotEvent", "apply_snapshots"]
+
+HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
+_ROWS_PER_STATEMENT = 2000  # a statement carries at most 32,767 parameters (asyncpg)
+
+
+class HouseholdColumns(SQLModel):
+    """The household columns of a read model (add `household_id` as the primary key, typed as the service needs)."""
+
+    status: str = Field(max_length=20)
+    village_code: str = Field(max_length=12, index=True)
+    town_code: str = Field(max_length=9)
+    county_code: str = Field(max_length=6, index=True)
+    sequence: int | None = Field(default=None, sa_type=BigInteger)
+    occurred_at: dt.datetime = Field(sa_type=DateTime(timezone=True), nullable=False)  # type: ignore[call-overload]
+
+
+class MemberColumns(SQLModel):
+    """The member columns of a read model (add the key, `person_ref` or `member_id`, and `household_id`).
+    No masked ID number: beside a birth date it rebuilds the plain one (contract v2 §0)."""
+
+    birth_date: dt.date = Field(sa_type=Date, nullable=False)  # type: ignore[call-overload]
+    relation: str = Field(max_length=20)
+    labor: str | None = Field(default=None, max_length=10)
+
+
+@dataclasses.dataclass(frozen=True)
+class SnapshotEvent:
+    event_id: str
+    topic: str
+    time: dt.datetime  # the event's time (UTC when it carries no zone)
+    snapshot: HouseholdSnapshot
+
+    @property
+    def household_id(self) -> uuid.UUID:
+        return self.snapshot.household_id
+
+    @property
+    def sequence(self) -> int:
+        return self.snapshot.sequence or 0
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        return _aware(self.snapshot.occurred_at or self.time)
+
+
+@dataclasses.dataclass(frozen=True)
+class Applied:
+    """What a batch did: `events` every new event in offset order, `applied` those whose snapshot is now held (the
+    newest of its household in the batch, not older than the stored one)."""
+
+    events: Sequence[SnapshotEvent]
+    applied: Sequence[SnapshotEvent]
+
+
+AfterApply = Callable[[AsyncSession, Applied], Awaitable[None]]
+
+
+@dataclasses.dataclass(frozen=True)
+class HouseholdReadModel:
+    """A service's household read model: its household table (keyed by `household_id`, with `sequence`), its
+    member table (keyed by `person_ref` or `member_id`, with `household_id`) if it keeps members, and its hook.
+
+    Columns are filled by name from the snapshot when the table has them: households `status`, `village_code`,
+    `town_code`, `county_code`, `causes`, `sequence`, `occurred_at`, `updated_at`; members `person_ref`,
+    `member_id`, `household_id`, `birth_date`, `relation`, `labor`, `school_stage`, `boarding`, `position` (the
+    order in the snapshot), `household_status`, `village_code`, `town_code`, `county_code`, `occurred_at`,
+    `updated_at`."""
+
+    households: type[SQLModel]
+    members: type[SQLModel] | None = None
+    after_apply: AfterApply | None = None
+    snapshot_model: type[BaseModel] = HouseholdSnapshot  # a lenient model reads snapshots published before v2
+
+    def prepare(self, event: Event) -> SnapshotEvent:
+        """Validate one event (raises on malformed content: the kit dead-letters it)."""
+        snapshot = self.snapshot_model.model_validate(event["data"])
+        return SnapshotEvent(event_id=str(event["id"]), topic=str(event.get("type", "")).removeprefix("cn.fupin."),
+                             time=_event_time(event), snapshot=snapshot)  # type: ignore[arg-type]
+
+    async def apply(self, session: AsyncSession, events: Sequence[SnapshotEvent]) -> Applied:
+        return await apply_snapshots(session, self, events)
+
+    def handler(self) -> BatchHandler[SnapshotEvent]:
+        return BatchHandler(self.prepare, self.apply)
+
+    def handlers(self) -> dict[str, BatchHandler[SnapshotEvent]]:
+        """The kit handlers of the four household topics."""
+        handler = self.handler()
+        return {topic: handler for topic in HOUSEHOLD_TOPICS}
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _event_time(event: Event) -> dt.datetime:
+    try:
+        return _aware(dt.datetime.fromisoformat(str(event.get("time")).replace("Z", "+00:00")))
+    except ValueError:
+        return dt.datetime.now(dt.UTC)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+def _typed(table: Table, name: str, value: Any) -> Any:
+    """A uuid for a Uuid column, a string for any other."""
+    if value is None:
+        return None
+    if isinstance(table.c[name].type, Uuid):
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        yield rows[start:start + _ROWS_PER_STATEMENT]
+
+
+def _household_row(table: Table, item: SnapshotEvent, now: dt.datetime) -> dict[str, Any]:
+    snapshot = item.snapshot
+    village = snapshot.village_code
+    values: dict[str, Any] = {
+        "household_id": _typed(table, "household_id", snapshot.household_id),
+        "status": snapshot.status, "village_code": village,
+        "town_code": getattr(snapshot, "town_code", None) or village[:9],
+        "county_code": getattr(snapshot, "county_code", None) or village[:6],
+        "causes": list(getattr(snapshot, "causes", None) or []),
+        "sequence": snapshot.sequence, "occurred_at": item.occurred_at, "updated_at": now,
+    }
+    return {k: v for k, v in values.items() if k in table.c}
+
+
+def _member_rows(table: Table, item: SnapshotEvent, now: dt.datetime) -> list[dict[str, Any]]:
+    snapshot = item.snapshot
+    village = snapshot.village_code
+    rows = []
+    for position, member in enumerate(getattr(snapshot, "members", None) or []):
+        get = member.get if isinstance(member, dict) else lambda name, m=member: getattr(m, name, None)
+        values: dict[str, Any] = {
+            "person_ref": get("person_ref"), "member_id": get("member_id"),
+            "household_id": snapshot.household_id, "birth_date": get("birth_date"), "relation": get("relation"),
+            "labor": get("labor"), "school_stage": get("school_stage"), "boarding": bool(get("boarding")),
+            "position": position, "household_status": snapshot.status, "village_code": village,
+            "town_code": getattr(snapshot, "town_code", None) or village[:9],
+            "county_code": getattr(snapshot, "county_code", None) or village[:6],
+            "occurred_at": item.occurred_at, "updated_at": now,
+        }
+        rows.append({k: _typed(table, k, v) if k in ("member_id", "household_id") else v
+                     for k, v in values.items() if k in table.c})
+    return rows
+
+
+async def apply_snapshots(session: AsyncSession, model: HouseholdReadModel,
+                          events: Sequence[SnapshotEvent]) -> Applied:
+    """Upsert the newest snapshot of each household among `events` (in offset order) unless a snapshot with a
+    higher `sequence` is stored; replace the members of each applied household; then the model's hook. Set-based:
+    a handful of statements for the whole batch, inside the caller's transaction."""
+    if not events:
+        return Applied([], [])
+    households = _table(model.households)
+    now = dt.datetime.now(dt.UTC)
+    newest: dict[uuid.UUID, SnapshotEvent] = {}
+    for item in events:  # the later of two equal sequences wins, as it would one by one
+        held = newest.get(item.household_id)
+        if held is None or held.sequence <= item.sequence:
+            newest[item.household_id] = item
+    rows = [_household_row(households, item, now) for item in newest.values()]
+    won: set[str] = set()
+    connection = await session.connection()
+    for chunk in _chunks(rows):
+        statement = insert(households).values(chunk)
+        upsert = statement.on_conflict_do_update(
+            index_elements=[households.c.household_id],
+            set_={c: statement.excluded[c] for c in chunk[0] if c != "household_id"},
+            where=func.coalesce(households.c.sequence, 0) <= func.coalesce(statement.excluded.sequence, 0),
+        ).returning(households.c.household_id)
+        won.update(str(h) for h in (await connection.execute(upsert)).scalars())
+    position = {id(item): i for i, item in enumerate(events)}
+    applied = sorted((item for item in newest.values() if str(item.household_id) in won),
+                     key=lambda item: position[id(item)])
+    if model.members is not None and applied:
+        await _replace_members(session, model, households, _table(model.members), applied, now)
+    result = Applied(list(events), applied)
+    if model.after_apply is not None:
+        await model.after_apply(session, result)
+    return result
+
+
+async def _replace_members(session: AsyncSession, model: HouseholdReadModel, households: Table, members: Table,
+                           applied: Sequence[SnapshotEvent], now: dt.datetime) -> None:
+    key = next(iter(members.primary_key.columns)).name
+    by_key: dict[Any, tuple[dt.datetime, dict[str, Any]]] = {}
+    for item in applied:  # a person named by two households of the batch: the newer snapshot's
+        for row in _member_rows(members, item, now):
+            held = by_key.get(row[key])
+            if held is None or held[0] <= item.occurred_at:
+                by_key[row[key]] = (item.occurred_at, row)
+    ids = [_typed(members, "household_id", item.household_id) for item in applied]
+    keys = list(by_key)
+    connection = await session.connection()
+    leaving = and_(members.c.household_id.in_(ids), members.c[key].not_in(keys)) if keys else \
+        members.c.household_id.in_(ids)
+    await connection.execute(sa_delete(members).where(leaving))
+    if not keys:
+        return
+    rows = [row for _, row in by_key.values()]
+    # The stored member moves only when it is already this household's, or its household's snapshot is not newer.
+    # (The conflicting row is named in SQL: SQLAlchemy does not correlate a subquery to an INSERT's target.)
+    target: Any = literal_column(f"{members.name}.household_id")
+    stored_time = select(households.c.occurred_at).where(households.c.household_id == target).scalar_subquery()
+    for chunk in _chunks(rows):
+        statement = insert(members).values(chunk)
+        new_time = (select(households.c.occurred_at)
+                    .where(households.c.household_id == literal_column("excluded.household_id")).scalar_subquery())
+        await connection.execute(statement.on_conflict_do_update(
+            index_elements=[members.c[key]], set_={c: statement.excluded[c] for c in chunk[0] if c != key},
+            where=or_(target == statement.excluded.household_id, stored_time.is_(None), stored_time <= new_time)))
