@@ -86,14 +86,20 @@ async def test_money_figures(client: httpx.AsyncClient, producer: AIOKafkaProduc
                "payee": "household", "amount": "500.00", "status": "paid", "county_code": county,
                "village_code": village, "paid_at": "2026-11-30T10:00:00Z"}
     await publish(producer, "payment-completed", payment["payment_id"], payment)
+    allocation = {"allocation_id": str(uuid.uuid4()), "fund_id": str(uuid.uuid4()), "jurisdiction_code": county,
+                  "program": "education_grants", "amount": "800.00", "year": 2026,
+                  "allocated_at": "2026-11-30T09:00:00Z"}
+    await publish(producer, "funds-allocated", allocation["allocation_id"], allocation)
     body = await until(client, county, lambda b: b["funds"]["education_grants"]["paid"] == "500.00"
+                       and b["funds"]["education_grants"]["allocated"] == "800.00"
                        and b["medical"]["settlements"] == 1 and b["microcredit"]["loans"] == 1)
     assert body["microcredit"] == {"loans": 1, "households_with_loans": 1, "registered_poor_households": 1,
                                    "loan_rate": "1.0000", "outstanding": "30000.00"}
     assert body["education"] == {"grants": 1, "amount": "500.00"}
     assert body["medical"]["paid_by_payers"] == "750.00" and body["medical"]["patient_paid"] == "120.00"
-    assert body["funds"]["education_grants"] == {"allocated": "500.00", "paid": "500.00", "pending": "0.00"}
-    assert body["funds"]["medical_assistance"] == {"allocated": "750.00", "paid": "0.00", "pending": "750.00"}
+    # allocated is what finance allocated (funds-allocated), pending what the events owe and finance has not paid
+    assert body["funds"]["education_grants"] == {"allocated": "800.00", "paid": "500.00", "pending": "0.00"}
+    assert body["funds"]["medical_assistance"] == {"allocated": "0.00", "paid": "0.00", "pending": "750.00"}
 
     await publish(producer, "settlement-reversed", settlement["settlement_id"],
                   {"settlement_id": settlement["settlement_id"]})

@@ -122,6 +122,26 @@ def _newer(snapshot: LegacySnapshot | payloads.HouseholdSnapshot, current: House
     return True
 
 
+# The statuses household-status-changed announces, in the order a household can pass through them; a snapshot
+# status (registered, exited, returned, removed) always comes later, so none of these ever replaces one.
+STATUS_ONLY_ORDER = {"identified": 1, "town_verified": 2, "rejected": 3}
+
+
+async def on_household_status(session: AsyncSession, event: dict[str, Any]) -> None:
+    """identified, town_verified, rejected: the household's status (and so its place in the counts) moves on only
+    forward in that order and never over a snapshot's status; members and the snapshots' sequence stay theirs."""
+    data = payloads.HouseholdStatusChanged.model_validate(event.get("data"))
+    rank = STATUS_ONLY_ORDER.get(data.status)
+    if rank is None:
+        raise ValueError(f"household-status-changed does not announce {data.status}")  # never processable
+    current = await session.get(Household, data.household_id, with_for_update=True)
+    if current is not None and current.status is not None and STATUS_ONLY_ORDER.get(current.status, 99) >= rank:
+        return
+    await _rewrite_household(session, data.household_id, {"status": data.status, "village_code": data.village_code},
+                             data.village_code)
+    await _progress(session, event)
+
+
 async def on_division_updated(session: AsyncSession, event: dict[str, Any]) -> None:
     data = payloads.DivisionUpdated.model_validate(event.get("data"))
     division = await session.get(Division, data.division_code, with_for_update=True)
@@ -251,8 +271,17 @@ async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> 
     await _progress(session, event)
 
 
+async def on_funds_allocated(session: AsyncSession, event: dict[str, Any]) -> None:
+    """Money that moved into a programme account of a county (or the city): `allocated` of its jurisdiction. Finance
+    publishes an allocation once, when its money moves; the inbox drops a redelivery."""
+    data = payloads.FundsAllocated.model_validate(event.get("data"))
+    await add(session, [data.jurisdiction_code], {f"funds.{data.program}.allocated": data.amount})
+    await _progress(session, event)
+
+
 HANDLERS: dict[str, Handler] = {
     **{topic: on_household for topic in HOUSEHOLD_TOPICS},
+    "household-status-changed": on_household_status,
     "division-updated": on_division_updated,
     "division-exited": on_division_exited,
     "loan-disbursed": on_loan_disbursed,
@@ -262,4 +291,5 @@ HANDLERS: dict[str, Handler] = {
     "settlement-completed": on_settlement_completed,
     "settlement-reversed": on_settlement_reversed,
     "payment-completed": on_payment_completed,
+    "funds-allocated": on_funds_allocated,
 }

@@ -82,9 +82,12 @@ async def _summed_children(session: AsyncSession, code: str, metrics: Sequence[s
 
 
 async def _own(session: AsyncSession, division: Division) -> dict[str, Decimal]:
+    own = (await _tallies(session, [division.code])).get(division.code, {})
     if division.level in TALLIED:
-        return (await _tallies(session, [division.code])).get(division.code, {})
-    return await _summed_children(session, division.code)
+        return own
+    # a city: its counties' sums plus its own (the city's programme accounts' allocations)
+    summed = await _summed_children(session, division.code)
+    return {m: summed.get(m, Decimal(0)) + own.get(m, Decimal(0)) for m in set(summed) | set(own)}
 
 
 def _int(values: dict[str, Decimal], metric: str) -> int:
@@ -106,8 +109,9 @@ def _funds(values: dict[str, Decimal]) -> dict[str, dict[str, str]]:
     for program in programs:
         paid = values.get(f"funds.{program}.paid", Decimal(0))
         pending = rules.pending(values.get(f"owed.{program}", Decimal(0)), paid)
-        # Allocations are not events yet: allocated is what the events commit (paid + still owed).
-        out[program] = {"allocated": _money(paid + pending), "paid": _money(paid), "pending": _money(pending)}
+        # allocated: finance's funds-allocated events into the programme accounts of the division's jurisdictions
+        allocated = values.get(f"funds.{program}.allocated", Decimal(0))
+        out[program] = {"allocated": _money(allocated), "paid": _money(paid), "pending": _money(pending)}
     return out
 
 
