@@ -46,7 +46,7 @@ async def test_hospital_validation_and_scopes(client: httpx.AsyncClient) -> None
 async def test_a_year_without_a_policy_uses_the_contract_defaults(client: httpx.AsyncClient) -> None:
     answer = await client.get("/medical/policies/2019", headers=READ)
     assert answer.status_code == 200
-    assert answer.json() == {**DEFAULT_POLICY, "year": 2019, "source": "default"}
+    assert answer.json() == {**DEFAULT_POLICY, "year": 2019, "source": "default", "is_default": True}
 
 
 async def test_put_policy_sets_the_year(client: httpx.AsyncClient, db: asyncpg.Pool) -> None:
@@ -58,7 +58,8 @@ async def test_put_policy_sets_the_year(client: httpx.AsyncClient, db: asyncpg.P
     again = await client.put("/medical/policies/2031", headers=GOV, json=body)
     assert again.status_code == 200
     read = await client.get("/medical/policies/2031", headers=READ)
-    assert read.json() == {**body, "assistance_annual_cap": "60000.00", "year": 2031, "source": "set"}
+    assert read.json() == {**body, "assistance_annual_cap": "60000.00", "year": 2031, "source": "set",
+                           "is_default": False}
     row = await db.fetchrow("SELECT county_deductible, county_rate, updated_by FROM policies WHERE year = 2031")
     assert (str(row["county_deductible"]), str(row["county_rate"]), row["updated_by"]) == (
         "250.00", "0.8800", "gov-portal")

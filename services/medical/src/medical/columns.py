@@ -1,20 +1,22 @@
-"""Column shapes shared by the medical tables."""
+"""Column shapes shared by the medical tables (the kit's NUMERIC factory)."""
 
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Numeric, func
+from sqlalchemy import Column, DateTime, func
 from sqlmodel import Field
+
+from fupin_kit.money import money_column, numeric
 
 
 def money(**kwargs: Any) -> Any:
     """NUMERIC(14,2) yuan, never float."""
-    return Field(default=Decimal("0.00"), sa_column=Column(Numeric(14, 2), nullable=False, **kwargs))
+    return money_column(default=Decimal("0.00"), **kwargs)
 
 
 def rate() -> Any:
-    return Field(sa_column=Column(Numeric(5, 4), nullable=False))
+    return numeric(5, 4)
 
 
 def created_at() -> Any:

@@ -1,38 +1,19 @@
 """The settlement policy of one calendar year; a year without a row uses the contract's defaults."""
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, PlainSerializer, WithJsonSchema
-from sqlmodel import Field, SQLModel
+from pydantic import BaseModel
 
+from fupin_kit.money import decimal
+from fupin_kit.policies import YearPolicyRow
 from medical.amounts import Amount
-from medical.columns import Timestamp, money, rate, timestamp
-
-RATE_PLACES = Decimal("0.0001")
-
-
-def _parse_rate(value: Any) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ValueError("must be a decimal fraction between 0 and 1")
-    try:
-        parsed = Decimal(str(value).strip())
-    except ArithmeticError as exc:
-        raise ValueError("must be a decimal fraction between 0 and 1") from exc
-    if not parsed.is_finite() or not Decimal("0") <= parsed <= Decimal("1"):
-        raise ValueError("must be a decimal fraction between 0 and 1")
-    if parsed != parsed.quantize(RATE_PLACES):
-        raise ValueError("must have at most four decimal places")
-    return parsed
-
-
-def format_rate(value: Decimal) -> str:
-    return format(value.quantize(RATE_PLACES).normalize(), "f")
-
+from medical.columns import money, rate
 
 # A fraction such as "0.85" for 85%, at most four places; a JSON string out, a string or number in.
-Rate = Annotated[Decimal, BeforeValidator(_parse_rate), PlainSerializer(format_rate, return_type=str),
-                 WithJsonSchema({"type": "string", "examples": ["0.85"]})]
+Rate = Annotated[Decimal, decimal(places=4, ge=0, le=1, shown="normal",
+                                  invalid="must be a decimal fraction between 0 and 1",
+                                  json_schema={"type": "string", "examples": ["0.85"]})]
 
 
 class LevelTermsIn(BaseModel):
@@ -64,14 +45,14 @@ class PolicyIn(BaseModel):
 class PolicyPublic(PolicyIn):
     year: int
     source: Literal["default", "set"]
+    is_default: bool  # the answer shape of every year policy (issue 13); `source` kept for existing readers
 
 
-class YearPolicy(SQLModel, table=True):
+class YearPolicy(YearPolicyRow, table=True):
     """One row per calendar year that has been set; the level terms are flattened into columns."""
 
     __tablename__ = "policies"
 
-    year: int = Field(primary_key=True)
     township_deductible: Decimal = money()
     township_rate: Decimal = rate()
     county_deductible: Decimal = money()
@@ -88,5 +69,3 @@ class YearPolicy(SQLModel, table=True):
     assistance_annual_cap: Decimal = money()
     self_pay_cap_rate: Decimal = rate()
     max_admission_total: Decimal = money(server_default="2000000.00")
-    updated_by: str
-    updated_at: Timestamp = timestamp()

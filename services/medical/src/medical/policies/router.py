@@ -14,14 +14,12 @@ Year = Path(ge=2000, le=2100)
 @router.get("/{year}")
 async def read_policy(session: SessionDep, _: AnyMedicalClient,
                       year: int = Year) -> PolicyPublic:
-    policy, is_set = await service.get_policy(session, year=year)
-    return service.public(year, policy, is_set)
+    return service.public(await service.STORE.get(session, year))
 
 
 @router.put("/{year}")
 async def set_policy(body: PolicyIn, session: SessionDep, principal: MedicalWriter,
                      response: Response, year: int = Year) -> PolicyPublic:
-    created = await service.set_policy(session, year=year, policy_in=body, updated_by=principal.client_id)
+    stored, created = await service.set_policy(session, year=year, policy_in=body, updated_by=principal.client_id)
     response.status_code = 201 if created else 200
-    policy, _ = await service.get_policy(session, year=year)
-    return service.public(year, policy, True)
+    return service.public(stored)

@@ -1,12 +1,12 @@
 """Read and set the settlement policy of a calendar year."""
 
-import datetime as dt
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit.policies import PolicyStore, Stored
 from medical.policies.models import PolicyIn, PolicyPublic, YearPolicy
 from medical.settlements.rules import DEFAULT_POLICY, HOSPITAL_LEVELS, LevelTerms, SettlementPolicy
 
@@ -34,28 +34,29 @@ def policy_from_document(document: dict[str, Any]) -> SettlementPolicy:
 
 async def get_policy(session: AsyncSession, *, year: int) -> tuple[SettlementPolicy, bool]:
     """The policy in force for `year` and whether it was set (False: the contract's defaults)."""
-    row = await session.get(YearPolicy, year)
-    return (policy_from_row(row), True) if row is not None else (DEFAULT_POLICY, False)
+    stored = await STORE.get(session, year)
+    return stored.policy, not stored.is_default
 
 
-async def set_policy(session: AsyncSession, *, year: int, policy_in: PolicyIn, updated_by: str) -> bool:
-    """Create or replace the year's policy; True when it was created."""
-    values: dict[str, Decimal] = {name: getattr(policy_in, name) for name in SCALARS}
-    for level, terms in policy_in.levels:
+def row_values(policy: SettlementPolicy) -> dict[str, Decimal]:
+    """The table's columns of a policy (the level terms flattened)."""
+    values: dict[str, Decimal] = {name: getattr(policy, name) for name in SCALARS}
+    for level, terms in policy.levels.items():
         values[f"{level}_deductible"] = terms.deductible
         values[f"{level}_rate"] = terms.rate
-    row = await session.get(YearPolicy, year)
-    created = row is None
-    if row is None:
-        row = YearPolicy(year=year, updated_by=updated_by)
-    for name, value in values.items():
-        setattr(row, name, value)
-    row.updated_by = updated_by
-    row.updated_at = dt.datetime.now(dt.UTC)
-    session.add(row)
-    await session.flush()
-    return created
+    return values
 
 
-def public(year: int, policy: SettlementPolicy, is_set: bool) -> PolicyPublic:
-    return PolicyPublic(year=year, source="set" if is_set else "default", **policy_document(policy))
+STORE: PolicyStore[int, SettlementPolicy] = PolicyStore(
+    YearPolicy, default=lambda year: DEFAULT_POLICY, from_row=policy_from_row, to_row=row_values)
+
+
+async def set_policy(session: AsyncSession, *, year: int, policy_in: PolicyIn,
+                     updated_by: str) -> tuple[Stored[int, SettlementPolicy], bool]:
+    """Create or replace the year's policy; returns it and whether it was created."""
+    return await STORE.put(session, year, policy_from_document(policy_in.model_dump(mode="json")), actor=updated_by)
+
+
+def public(stored: Stored[int, SettlementPolicy]) -> PolicyPublic:
+    return PolicyPublic(year=stored.key, source="default" if stored.is_default else "set",
+                        is_default=stored.is_default, **policy_document(stored.policy))
