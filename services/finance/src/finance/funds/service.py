@@ -10,6 +10,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.budgets import service as budgets
+from finance.config import COMPONENT
 from finance.divisions import city_of
 from finance.funds import rules
 from finance.funds.models import (
@@ -25,8 +26,12 @@ from finance.ledger import service as ledger
 from finance.ledger.models import Account
 from finance.ledger.rules import MAX_BALANCE, Piece, Posting, fits
 from finance.payments import service as payments
+from fupin_events.payloads import FundsAllocated
 from fupin_kit.errors import AppError, Conflict, NotFound, Unprocessable
+from fupin_kit.events import outbox
 from fupin_kit.money import format_money
+
+FUNDS_ALLOCATED = "funds-allocated"
 
 
 def insufficient_funds(fund_id: uuid.UUID, balance: Decimal, amount: Decimal) -> Unprocessable:
@@ -157,8 +162,8 @@ async def decide(session: AsyncSession, *, allocation_id: uuid.UUID, decision: A
 
 async def _move(session: AsyncSession, allocation: Allocation, fund: Fund, *, recorded_by: str,
                 note: str | None) -> tuple[Allocation, dict[int, Decimal], list[uuid.UUID]]:
-    """Post the allocation's entry (both accounts already locked), mark it allocated, and release the payments it
-    now covers."""
+    """Post the allocation's entry (both accounts already locked), mark it allocated, publish `funds-allocated`
+    (outbox, same transaction), and release the payments it now covers."""
     held = (await ledger.balances(session, [allocation.account_id]))[allocation.account_id]
     if not fits(held, allocation.amount):
         raise Unprocessable("validation_error", f"the {allocation.program} account of {allocation.jurisdiction_code} "
@@ -172,6 +177,12 @@ async def _move(session: AsyncSession, allocation: Allocation, fund: Fund, *, re
     allocation.status, allocation.entry_id = rules.ALLOCATED, entry_id
     session.add(allocation)
     await session.flush()
+    await outbox.enqueue(session, source=COMPONENT, topic=FUNDS_ALLOCATED, subject=str(allocation.id),
+                         data=FundsAllocated(
+                             allocation_id=allocation.id, fund_id=fund.id,
+                             jurisdiction_code=allocation.jurisdiction_code, program=allocation.program,
+                             amount=allocation.amount, year=fund.year, allocated_at=dt.datetime.now(dt.UTC),
+                         ).model_dump(mode="json"))
     released = await payments.pay_pending(session, account_id=allocation.account_id, recorded_by=recorded_by,
                                           note=f"released by allocation {allocation.id}")
     after = await ledger.lock_balances(session, [fund.account_id, allocation.account_id])

@@ -1,0 +1,61 @@
+"""`funds-allocated` (the war map's `allocated`): published through the outbox when an allocation's money moves, at
+once or when a checker approves it; an allocation waiting for approval or refused moves nothing and publishes
+nothing."""
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from conftest import KAFKA, new_county, receive
+from test_allocation_approval import decide, request, year_with_threshold
+
+from fupin_events.payloads import FundsAllocated
+
+TOPIC = "funds-allocated"
+
+
+async def published(until_subject: str, timeout: float = 20) -> dict[str, dict[str, Any]]:
+    """Every funds-allocated event by subject, read from the start until `until_subject` shows up (and 1 s more,
+    for the other partitions)."""
+    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=KAFKA, group_id=f"probe-{uuid.uuid4().hex}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    seen: dict[str, dict[str, Any]] = {}
+    try:
+        async with asyncio.timeout(timeout):
+            while until_subject not in seen:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    seen.update({r.key.decode(): json.loads(r.value) for r in records if r.key is not None})
+        for records in (await consumer.getmany(timeout_ms=1000)).values():
+            seen.update({r.key.decode(): json.loads(r.value) for r in records if r.key is not None})
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def test_allocations_publish_when_their_money_moves(client: httpx.AsyncClient) -> None:
+    year = await year_with_threshold(client, "100.00")
+    county = new_county()
+    fund = await receive(client, county, "1000.00", year=year)
+    at_once = await request(client, fund["fund_id"], "100.00", program="medical_assistance")
+    refused = await request(client, fund["fund_id"], "300.00")
+    assert (await decide(client, refused["allocation_id"], False)).json()["status"] == "rejected"
+    waiting = await request(client, fund["fund_id"], "200.00")
+    approved = await request(client, fund["fund_id"], "150.00", program="education_grants")
+    assert (await decide(client, approved["allocation_id"], True)).json()["status"] == "allocated"
+
+    events = await published(approved["allocation_id"])
+    assert refused["allocation_id"] not in events and waiting["allocation_id"] not in events
+    first = FundsAllocated.model_validate(events[at_once["allocation_id"]]["data"])
+    assert (first.jurisdiction_code, first.program, str(first.amount), first.year) == (
+        county, "medical_assistance", "100.00", year)
+    assert str(first.fund_id) == fund["fund_id"]
+    second = events[approved["allocation_id"]]
+    assert second["source"] == "finance" and second["type"] == f"cn.fupin.{TOPIC}"
+    assert second["data"]["amount"] == "150.00" and second["data"]["program"] == "education_grants"
+    # the checker's queue still holds the one waiting; approving it later publishes it then
+    assert (await decide(client, waiting["allocation_id"], True)).status_code == 200
+    assert waiting["allocation_id"] in await published(waiting["allocation_id"])
