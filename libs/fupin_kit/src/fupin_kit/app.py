@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 
+from fupin_kit import telemetry
 from fupin_kit.auth import TokenVerifier
 from fupin_kit.db import Database
 from fupin_kit.errors import install_error_handlers, problem
@@ -33,6 +34,7 @@ def install_platform(app: FastAPI, *, component: str, readiness: ReadinessCheck,
     only (contract §0: Kafka's state does not make a service unready)."""
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, component=component)
+    telemetry.instrument_app(app, component)  # server spans (outermost), when an exporter is configured
 
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -75,6 +77,7 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
             await kafka.stop(SHUTDOWN_SECONDS)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(db.dispose(), SHUTDOWN_SECONDS)
+            telemetry.shutdown()
 
     app = FastAPI(title=title, lifespan=lifespan, root_path_in_servers=False)
 

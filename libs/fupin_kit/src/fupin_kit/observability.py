@@ -13,6 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fupin_kit import telemetry
+
 REQUEST_ID_HEADER = "x-request-id"
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 logger = logging.getLogger("fupin")
@@ -31,6 +33,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname, "logger": record.name, "message": record.getMessage(),
             "request_id": request_id_var.get(),
         }
+        if telemetry.enabled() and (trace_id := telemetry.trace_id_of(telemetry.current_traceparent())):
+            entry["trace_id"] = trace_id
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = scrubbed_exception(record.exc_info[1])
@@ -81,6 +85,7 @@ class RequestContextMiddleware:
         incoming = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:128]
         request_id = incoming or uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        telemetry.tag_request(request_id)
         started = time.perf_counter()
         status = 500
 

@@ -8,8 +8,10 @@ from typing import Any
 
 
 def cloud_event(*, source: str, topic: str, subject: str, data: dict[str, Any],
-                event_id: uuid.UUID | None = None) -> dict[str, Any]:
-    return {
+                event_id: uuid.UUID | None = None, traceparent: str | None = None) -> dict[str, Any]:
+    """The envelope; `traceparent` (W3C) is the CloudEvents distributed-tracing extension: the trace context in
+    which the event was created (`fupin_kit.telemetry`), absent when nothing was traced."""
+    event = {
         "specversion": "1.0",
         "id": str(event_id or uuid.uuid4()),
         "source": source,
@@ -19,6 +21,9 @@ def cloud_event(*, source: str, topic: str, subject: str, data: dict[str, Any],
         "datacontenttype": "application/json",
         "data": jsonable(data),
     }
+    if traceparent:
+        event["traceparent"] = traceparent
+    return event
 
 
 def jsonable(value: Any) -> Any:

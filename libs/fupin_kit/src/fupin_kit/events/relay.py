@@ -28,6 +28,7 @@ from aiokafka import errors as kafka_errors
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 
+from fupin_kit import telemetry
 from fupin_kit.db import Database, asyncpg_dsn
 from fupin_kit.events.consumer import Backoff
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
@@ -67,6 +68,14 @@ def _injected_fault(component: str) -> None:
         marker.unlink(missing_ok=True)
         log.warning("fault injection: killed between publish and mark")
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _end_spans(spans: dict[int, Any], failure: BaseException | None = None) -> None:
+    for span in spans.values():
+        if failure is not None:
+            telemetry.fail(span, failure)
+        span.end()
+    spans.clear()
 
 
 class OutboxRelay:
@@ -156,15 +165,32 @@ class OutboxRelay:
         rows before it are known to be sent, so the caller marks nothing and the batch is sent again."""
         pending: list[tuple[int, asyncio.Future[Any]]] = []
         parked: list[tuple[int, str]] = []
-        for row in rows:
-            try:
-                value = json.dumps(row.payload, ensure_ascii=False).encode()
-                pending.append((row.id, await self.producer.send(row.topic, value, key=row.key.encode())))
-            except _NEVER_PUBLISHABLE as exc:
-                if not parking:
-                    raise
-                parked.append((row.id, type(exc).__name__))
+        spans: dict[int, Any] = {}
+        try:
+            for row in rows:
+                # the trace context saved by `enqueue` travels on as the `traceparent` header, from a publish span
+                envelope = row.payload if isinstance(row.payload, dict) else {}
+                traceparent = envelope.get("traceparent")
+                span = telemetry.start_publish_span(row.topic, traceparent, event_id=envelope.get("id"))
+                if span is not None:
+                    spans[row.id] = span
+                try:
+                    value = json.dumps(row.payload, ensure_ascii=False).encode()
+                    pending.append((row.id, await self.producer.send(
+                        row.topic, value, key=row.key.encode(), headers=telemetry.kafka_headers(span, traceparent))))
+                except _NEVER_PUBLISHABLE as exc:
+                    if not parking:
+                        raise
+                    parked.append((row.id, type(exc).__name__))
+                    telemetry.fail(span, exc)
+        except BaseException as exc:
+            _end_spans(spans, exc)
+            raise
         results = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
+        for (row_id, _), result in zip(pending, results, strict=True):
+            if isinstance(result, BaseException):
+                telemetry.fail(spans.get(row_id), result)
+        _end_spans(spans)
         sent: list[int] = []
         for (row_id, _), result in zip(pending, results, strict=True):
             if isinstance(result, _NEVER_PUBLISHABLE) and parking:

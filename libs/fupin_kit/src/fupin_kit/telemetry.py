@@ -1,0 +1,268 @@
+"""Traces across HTTP and Kafka (OpenTelemetry), off unless an exporter is configured.
+
+- `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`): spans go out over OTLP/HTTP.
+- `FUPIN_TRACE_DIR`: spans are appended as JSON lines to `<dir>/<component>.jsonl` (the dev runner sets it for the
+  components it starts; `fupin-dev trace REQUEST_ID` prints them as a tree).
+- Neither: no tracer provider, no instrumentation; what is left on the request path is one boolean test.
+  `OTEL_SDK_DISABLED=true` turns tracing off whatever is configured. Sampling follows the standard
+  `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (default: parent-based, every root span).
+
+What crosses a hop: the W3C `traceparent` header on HTTP (FastAPI, httpx and aiohttp instrumentations), and on Kafka
+the outbox row's `traceparent` (saved by `enqueue` in the CloudEvents `traceparent` extension of the envelope), sent
+by the relay as a Kafka header from its publish span. A consumer continues the trace with `event_span`.
+
+Spans never carry personal data: HTTP spans name the route template, database spans the parametrised statement
+(never its parameters), and exception events keep the exception class only (a message may quote a value).
+"""
+
+import contextlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+log = logging.getLogger("fupin.telemetry")
+
+TRACE_DIR_ENV = "FUPIN_TRACE_DIR"
+REQUEST_ID_ATTRIBUTE = "fupin.request_id"
+TRACEPARENT = "traceparent"
+# URLs never traced (FastAPI instrumentation's excluded_urls: comma-separated regular expressions, searched)
+EXCLUDED_URLS = "/healthz$,/readyz$,/metrics$,/status$"
+
+_propagator = TraceContextTextMapPropagator()
+_lock = threading.Lock()
+_configured: str | None = None  # the component the process's provider was made for
+_enabled = False
+_tracer: trace.Tracer = trace.NoOpTracer()
+
+
+def enabled() -> bool:
+    """True when this process records and exports spans."""
+    return _enabled
+
+
+def _exporter_settings() -> tuple[bool, str | None]:
+    otlp = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    return otlp, os.environ.get(TRACE_DIR_ENV) or None
+
+
+def configure(component: str) -> bool:
+    """Install the tracer provider and the libraries' instrumentation once per process; returns `enabled()`.
+
+    Never raises: a broken exporter configuration logs a warning and leaves tracing off."""
+    global _configured, _enabled, _tracer
+    with _lock:
+        if _configured is not None:
+            return _enabled
+        _configured = component
+        otlp, folder = _exporter_settings()
+        if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true" or not (otlp or folder):
+            return False
+        try:
+            _install_provider(component, otlp=otlp, folder=folder)
+            _instrument_libraries()
+        except Exception as exc:
+            log.warning("tracing left off: %s", type(exc).__name__, exc_info=True)
+            return False
+        _enabled = True
+        _tracer = trace.get_tracer("fupin_kit")
+        return True
+
+
+def _install_provider(component: str, *, otlp: bool, folder: str | None) -> None:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+    provider = TracerProvider(resource=Resource.create({"service.name": component}))  # sampler: OTEL_TRACES_SAMPLER
+    exporters: list[SpanExporter] = []
+    if otlp:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporters.append(OTLPSpanExporter())
+    if folder:
+        from fupin_kit.telemetry_export import JsonLinesExporter
+
+        exporters.append(JsonLinesExporter(Path(folder) / f"{component}.jsonl"))
+    from fupin_kit.telemetry_export import ScrubbingExporter
+
+    for exporter in exporters:
+        provider.add_span_processor(BatchSpanProcessor(ScrubbingExporter(exporter), schedule_delay_millis=1000))
+    trace.set_tracer_provider(provider)
+
+
+def _instrument_libraries() -> None:
+    """asyncpg (every query, the ORM's too), httpx and, where installed (the gateway), the aiohttp client."""
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    AsyncPGInstrumentor().instrument()
+    HTTPXClientInstrumentor().instrument()
+    with contextlib.suppress(ImportError):
+        from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+
+        AioHttpClientInstrumentor().instrument()
+
+
+def instrument_app(app: Any, component: str) -> None:
+    """Server spans for a FastAPI app (health, readiness and metrics excluded; no per-message send/receive spans).
+    Call before the app serves its first request; nothing happens when tracing is off."""
+    if not configure(component):
+        return
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=EXCLUDED_URLS, exclude_spans=["receive", "send"])
+
+
+def tag_request(request_id: str) -> None:
+    """Name the request id (X-Request-Id) on the current server span: `fupin-dev trace REQUEST_ID` finds it."""
+    if _enabled:
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the current span, None without a sampled or valid one (or with tracing off)."""
+    if not _enabled:
+        return None
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get(TRACEPARENT)
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The 32 hex digits of a traceparent's trace id (None when malformed)."""
+    if not traceparent:
+        return None
+    parts = traceparent.split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
+# ---- Kafka
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+def _traceparent_from(carrier: Any) -> str | None:
+    """A traceparent from Kafka headers (a sequence of (name, bytes)), a ConsumerRecord (its headers), an envelope
+    (the CloudEvents `traceparent` extension) or a plain string."""
+    if carrier is None:
+        return None
+    if isinstance(carrier, str):
+        return carrier or None
+    if isinstance(carrier, Mapping):
+        value = carrier.get(TRACEPARENT)
+        return value if isinstance(value, str) and value else None
+    headers = getattr(carrier, "headers", carrier)
+    if isinstance(headers, Sequence):
+        for item in headers:
+            if isinstance(item, tuple) and len(item) == 2 and str(item[0]).lower() == TRACEPARENT:
+                raw = item[1]
+                value = raw.decode("latin-1") if isinstance(raw, (bytes, bytearray)) else str(raw)
+                return value or None
+    return None
+
+
+def _context_of(traceparent: str | None) -> otel_context.Context | None:
+    if not traceparent:
+        return None
+    return _propagator.extract({TRACEPARENT: traceparent})
+
+
+@contextlib.contextmanager
+def event_span(topic: str, *carriers: Any, consumer: str | None = None, partition: int | None = None,
+               offset: int | None = None, event_id: str | None = None) -> Iterator[Span | None]:
+    """Continue an event's trace while handling it: `with event_span(record.topic, record.headers, event): ...`.
+
+    The parent is the first traceparent found among `carriers` (Kafka headers, the record, the envelope); the span
+    (kind CONSUMER, "<topic> process") is current inside the block, so the handler's queries and the events it
+    enqueues belong to the same trace. An exception is recorded by class only and propagates. With tracing off
+    it yields None and costs next to nothing."""
+    if not _enabled:
+        yield None
+        return
+    traceparent = None
+    envelope_id = event_id
+    for carrier in carriers:
+        traceparent = traceparent or _traceparent_from(carrier)
+        if envelope_id is None and isinstance(carrier, Mapping) and isinstance(carrier.get("id"), str):
+            envelope_id = carrier["id"]
+    attributes: dict[str, Any] = {"messaging.system": "kafka", "messaging.destination.name": topic,
+                                  "messaging.operation.type": "process"}
+    if consumer is not None:
+        attributes["messaging.consumer.group.name"] = consumer
+    if partition is not None:
+        attributes["messaging.destination.partition.id"] = str(partition)
+    if offset is not None:
+        attributes["messaging.kafka.offset"] = offset
+    if envelope_id is not None:
+        attributes["messaging.message.id"] = envelope_id
+    with _tracer.start_as_current_span(f"{topic} process", context=_context_of(traceparent), kind=SpanKind.CONSUMER,
+                                       attributes=attributes, record_exception=False,
+                                       set_status_on_exception=False) as span:
+        try:
+            yield span
+        except BaseException as exc:
+            fail(span, exc)
+            raise
+
+
+def fail(span: Span | None, exc: BaseException) -> None:
+    """Mark a span failed with the exception's class only (its message may quote personal data)."""
+    if span is not None and span.is_recording():
+        span.set_attribute("error.type", type(exc).__qualname__)
+        span.set_status(Status(StatusCode.ERROR, type(exc).__qualname__))
+
+
+def start_publish_span(topic: str, traceparent: str | None, *, key: str | None = None,
+                       event_id: str | None = None) -> Span | None:
+    """The relay's span for publishing one outbox row, a child of the context saved with the row (None when the
+    row has none or tracing is off: a batch job's events do not each start a trace)."""
+    if not _enabled or not traceparent:
+        return None
+    attributes: dict[str, Any] = {"messaging.system": "kafka", "messaging.destination.name": topic,
+                                  "messaging.operation.type": "send"}
+    if event_id:
+        attributes["messaging.message.id"] = event_id
+    return _tracer.start_span(f"{topic} publish", context=_context_of(traceparent), kind=SpanKind.PRODUCER,
+                              attributes=attributes)
+
+
+def kafka_headers(span: Span | None, traceparent: str | None) -> list[tuple[str, bytes]] | None:
+    """The Kafka headers of a published row: the publish span's traceparent, else the row's own, else none."""
+    if span is not None:
+        carrier: dict[str, str] = {}
+        _propagator.inject(carrier, context=trace.set_span_in_context(span))
+        traceparent = carrier.get(TRACEPARENT) or traceparent
+    return [(TRACEPARENT, traceparent.encode("latin-1"))] if traceparent else None
+
+
+def shutdown(timeout_millis: int = 5000) -> None:
+    """Flush the spans still queued (at a process's shutdown)."""
+    if not _enabled:
+        return
+    provider = trace.get_tracer_provider()
+    flush = getattr(provider, "force_flush", None)
+    if flush is not None:
+        with contextlib.suppress(Exception):
+            flush(timeout_millis)
+
+
+def read_spans(folder: Path) -> list[dict[str, Any]]:
+    """Every span written to `<folder>/*.jsonl` (lines that do not parse are skipped)."""
+    spans: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                with contextlib.suppress(ValueError):
+                    spans.append(json.loads(line))
+    return spans

@@ -1,0 +1,131 @@
+"""Traces across the Kafka hop: `enqueue` saves the trace context in the outbox row, the relay sends it as the
+`traceparent` header from a publish span, a consumer's `event_span` continues it; with tracing off nothing is added."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from conftest import Widget
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+
+from fupin_kit import telemetry
+from fupin_kit.db import Database
+from fupin_kit.events.outbox import enqueue
+from fupin_kit.events.relay import OutboxRelay, build_producer
+from fupin_kit.telemetry_export import JsonLinesExporter, scrubbed
+
+TOPIC = "kit-test-events"
+
+
+@pytest.fixture
+def spans(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
+    """Tracing on for one test, into memory (the process-wide provider is left alone)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(telemetry, "_enabled", True)
+    monkeypatch.setattr(telemetry, "_tracer", provider.get_tracer("test"))
+    yield exporter
+
+
+async def _record_about(kafka: str, subject: str, timeout: float = 20.0) -> tuple[dict, list[tuple[str, bytes]]]:
+    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=kafka, group_id=f"probe-{uuid.uuid4().hex}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        async with asyncio.timeout(timeout):
+            async for record in consumer:
+                if record.key is not None and record.key.decode() == subject:
+                    return json.loads(record.value), list(record.headers or [])
+    finally:
+        await consumer.stop()
+    raise AssertionError("unreachable")
+
+
+async def _relay_all(db: Database, kafka: str) -> None:
+    producer = build_producer(kafka)
+    await producer.start()
+    try:
+        relay = OutboxRelay(db, producer, component="kit")
+        while await relay.publish_batch():
+            pass
+    finally:
+        await producer.stop()
+
+
+async def test_one_trace_runs_from_the_request_through_the_relay_to_the_consumer(
+        db: Database, kafka: str, spans: InMemorySpanExporter) -> None:
+    subject = uuid.uuid4().hex
+    with telemetry._tracer.start_as_current_span("POST /widgets", kind=SpanKind.SERVER) as request_span:
+        async with db.session() as session:
+            session.add(Widget(name="traced"))
+            staged = await enqueue(session, source="kit", topic=TOPIC, subject=subject, data={"n": 1})
+            await session.commit()
+    trace_id = format(request_span.get_span_context().trace_id, "032x")
+    assert telemetry.trace_id_of(staged["traceparent"]) == trace_id  # the CloudEvents extension, saved in the row
+
+    await _relay_all(db, kafka)
+    event, headers = await _record_about(kafka, subject)
+    assert event["traceparent"] == staged["traceparent"]  # the envelope keeps the context it was created in
+    (header,) = [value.decode() for name, value in headers if name == "traceparent"]
+    (publish,) = [s for s in spans.get_finished_spans() if s.name == f"{TOPIC} publish"]
+    assert publish.kind == SpanKind.PRODUCER and publish.parent is not None
+    assert publish.parent.span_id == request_span.get_span_context().span_id
+    assert header.split("-")[2] == format(publish.context.span_id, "016x")  # the header names the publish span
+
+    with telemetry.event_span(TOPIC, headers, event, consumer="kit", partition=0, offset=7) as span:
+        assert span is not None
+        assert telemetry.trace_id_of(telemetry.current_traceparent()) == trace_id  # what the handler enqueues
+    (process,) = [s for s in spans.get_finished_spans() if s.name == f"{TOPIC} process"]
+    assert process.kind == SpanKind.CONSUMER and format(process.context.trace_id, "032x") == trace_id
+    assert process.parent is not None and process.parent.span_id == publish.context.span_id
+    assert process.attributes is not None and process.attributes["messaging.message.id"] == event["id"]
+
+
+def test_event_span_falls_back_to_the_envelope_and_records_failures_by_class(
+        spans: InMemorySpanExporter) -> None:
+    traceparent = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
+    event = {"id": "e-1", "traceparent": traceparent, "data": {}}
+    with pytest.raises(ValueError), telemetry.event_span(TOPIC, [], event):
+        raise ValueError("110101199001011234 is not allowed")
+    (process,) = spans.get_finished_spans()
+    assert format(process.context.trace_id, "032x") == telemetry.trace_id_of(traceparent)
+    assert process.status.status_code == StatusCode.ERROR and process.status.description == "ValueError"
+    assert "1101011990" not in json.dumps([dict(process.attributes or {}), [e.name for e in process.events]])
+
+
+def test_exception_messages_never_leave_the_process(tmp_path: Path, spans: InMemorySpanExporter) -> None:
+    with telemetry._tracer.start_as_current_span("handler") as span:
+        try:
+            raise KeyError("张三 110101199001011234")
+        except KeyError as exc:
+            span.record_exception(exc)
+            span.set_status(StatusCode.ERROR, f"KeyError: {exc}")
+    (raw,) = spans.get_finished_spans()
+    clean = scrubbed(raw)
+    assert clean.status.description == "KeyError"
+    assert [dict(e.attributes or {}) for e in clean.events] == [{"exception.type": "KeyError",
+                                                                 "exception.escaped": "False"}]
+    path = tmp_path / "kit.jsonl"
+    JsonLinesExporter(path).export([clean])
+    (line,) = path.read_text().splitlines()
+    assert "110101" not in line and json.loads(line)["status"] == "ERROR"
+
+
+async def test_with_tracing_off_nothing_is_added(db: Database) -> None:
+    assert not telemetry.enabled()
+    subject = uuid.uuid4().hex
+    async with db.session() as session:
+        staged = await enqueue(session, source="kit", topic=TOPIC, subject=subject, data={"n": 2})
+        await session.rollback()
+    assert "traceparent" not in staged
+    assert telemetry.kafka_headers(None, None) is None
+    with telemetry.event_span(TOPIC, [("traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01")]) as span:
+        assert span is None
