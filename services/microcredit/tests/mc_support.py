@@ -2,7 +2,6 @@
 
 import asyncio
 import datetime as dt
-import json
 import os
 import random
 import uuid
@@ -10,12 +9,13 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from pydantic import ValidationError
 from stdnum.cn import ric
 
 from fupin_kit import clock
-from fupin_kit.events.envelope import cloud_event
 from fupin_kit.ids import pseudonym
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
+from fupin_kit.testing import household_event, publish_household
 
 
 def resident_id(born: dt.date, area: str = "610723") -> str:
@@ -54,12 +54,13 @@ class Registry:
     async def publish(self, household_id: str, status: str, members: list[dict[str, Any]], *,
                       village_code: str = "610723101001", occurred_at: dt.datetime | None = None,
                       topic: str | None = None) -> None:
-        data = {"household_id": household_id, "status": status, "village_code": village_code,
-                "town_code": village_code[:9], "county_code": village_code[:6], "members": members,
-                "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).isoformat()}
-        event = cloud_event(source="registry", topic=topic or TOPIC_OF_STATUS[status], subject=household_id, data=data)
-        await self.producer.send_and_wait(topic or TOPIC_OF_STATUS[status], json.dumps(event).encode(),
-                                          key=household_id.encode())
+        try:
+            household_event(household_id, status, members, village_code=village_code)
+            valid = True
+        except ValidationError:  # a test publishing a malformed snapshot on purpose
+            valid = False
+        await publish_household(self.producer, household_id, status, members, village_code=village_code,
+                                occurred_at=occurred_at, topic=topic, validate=valid)
 
     async def household_status(self, household_id: str) -> str | None:
         conn = await asyncpg.connect(self.dsn)

@@ -223,23 +223,30 @@ TOPIC_OF_STATUS = {"registered": "household-registered", "exited": "exit-certifi
 
 def household_event(household_id: str | uuid.UUID, status: str, members: Iterable[Any], *,
                     village_code: str = "610723101001", occurred_at: dt.datetime | None = None,
-                    sequence: int | None = None, topic: str | None = None, causes: Iterable[str] = ()
-                    ) -> dict[str, Any]:
+                    sequence: int | None = None, topic: str | None = None, causes: Iterable[str] = (),
+                    validate: bool = True) -> dict[str, Any]:
     """A registry household event (CloudEvent) whose data is a `fupin_events.payloads.HouseholdSnapshot`, so a test
     publishes exactly what the registry would. `members` are `HouseholdMember`s or their dicts. Without `sequence`
     the snapshot's time in microseconds stands in for the registry's per-household counter (a later change has a
-    higher number), so a test that publishes an older snapshot late gives it an older time."""
+    higher number), so a test that publishes an older snapshot late gives it an older time. `validate=False`
+    publishes what it is given without the model, for a test that sends a malformed snapshot on purpose."""
     from fupin_events.payloads import HouseholdMember, HouseholdSnapshot
     from fupin_kit.events.envelope import cloud_event
 
     moment = occurred_at or dt.datetime.now(dt.UTC)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    topic = topic or TOPIC_OF_STATUS[status]
+    number = sequence if sequence is not None else int(moment.timestamp() * 1_000_000)
+    if not validate:
+        return cloud_event(source="registry", topic=topic, subject=str(household_id), data={
+            "household_id": str(household_id), "status": status, "village_code": village_code,
+            "town_code": village_code[:9], "county_code": village_code[:6], "causes": list(causes),
+            "members": list(members), "occurred_at": moment, "sequence": number})
     snapshot = HouseholdSnapshot(
         household_id=uuid.UUID(str(household_id)), status=status,  # type: ignore[arg-type]
         village_code=village_code, town_code=village_code[:9], county_code=village_code[:6], causes=list(causes),
         members=[m if isinstance(m, HouseholdMember) else HouseholdMember.model_validate(m) for m in members],
-        occurred_at=moment, sequence=sequence if sequence is not None else int(moment.timestamp() * 1_000_000))
-    topic = topic or TOPIC_OF_STATUS[status]
+        occurred_at=moment, sequence=number)
     return cloud_event(source="registry", topic=topic, subject=str(household_id),
                        data=snapshot.model_dump(mode="json"))
 

@@ -2,14 +2,15 @@
 
 import datetime as dt
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import BigInteger, Column, DateTime
 from sqlmodel import Field, SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
 
 
 class Household(SQLModel, table=True):
-    """The latest snapshot of a registry household; `occurred_at` orders snapshots arriving on different topics."""
+    """The latest snapshot of a registry household, kept by the kit (`fupin_kit.events.households`): the registry's
+    `sequence` orders snapshots arriving on different topics."""
 
     __tablename__ = "households"
 
@@ -18,6 +19,7 @@ class Household(SQLModel, table=True):
     village_code: str
     county_code: str = Field(index=True)
     occurred_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sequence: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
 class Person(SQLModel, table=True):
