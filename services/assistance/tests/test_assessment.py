@@ -8,7 +8,7 @@ import httpx
 from as_support import Upstream
 from conftest import KAFKA, token
 
-from assistance.clock import today as china_today
+from fupin_kit.clock import today as china_today
 from fupin_kit.testing import wait_for_event
 
 W = token()

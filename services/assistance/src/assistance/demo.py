@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from fupin_kit import clock
 from fupin_kit.gateway_client import GatewayClient as Gateway
 from fupin_kit.gateway_client import bounded, fetch_token
 
@@ -153,7 +154,7 @@ async def load(gateway_url: str) -> None:
     """Load the assistance demo through the gateway (after the registry's demo city)."""
     started = time.monotonic()
     rng = random.Random(15)
-    year = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).year
+    year = clock.today().year
     async with httpx.AsyncClient(base_url=gateway_url, timeout=120) as http:
         gw = Gateway(http, await _token(http))
         coverage = await _settled_coverage(gw)

@@ -16,12 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from assistance.assessment.models import Assessment, MisuseFinding, Summons, Target
 from assistance.assessment.rules import Actuals, Targets, assess, reference_date
 from assistance.assessment.schemas import AssessmentOut, FindingIn, FindingOut, RecordIn, SummonsOut, TargetsIn
-from assistance.clock import today
 from assistance.common import new_id, not_found
 from assistance.events import published
 from assistance.helpers.rules import coverage, four_places
 from assistance.policies.service import policy_for, policy_record
 from assistance.readmodels import service as readmodels
+from fupin_kit.clock import today
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from fupin_kit.money import format_money
 

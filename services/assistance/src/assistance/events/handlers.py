@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from assistance.clock import china_date, event_time
 from assistance.helpers import service as helpers
 from assistance.readmodels import service as readmodels
 from fupin_events.payloads import DivisionExited, DivisionUpdated, PaymentCompleted
+from fupin_kit.clock import china_date, event_time
 
 log = logging.getLogger("assistance.events")
 HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")

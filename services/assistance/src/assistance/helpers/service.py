@@ -8,7 +8,6 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from assistance.clock import today
 from assistance.common import new_id, not_found
 from assistance.events import published
 from assistance.helpers.models import Helper, Pairing
@@ -28,6 +27,7 @@ from assistance.readmodels import service as readmodels
 from assistance.readmodels.models import Household
 from assistance.teams.models import Team, TeamMember, Unit, VillagePairing
 from assistance.teams.rules import team_lacks
+from fupin_kit.clock import today
 from fupin_kit.errors import Conflict, Unprocessable
 
 

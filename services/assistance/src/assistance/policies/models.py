@@ -1,45 +1,33 @@
 """Policy per year: the table and the API shapes."""
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, PlainSerializer, ValidationInfo, field_validator
-from sqlalchemy import Column, DateTime, Numeric, func
-from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-import fupin_kit.db  # noqa: F401  (naming convention before any table)
 from assistance.policies.rules import Weights, weights_sum_to_one
+from fupin_kit.money import decimal, numeric
+from fupin_kit.policies import YearPolicyRow
+
+Share = Annotated[Decimal, decimal(places=4, ge=0, le=1, max_digits=5, shown="fixed", shown_places=2)]
+Points = Annotated[Decimal, decimal(places=2, ge=0, le=100, max_digits=5, shown="fixed")]
+Rate = Annotated[Decimal, decimal(places=4, ge=0, le=1, max_digits=5, shown="fixed")]
 
 
-def _places(places: int) -> PlainSerializer:
-    return PlainSerializer(lambda v: f"{v:.{places}f}", return_type=str)
-
-
-Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4), _places(2)]
-Points = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2), _places(2)]
-Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4), _places(4)]
-
-
-class PolicyRow(SQLModel, table=True):
+class PolicyRow(YearPolicyRow, table=True):
     __tablename__ = "policies"
 
-    year: int = SQLField(primary_key=True)
     helper_max_households: int
     team_min_members: int
     team_min_days: int
     team_stay_years: int
-    weight_households: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
-    weight_villages: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
-    weight_funds: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
-    weight_helper_coverage: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
-    excellent_from: Decimal = SQLField(sa_column=Column(Numeric(5, 2), nullable=False))
-    pass_from: Decimal = SQLField(sa_column=Column(Numeric(5, 2), nullable=False))
-    veto_error_rate: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
-    updated_by: str
-    updated_at: dt.datetime = SQLField(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                        onupdate=func.now(), nullable=False))
+    weight_households: Decimal = numeric(5, 4)
+    weight_villages: Decimal = numeric(5, 4)
+    weight_funds: Decimal = numeric(5, 4)
+    weight_helper_coverage: Decimal = numeric(5, 4)
+    excellent_from: Decimal = numeric(5, 2)
+    pass_from: Decimal = numeric(5, 2)
+    veto_error_rate: Decimal = numeric(5, 4)
 
 
 class WeightsIO(BaseModel):

@@ -10,10 +10,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from assistance.clock import china_date
 from assistance.helpers.rules import PLANNABLE
 from assistance.readmodels.models import Division, DivisionExit, Household, HouseholdEvent, Payment
 from fupin_events.payloads import DivisionExited, DivisionUpdated, PaymentCompleted
+from fupin_kit.clock import china_date
 from fupin_kit.errors import NotFound, Unprocessable
 
 PREFIX_LENGTH = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
