@@ -3,7 +3,6 @@
 
 import asyncio
 import datetime as dt
-import json
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,9 +13,9 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from stdnum.cn import ric
 
-from fupin_kit.events.envelope import cloud_event
 from fupin_kit.ids import pseudonym
 from fupin_kit.testing import bearer, generate_keypair, kafka_bootstrap
+from fupin_kit.testing import publish_household as kit_publish_household
 
 KAFKA = kafka_bootstrap()
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
@@ -71,14 +70,9 @@ TOPIC_OF_STATUS = {"registered": "household-registered", "exited": "exit-certifi
 async def publish_household(producer: AIOKafkaProducer, *, household_id: str, status: str, village_code: str,
                             members: list[dict[str, Any]], occurred_at: dt.datetime | None = None,
                             topic: str | None = None) -> dict[str, Any]:
-    """Publish a registry household snapshot (docs/conventions.md) the way the registry's relay would."""
-    data = {"household_id": household_id, "status": status, "village_code": village_code,
-            "town_code": village_code[:9], "county_code": village_code[:6], "members": members,
-            "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).isoformat()}
-    event = cloud_event(source="registry", topic=topic or TOPIC_OF_STATUS[status], subject=household_id, data=data)
-    await producer.send_and_wait(topic or TOPIC_OF_STATUS[status], json.dumps(event).encode(),
-                                 key=household_id.encode())
-    return event
+    """Publish a registry household snapshot (the event contract's model) the way the registry's relay would."""
+    return await kit_publish_household(producer, household_id, status, members, village_code=village_code,
+                                       occurred_at=occurred_at, topic=topic)
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 45.0) -> T:

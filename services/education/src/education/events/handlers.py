@@ -9,15 +9,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from education.grants import service as grants
-from education.households import service as households
-from education.households.models import Household
+from education.households.models import Household, HouseholdMember
 from education.households.rules import is_registered_poor
-from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.events.consumer import Handler
+from fupin_kit.events.households import Applied, HouseholdReadModel
 
 log = logging.getLogger("education.events")
 
-HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
 EDUCATION_PROGRAM = "education_grants"
 
 
@@ -38,17 +36,18 @@ def _event_time(event: dict[str, Any]) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-async def on_household_snapshot(session: AsyncSession, event: dict[str, Any]) -> None:
-    """Upsert the snapshot; a registered-poor household's members get the grants their enrolments earn."""
-    # A malformed snapshot raises ValidationError: the kit dead-letters it (class only, nothing personal logged)
-    # and the partition moves on; an operator can see and replay it (`fupin-dlq`).
-    snapshot = HouseholdSnapshot.model_validate(event.get("data"))
-    if not await households.apply_snapshot(session, snapshot=snapshot, received_at=_event_time(event)):
-        return
-    if is_registered_poor(snapshot.status):
-        household = await session.get(Household, snapshot.household_id)
-        assert household is not None
-        await grants.catch_up(session, household=household)
+async def after_households(session: AsyncSession, result: Applied) -> None:
+    """A registered-poor household's members get the grants their enrolments earn (the grant catch-up)."""
+    for item in result.applied:
+        if is_registered_poor(item.snapshot.status):
+            household = await session.get(Household, item.household_id)
+            assert household is not None
+            await grants.catch_up(session, household=household)
+
+
+# A malformed snapshot raises ValidationError in `prepare`: the kit dead-letters it (class only, nothing personal
+# logged) and the partition moves on; an operator can see and replay it (`fupin-dlq`).
+READ_MODEL = HouseholdReadModel(households=Household, members=HouseholdMember, after_apply=after_households)
 
 
 async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -65,6 +64,6 @@ async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> 
 
 
 HANDLERS: dict[str, Handler] = {
-    **{topic: on_household_snapshot for topic in HOUSEHOLD_TOPICS},
+    **READ_MODEL.handlers(),
     "payment-completed": on_payment_completed,
 }

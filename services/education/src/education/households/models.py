@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import BigInteger, Column, DateTime
 from sqlmodel import Field, SQLModel
 
 
@@ -14,8 +14,10 @@ class Household(SQLModel, table=True):
     status: str = Field(max_length=20)
     village_code: str = Field(max_length=12, index=True)
     county_code: str = Field(max_length=6)
-    # The snapshot's occurred_at: an older snapshot delivered late never overwrites a newer one.
-    as_of: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # Kept by the kit (`fupin_kit.events.households`): the registry's `sequence` orders snapshots (an older one
+    # delivered late never overwrites a newer one); `occurred_at` decides which household a moved member belongs to.
+    occurred_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sequence: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
 class HouseholdMember(SQLModel, table=True):
