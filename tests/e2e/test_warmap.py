@@ -4,11 +4,16 @@ village household list), and a state-changing cookie call needs X-Requested-With
 
 import datetime as dt
 import random
+import uuid
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from conftest import Divisions, eventually, member, register, resident_id
+
+CST = ZoneInfo("Asia/Shanghai")
 
 
 async def _login(http: httpx.AsyncClient, username: str) -> httpx.Cookies:
@@ -28,16 +33,31 @@ async def test_figures_agree_with_the_registry(http: httpx.AsyncClient, division
         await register(http, gov, divisions.village, members)
     await register(http, gov, divisions.village, [member(resident_id("610723", born, random.randint(0, 999)))],
                    verify=False)
+    waiting = await register(http, gov, divisions.village,
+                             [member(resident_id("610723", born, random.randint(0, 999)))], verify=False)
+    town = await http.post(f"/registry/households/{waiting}/verifications", headers=gov,
+                           json={"level": "town", "approved": True, "officer": "town", "note": "e2e"})
+    assert town.status_code == 201 and town.json()["status"] == "town_verified", town.text
+    refused = await register(http, gov, divisions.village,
+                             [member(resident_id("610723", born, random.randint(0, 999)))], verify=False)
+    town = await http.post(f"/registry/households/{refused}/verifications", headers=gov,
+                           json={"level": "town", "approved": False, "officer": "town", "note": "e2e"})
+    assert town.status_code == 201 and town.json()["status"] == "rejected", town.text
     registry = (await http.get(f"/registry/divisions/{divisions.county}", headers=gov)).json()["stats"]
-    assert registry["poor_persons"] == 5
+    assert registry["poor_persons"] == 5 and registry["households"] == 4  # rejected households do not count
 
     async def figures() -> dict[str, Any]:
         return (await http.get(f"/dashboard/divisions/{divisions.county}", headers=gov)).json()
 
-    body = await eventually(figures, lambda b: b.get("poor_persons") == registry["poor_persons"], timeout=60)
+    body = await eventually(figures, lambda b: b.get("poor_persons") == registry["poor_persons"]
+                            and b["households"]["rejected"] == 1 and b["households"]["town_verified"] == 1,
+                            timeout=60)
     assert body["poor_persons"] == registry["poor_persons"]
     assert body["incidence"] == registry["poverty_incidence"] == "0.0050"
-    assert body["households"]["registered"] == 2 and body["color"] == "green"
+    assert body["households"] == {"identified": 1, "town_verified": 1, "registered": 2, "exited": 0, "returned": 0,
+                                  "removed": 0, "rejected": 1}
+    assert sum(n for s, n in body["households"].items() if s not in ("rejected", "removed")) == registry["households"]
+    assert body["color"] == "green"
     assert body["as_of"] is not None
     town = body["children"][0]
     assert town["code"] == divisions.town and town["registered_households"] == 2
@@ -45,6 +65,59 @@ async def test_figures_agree_with_the_registry(http: httpx.AsyncClient, division
     assert auditor.status_code == 200
     bank = await http.get(f"/dashboard/divisions/{divisions.county}", headers=await auth("bank-demo"))
     assert bank.status_code == 403
+
+
+async def test_fund_figures_agree_with_finance(http: httpx.AsyncClient, divisions: Divisions,
+                                              auth: Callable[[str], Awaitable[dict[str, str]]]) -> None:
+    """A settlement waits for funds, then an allocation pays it: at each step the dashboard's allocated, paid and
+    pending for the county agree with finance's own allocations, accounts (pending_funds) and disclosure."""
+    gov, his = await auth("gov-portal"), await auth("his-demo")
+    patient = resident_id(divisions.county, dt.date(1960, 6, 6))
+    await register(http, gov, divisions.village, [member(patient)])
+    hospital = f"H{uuid.uuid4().hex[:8]}"
+    put = await http.put(f"/medical/hospitals/{hospital}", headers=gov,
+                         json={"name": "测试县医院", "level": "county", "county_code": divisions.county})
+    assert put.status_code in (200, 201), put.text
+    await eventually(lambda: http.post("/medical/eligibility-checks", headers=his, json={"id_number": patient}),
+                     lambda r: r.status_code == 200 and r.json()["poor_population"])
+    settled = await http.post("/medical/settlements", headers=his, json={
+        "encounter_id": f"E-{uuid.uuid4().hex}", "id_number": patient, "hospital_code": hospital,
+        "total_cost": "52000.00", "eligible_cost": "50000.00", "diagnoses": ["C34.9"], "discharged_on": "2020-03-01"})
+    assert settled.status_code == 201, settled.text
+    owed = settled.json()["breakdown"]["medical_assistance"]
+
+    async def finance() -> dict[str, str]:
+        accounts = (await http.get("/finance/accounts", headers=gov, params={
+            "jurisdiction_code": divisions.county, "program": "medical_assistance"})).json()
+        allocations = (await http.get("/finance/allocations", headers=gov, params={
+            "status": "allocated", "jurisdiction_code": divisions.county})).json()
+        # the disclosure's year is the one paid in, on the services' clock (China Standard Time)
+        disclosure = (await http.get(f"/finance/disclosures/{divisions.county}",
+                                     params={"year": dt.datetime.now(CST).year})).json()
+        paid = [p["amount"] for p in disclosure["programs"] if p["program"] == "medical_assistance"]
+        allocated = sum((Decimal(a["amount"]) for a in allocations if a["program"] == "medical_assistance"),
+                        Decimal("0.00"))
+        return {"allocated": f"{allocated:.2f}", "paid": paid[0] if paid else "0.00",
+                "pending": accounts[0]["pending_funds"]}
+
+    async def dashboard() -> dict[str, str]:
+        body = (await http.get(f"/dashboard/divisions/{divisions.county}", headers=gov)).json()
+        return dict(body.get("funds", {}).get("medical_assistance", {}))
+
+    waiting = await eventually(finance, lambda f: f["pending"] == owed)
+    assert waiting == {"allocated": "0.00", "paid": "0.00", "pending": owed}
+    assert await eventually(dashboard, lambda d: d == waiting, timeout=60) == waiting
+
+    fund = await http.post("/finance/funds", headers=gov, json={
+        "jurisdiction_code": divisions.county, "year": 2020, "source": "central", "purpose": "medical",
+        "amount": "10000.00"})
+    assert fund.status_code == 201, fund.text
+    allocation = await http.post("/finance/allocations", headers=gov, json={
+        "from_fund_id": fund.json()["fund_id"], "program": "medical_assistance", "amount": "10000.00"})
+    assert allocation.status_code == 201 and allocation.json()["status"] == "allocated", allocation.text
+    paid = await eventually(finance, lambda f: f["paid"] == owed)
+    assert paid == {"allocated": "10000.00", "paid": owed, "pending": "0.00"}
+    assert await eventually(dashboard, lambda d: d == paid, timeout=60) == paid
 
 
 async def test_officials_see_only_their_subtree(http: httpx.AsyncClient, divisions: Divisions) -> None:
