@@ -7,7 +7,7 @@ import httpx
 from conftest import READ, WRITE
 from wf_support import Bus, member
 
-from welfare.clock import today
+from fupin_kit.clock import today
 from welfare.months import add_months, month_of
 
 

@@ -8,7 +8,9 @@ import httpx
 from conftest import READ, WRITE
 from wf_support import Bus, member, resident_id
 
-THIS_YEAR = dt.date.today().year
+from fupin_kit import clock
+
+THIS_YEAR = clock.today().year
 
 
 async def test_temporary_assistance_and_its_cap(client: httpx.AsyncClient, bus: Bus) -> None:

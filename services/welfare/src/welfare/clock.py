@@ -1,9 +1,7 @@
-"""The programme's calendar day: dates in the contract are local dates in China (UTC+8 all year, no DST)."""
+"""The kit's China Standard Time clock (fupin_kit.clock), re-exported for the welfare run's module until it imports
+the kit's directly; nothing else in welfare imports this."""
 
-import datetime as dt
+from fupin_kit.clock import CHINA_STANDARD_TIME as CHINA
+from fupin_kit.clock import today
 
-CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def today() -> dt.date:
-    return dt.datetime.now(CHINA).date()
+__all__ = ["CHINA", "today"]

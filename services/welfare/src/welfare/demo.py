@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from stdnum.cn import ric
 
+from fupin_kit import clock
 from fupin_kit.gateway_client import GatewayClient as Gateway
 from fupin_kit.gateway_client import bounded, fetch_token
 
@@ -139,7 +140,7 @@ async def _own_households(gw: Gateway, village: str, rng: random.Random) -> dict
         await gw.call("POST", f"/welfare/cases/{closed.json()['case_id']}/closure",
                       json={"closed_on": "2020-09-30", "reason": "户主进入特困供养机构集中供养"})
 
-    for year in (2020, dt.date.today().year):
+    for year in (2020, clock.today().year):
         await gw.call("PUT", f"/welfare/ranger-quotas/{county}/years/{year}", json={"quota": 5})
     await _until_known(gw, "POST", "/welfare/ranger-posts",
                        {"id_number": ranger_number, "year": 2020, "appointed_on": "2020-01-01"})

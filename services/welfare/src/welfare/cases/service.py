@@ -9,10 +9,10 @@ from sqlalchemy import exists, func, not_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit.clock import today
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from welfare.cases.models import OPEN_STATUSES, AssessmentIn, Case, CaseAssessment, CaseIn, ClosureIn, DisabledMember
 from welfare.cases.rules import Assessment, PolicyOf, Timeline, amount_for, per_capita_above_line, timeline_for
-from welfare.clock import today
 from welfare.households.models import Household, Member
 from welfare.households.service import STILL_POOR, count_on, facts, members_of, registered_poor
 from welfare.months import add_months, last_day, month_from_index, month_of

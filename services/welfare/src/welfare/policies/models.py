@@ -1,41 +1,33 @@
 """The welfare policy of a year: the table and the API shapes."""
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import Column, DateTime, Numeric, func
-from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
-import fupin_kit.db  # noqa: F401  (naming convention before any table)
-from fupin_kit.money import Money
+from fupin_kit.money import Money, decimal, format_money, money_column, numeric, render_decimal
+from fupin_kit.policies import YearPolicyRow
 from welfare.policies.rules import Supplements, WelfarePolicy
 
-Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+Share = Annotated[Decimal, decimal(places=4, ge=0, le=1, max_digits=5, shown="min2")]
 
 
-class WelfarePolicyRow(SQLModel, table=True):
+class WelfarePolicyRow(YearPolicyRow, table=True):
     __tablename__ = "welfare_policies"
 
-    year: int = SQLField(primary_key=True)
-    poverty_line: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
-    minimum_living_standard: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
-    supplement_elderly: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
-    supplement_minor: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
-    supplement_severe_disability: Decimal = SQLField(sa_column=Column(Numeric(5, 4), nullable=False))
+    poverty_line: Decimal = money_column()
+    minimum_living_standard: Decimal = money_column()
+    supplement_elderly: Decimal = numeric(5, 4)
+    supplement_minor: Decimal = numeric(5, 4)
+    supplement_severe_disability: Decimal = numeric(5, 4)
     gradual_exit_months: int
     gradual_exit_months_disabled: int
-    temporary_assistance_cap: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
-    ranger_allowance: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
+    temporary_assistance_cap: Decimal = money_column()
+    ranger_allowance: Decimal = money_column()
     ranger_min_age: int
     ranger_max_age: int
     rangers_per_household: int
-    relocation_subsidy: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
-    updated_by: str
-    updated_at: dt.datetime = SQLField(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
-                                                        onupdate=func.now(), nullable=False))
+    relocation_subsidy: Decimal = money_column()
 
     def to_policy(self) -> WelfarePolicy:
         return WelfarePolicy(
@@ -47,6 +39,20 @@ class WelfarePolicyRow(SQLModel, table=True):
             temporary_assistance_cap=self.temporary_assistance_cap, ranger_allowance=self.ranger_allowance,
             ranger_min_age=self.ranger_min_age, ranger_max_age=self.ranger_max_age,
             rangers_per_household=self.rangers_per_household, relocation_subsidy=self.relocation_subsidy)
+
+
+def row_values(policy: WelfarePolicy) -> dict[str, object]:
+    """The table's columns of a policy (the supplements flattened)."""
+    s = policy.supplements
+    return {
+        "poverty_line": policy.poverty_line, "minimum_living_standard": policy.minimum_living_standard,
+        "supplement_elderly": s.elderly, "supplement_minor": s.minor,
+        "supplement_severe_disability": s.severe_disability,
+        "gradual_exit_months": policy.gradual_exit_months,
+        "gradual_exit_months_disabled": policy.gradual_exit_months_disabled,
+        "temporary_assistance_cap": policy.temporary_assistance_cap, "ranger_allowance": policy.ranger_allowance,
+        "ranger_min_age": policy.ranger_min_age, "ranger_max_age": policy.ranger_max_age,
+        "rangers_per_household": policy.rangers_per_household, "relocation_subsidy": policy.relocation_subsidy}
 
 
 class SupplementsIO(BaseModel):
@@ -89,12 +95,11 @@ class PolicyIn(BaseModel):
 
 
 def _share(value: Decimal) -> str:
-    two = value.quantize(Decimal("0.01"))
-    return f"{two:.2f}" if two == value else f"{value.normalize():f}"
+    return render_decimal(value, "min2", 4)
 
 
 def policy_out(year: int, policy: WelfarePolicy, is_default: bool) -> dict[str, object]:
-    money = "{:.2f}".format
+    money = format_money
     return {
         "year": year, "poverty_line": money(policy.poverty_line),
         "minimum_living_standard": money(policy.minimum_living_standard),

@@ -10,9 +10,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit.clock import today
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from fupin_kit.ids import InvalidResidentId, age_from_birth, validate_resident_id
-from welfare.clock import today
 from welfare.households.service import member_by_person_ref
 from welfare.persons import person_ref_of
 from welfare.policies.service import policy_for
