@@ -103,7 +103,7 @@ async def run_mode(count: int) -> int:
         print(f"seeded {count} households (3 members) and cases in {time.perf_counter() - started:.1f}s")
 
         from fupin_kit.db import Database
-        from welfare.benefits.service import run_month
+        from welfare.benefits.run import run_month
 
         db = Database(url, pool_size=2)
         try:

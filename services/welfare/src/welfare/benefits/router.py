@@ -10,6 +10,7 @@ from fupin_kit.auth import Principal, scoped
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import Unprocessable
 from fupin_kit.text import NoNul
+from welfare.benefits import run as monthly_run
 from welfare.benefits import service
 from welfare.benefits.models import benefit_out, run_out
 from welfare.months import MONTH_PATTERN
@@ -25,7 +26,7 @@ class RunIn(BaseModel):
 
 @router.post("/runs", status_code=201)
 async def create_run(body: RunIn, session: SessionDep, principal: Write) -> JSONResponse:
-    run = await service.run_month(session, month=body.month, created_by=principal.client_id)
+    run = await monthly_run.run_month(session, month=body.month, created_by=principal.client_id)
     return JSONResponse(run_out(run), status_code=201, headers={"Location": f"/welfare/runs/{run.run_id}"})
 
 
