@@ -17,6 +17,7 @@ from stdnum.cn import ric
 from fupin_kit.events.envelope import cloud_event
 from fupin_kit.ids import pseudonym
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
+from fupin_kit.testing import household_event
 
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 COUNTY = "610723"
@@ -39,13 +40,13 @@ def ref(id_number: str) -> str:
 
 def household_snapshot(id_numbers: list[str], *, status: str = "registered", household_id: str | None = None,
                        village_code: str = VILLAGE, occurred_at: dt.datetime | None = None) -> dict[str, Any]:
-    return {"household_id": household_id or str(uuid.uuid4()), "status": status, "village_code": village_code,
-            "town_code": village_code[:9], "county_code": village_code[:6],
-            "members": [{"member_id": str(uuid.uuid5(uuid.NAMESPACE_OID, n)), "person_ref": ref(n),
-                         "birth_date": "1970-05-17",
-                         "relation": "head" if i == 0 else "child", "labor": "full", "school_stage": None,
-                         "boarding": False} for i, n in enumerate(id_numbers)],
-            "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).isoformat()}
+    """The data of a registry snapshot, built from the event contract by the kit's helper."""
+    members = [{"member_id": str(uuid.uuid5(uuid.NAMESPACE_OID, n)), "person_ref": ref(n), "birth_date": "1970-05-17",
+                "relation": "head" if i == 0 else "child", "labor": "full", "school_stage": None, "boarding": False}
+               for i, n in enumerate(id_numbers)]
+    event = household_event(household_id or str(uuid.uuid4()), status, members, village_code=village_code,
+                            occurred_at=occurred_at)
+    return dict(event["data"])
 
 
 async def publish(topic: str, data: dict[str, Any], *, raw: bytes | None = None, key: str | None = None) -> None:

@@ -3,6 +3,6 @@
 from fupin_kit.events.models import IdempotencyRecord, InboxEvent, OutboxEvent  # noqa: F401
 from medical.admissions.models import Admission  # noqa: F401
 from medical.hospitals.models import Hospital  # noqa: F401
-from medical.persons.models import Person  # noqa: F401
+from medical.persons.models import Household, Person  # noqa: F401
 from medical.policies.models import YearPolicy  # noqa: F401
 from medical.settlements.models import Settlement, YearAccumulator  # noqa: F401

@@ -1,4 +1,6 @@
-"""The local read model of registry households, one row per person (keyed by the pseudonym `person_ref`)."""
+"""The local read model of registry households (kept by the kit, `fupin_kit.events.households`): one row per
+household (ordered by the registry's `sequence`) and one per person (keyed by the pseudonym `person_ref`), the person
+carrying the household's status and codes."""
 
 import datetime as dt
 import uuid
@@ -6,9 +8,16 @@ import uuid
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from fupin_kit.events.households import HouseholdColumns
 from medical.columns import Timestamp, timestamp
 
 REGISTERED_POOR = frozenset({"registered", "exited", "returned"})
+
+
+class Household(HouseholdColumns, table=True):
+    __tablename__ = "households"
+
+    household_id: uuid.UUID = Field(primary_key=True)
 
 
 class Person(SQLModel, table=True):
