@@ -2,11 +2,15 @@
 marks benefits paid; household-removed stops cases and cancels unpaid benefits with benefit-cancelled."""
 
 import asyncio
+import datetime as dt
+import uuid
+from typing import Any
 
 import httpx
 from conftest import READ, WRITE
 from wf_support import Bus, member
 
+from fupin_events.payloads import PaymentCompleted
 from fupin_kit.clock import today
 from welfare.months import add_months, month_of
 
@@ -111,3 +115,39 @@ async def test_case_month_bounds_in_runs(client: httpx.AsyncClient, bus: Bus) ->
     assert months == ["2019-09", "2019-10"]
 
 
+
+
+async def test_a_burst_of_payments_marks_each_benefit_paid_once(client: httpx.AsyncClient, bus: Bus) -> None:
+    """payment-completed is applied a poll batch at a time: every benefit of the burst is marked paid, the first
+    payment of a benefit counts, and events of other programmes, reversals and odd references change nothing."""
+    _, case_id = await open_case(client, bus, opened_on="2018-01-01")
+    for number in range(1, 13):
+        await client.post("/welfare/runs", headers=WRITE, json={"month": f"2018-{number:02d}"})
+    benefits = (await client.get(f"/welfare/benefits?case_id={case_id}", headers=READ)).json()
+    assert len(benefits) == 12
+    first_payment = str(uuid.uuid4())
+    await bus.publish("payment-completed", benefits[0]["benefit_id"], payment(benefits[0], first_payment),
+                      source="finance")
+    await bus.publish("payment-completed", benefits[0]["benefit_id"], payment(benefits[0], str(uuid.uuid4())),
+                      source="finance")
+    await bus.publish("payment-completed", "loan-1", {**payment(benefits[1], str(uuid.uuid4())),
+                                                      "program": "loan_interest_subsidy", "reference": "loan-1"},
+                      source="finance")
+    await bus.publish("payment-completed", benefits[1]["benefit_id"],
+                      {**payment(benefits[1], str(uuid.uuid4())), "reference": "not-a-benefit"}, source="finance")
+    await bus.publish("payment-completed", benefits[2]["benefit_id"],
+                      {**payment(benefits[2], str(uuid.uuid4())), "status": "reversed"}, source="finance")
+    await asyncio.gather(*(bus.pay(b) for b in benefits[1:]))
+    await bus.wait_until("SELECT count(*) FROM benefits WHERE case_id = $1::uuid AND status = 'paid'", case_id,
+                         expect=12)
+    assert await bus.fetchval("SELECT payment_id FROM benefits WHERE benefit_id = $1::uuid",
+                              benefits[0]["benefit_id"]) == first_payment
+    assert all(b["paid_at"] for b in (await client.get(f"/welfare/benefits?case_id={case_id}", headers=READ)).json())
+
+
+def payment(benefit: dict[str, Any], payment_id: str) -> dict[str, Any]:
+    return PaymentCompleted.model_validate(dict(
+        payment_id=payment_id, reference=benefit["benefit_id"], program="minimum_living",
+        payee=f"household:{benefit['household_id']}", amount=benefit["amount"], status="paid",
+        county_code=benefit["county_code"], village_code=benefit["village_code"],
+        paid_at=dt.datetime.now(dt.UTC))).model_dump(mode="json")

@@ -22,11 +22,11 @@ import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_events.payloads import BenefitDue
+from fupin_kit.clock import today
 from fupin_kit.errors import Unprocessable
 from fupin_kit.events.outbox import copy_events
 from welfare.benefits.models import Run
 from welfare.cases.rules import Assessment, Member, PolicyOf, timeline_for
-from welfare.clock import today
 from welfare.config import COMPONENT
 from welfare.households.service import REGISTERED_POOR
 from welfare.months import first_day, last_day, month_from_index, month_of

@@ -1,18 +1,19 @@
 """Consumers: the registry's four household topics (read model; removal stops everything) and finance's
-`payment-completed` for the four welfare programmes (marks the benefit paid)."""
+`payment-completed` for the four welfare programmes (marks the benefit paid, a poll batch at a time:
+`welfare.benefits.payments`)."""
 
 import datetime as dt
 import logging
-import uuid
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fupin_events.payloads import HouseholdSnapshot, PaymentCompleted
+from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.events.consumer import Handler
-from welfare.benefits.models import PROGRAM_OF_KIND, Benefit
+from welfare.benefits.models import Benefit
+from welfare.benefits.payments import on_payment_completed
 from welfare.cases.models import OPEN_STATUSES, Case
 from welfare.events.published import benefit_cancelled
 from welfare.households.service import apply_snapshot
@@ -22,7 +23,6 @@ from welfare.relocations.models import Relocation
 log = logging.getLogger("welfare.events")
 
 HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
-WELFARE_PROGRAMS = frozenset(PROGRAM_OF_KIND.values())
 
 
 async def on_household_event(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -53,22 +53,6 @@ async def stop_household(session: AsyncSession, household_id: str, on: dt.date) 
         benefit.status, benefit.cancelled_at = "cancelled", now
         session.add(benefit)
         await benefit_cancelled(session, benefit)
-
-
-async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> None:
-    """A paid payment marks its benefit `paid` (it wins over a late cancellation); other programmes are ignored."""
-    payment = PaymentCompleted.model_validate(event["data"])
-    if payment.program not in WELFARE_PROGRAMS or payment.status != "paid":
-        return
-    try:
-        benefit_id = uuid.UUID(payment.reference)
-    except ValueError:
-        log.warning("payment-completed for a welfare programme with a reference that is not a benefit",
-                    extra={"fields": {"payment_id": payment.payment_id}})
-        return
-    paid_at = payment.paid_at or dt.datetime.fromisoformat(str(event.get("time")).replace("Z", "+00:00"))
-    await session.exec(update(Benefit).where(col(Benefit.benefit_id) == benefit_id, col(Benefit.status) != "paid")
-                       .values(status="paid", paid_at=paid_at, payment_id=payment.payment_id))
 
 
 HANDLERS: dict[str, Handler] = {**{topic: on_household_event for topic in HOUSEHOLD_TOPICS},
