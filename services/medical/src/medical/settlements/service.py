@@ -1,25 +1,36 @@
 """One-stop settlement at discharge and its reversal; both change the person's yearly totals under a row lock."""
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit import telemetry
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
-from fupin_kit.events.outbox import enqueue
-from medical.admissions.models import Admission
+from fupin_kit.events.envelope import cloud_event
+from fupin_kit.events.outbox import NOTIFY_CHANNEL, enqueue
 from medical.columns import MAX_TOTAL
 from medical.config import COMPONENT
-from medical.encounters import encounter_conflict, fingerprint, lock_encounter
-from medical.hospitals.service import known_hospital
-from medical.persons.service import find_person, person_ref_of
-from medical.policies.service import get_policy, policy_document
+from medical.encounters import encounter_conflict, fingerprint
+from medical.persons.models import REGISTERED_POOR
+from medical.persons.service import person_ref_of
+from medical.policies.models import YearPolicy
+from medical.policies.service import policy_document, policy_from_row
 from medical.settlements import accumulators
 from medical.settlements.models import ReversalIn, Settlement, SettlementIn
-from medical.settlements.rules import Breakdown, over_admission_maximum, settle_discharge
+from medical.settlements.rules import (
+    DEFAULT_POLICY,
+    Accumulators,
+    Breakdown,
+    SettlementPolicy,
+    over_admission_maximum,
+    settle_discharge,
+)
 
 
 def _request_fingerprint(settlement_in: SettlementIn, person_ref: str) -> str:
@@ -28,63 +39,129 @@ def _request_fingerprint(settlement_in: SettlementIn, person_ref: str) -> str:
                         "diagnoses": settlement_in.diagnoses, "discharged_on": settlement_in.discharged_on})
 
 
-async def _admission_of(session: AsyncSession, *, encounter_id: str, person_ref: str) -> uuid.UUID | None:
-    admission = (await session.exec(select(Admission).where(Admission.encounter_id == encounter_id))).first()
-    if admission is None:
-        return None
-    if admission.person_ref != person_ref:
-        raise encounter_conflict()
-    return admission.id
+# The settlement's inputs in one round trip, after the encounter's lock: an earlier settlement of the encounter, the
+# hospital's level, the patient in the read model, the admission of the encounter, the year's policy row (a composite,
+# absent: the defaults), and the patient's accumulator row of the year, created at zero if missing and locked (an
+# upsert that changes nothing still takes the row lock and returns the latest committed totals).
+_INPUTS_SQL = """
+WITH acc AS (
+    INSERT INTO accumulators AS a (person_ref, year) VALUES ($2, $4)
+    ON CONFLICT (person_ref, year) DO UPDATE SET person_ref = a.person_ref
+    RETURNING basic_insurance, critical_illness_base, critical_illness_insurance, medical_assistance)
+SELECT (SELECT s.request_hash FROM settlements s WHERE s.encounter_id = $1) AS existing_hash,
+       (SELECT h.level FROM hospitals h WHERE h.code = $3) AS hospital_level,
+       p.household_status, p.household_id, p.village_code, p.county_code,
+       (SELECT ad.id FROM admissions ad WHERE ad.encounter_id = $1) AS admission_id,
+       (SELECT ad.person_ref FROM admissions ad WHERE ad.encounter_id = $1) AS admission_person_ref,
+       (SELECT pol FROM policies pol WHERE pol.year = $4) AS policy_row,
+       acc.basic_insurance, acc.critical_illness_base, acc.critical_illness_insurance, acc.medical_assistance
+FROM acc LEFT JOIN persons p ON p.person_ref = $2
+"""
+
+# The writes of a new settlement in one statement: the accumulators, the settlement row, its event in the outbox,
+# and the relay's wake-up (NOTIFY is delivered at commit only).
+_WRITE_SQL = """
+WITH acc AS (
+    UPDATE accumulators SET basic_insurance = $19, critical_illness_base = $20, critical_illness_insurance = $21,
+           medical_assistance = $22, updated_at = now()
+    WHERE person_ref = $4 AND year = $12),
+ins AS (
+    INSERT INTO settlements (id, encounter_id, request_hash, status, person_ref, masked_id_number, household_id,
+        village_code, county_code, hospital_code, hospital_level, admission_id, discharged_on, year, total_cost,
+        eligible_cost, basic_insurance, critical_illness_insurance, medical_assistance, supplementary, patient_pays,
+        critical_illness_base, policy, diagnoses, created_by)
+    VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $14, $15, $23, $24, $25, $26, $27,
+        $28, $16::jsonb, $17::jsonb, $18)
+    RETURNING created_at),
+evt AS (
+    INSERT INTO outbox (event_id, topic, key, payload) VALUES ($29, 'settlement-completed', $1::text, $30::jsonb))
+SELECT (SELECT created_at FROM ins), pg_notify('""" + NOTIFY_CHANNEL + """', '')
+"""
 
 
 async def settle(session: AsyncSession, *, settlement_in: SettlementIn, pseudonym_key: str,
                  settled_by: str) -> tuple[Settlement, bool]:
     """Settle a discharge; (settlement, created). Retries of one encounter return the first settlement; concurrent
-    retries wait on the encounter's lock, so the accumulators move once."""
+    retries wait on the encounter's lock, so the accumulators move once.
+
+    The HIS's hot path, in plain SQL on the driver's connection inside the request's transaction (the session's,
+    shared with an Idempotency-Key record when there is one): the lock, one statement reading every input and locking
+    the accumulators, one statement writing accumulators, settlement and event. The ORM's unit of work cost more than
+    the queries (and every statement is a round trip, which a busy machine makes long)."""
     if (error := settlement_in.eligible_cost_error()) is not None:
         raise error
     person_ref, masked = person_ref_of(settlement_in.id_number, pseudonym_key)
     request_hash = _request_fingerprint(settlement_in, person_ref)
-    await lock_encounter(session, kind="settlement", encounter_id=settlement_in.encounter_id)
-    existing = (await session.exec(
-        select(Settlement).where(Settlement.encounter_id == settlement_in.encounter_id))).first()
-    if existing is not None:
-        if existing.request_hash != request_hash:
-            raise encounter_conflict()
-        return existing, False
-    hospital = await known_hospital(session, code=settlement_in.hospital_code)
-    person = await find_person(session, person_ref=person_ref)
-    if person is None or not person.registered_poor:
-        raise Unprocessable("not_eligible", "the patient is not registered poor: no one-stop settlement")
-    admission_id = await _admission_of(session, encounter_id=settlement_in.encounter_id, person_ref=person_ref)
     year = settlement_in.discharged_on.year
-    policy, _ = await get_policy(session, year=year)
+    connection = await session.connection()
+    # the first statement through SQLAlchemy begins the transaction; the rest go straight to the driver
+    await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext($1))",
+                                     (f"settlement:{settlement_in.encounter_id}",))
+    driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection  # type: ignore[assignment]
+    row = await driver.fetchrow(_INPUTS_SQL, settlement_in.encounter_id, person_ref, settlement_in.hospital_code,
+                                year)
+    assert row is not None
+    if row["existing_hash"] is not None:
+        if row["existing_hash"] != request_hash:
+            raise encounter_conflict()
+        existing = (await session.exec(
+            select(Settlement).where(Settlement.encounter_id == settlement_in.encounter_id))).one()
+        return existing, False
+    if row["hospital_level"] is None:
+        raise Unprocessable("unknown_hospital", "hospital_code is not a registered hospital",
+                            errors=[{"field": "hospital_code", "message": "unknown hospital"}])
+    if row["household_status"] not in REGISTERED_POOR:
+        raise Unprocessable("not_eligible", "the patient is not registered poor: no one-stop settlement")
+    if row["admission_id"] is not None and row["admission_person_ref"] != person_ref:
+        raise encounter_conflict()
+    policy = DEFAULT_POLICY if row["policy_row"] is None else policy_from_row(YearPolicy(**dict(row["policy_row"])))
     if over_admission_maximum(settlement_in.total_cost, policy):
         raise Unprocessable("validation_error", "invalid request: total_cost", errors=[{
             "field": "total_cost", "message": f"above the per-admission maximum {policy.max_admission_total:.2f}"}])
-    totals = await accumulators.lock_year(session, person_ref=person_ref, year=year)
-    breakdown = settle_discharge(hospital.level, settlement_in.total_cost, settlement_in.eligible_cost,
-                                 accumulators.year_to_date(totals), policy)
-    after = breakdown.added_to(accumulators.year_to_date(totals))
+    before = Accumulators(basic_insurance=row["basic_insurance"], critical_illness_base=row["critical_illness_base"],
+                          critical_illness_insurance=row["critical_illness_insurance"],
+                          medical_assistance=row["medical_assistance"])
+    level = row["hospital_level"]
+    breakdown = settle_discharge(level, settlement_in.total_cost, settlement_in.eligible_cost, before, policy)
+    after = breakdown.added_to(before)
     if after.critical_illness_base > MAX_TOTAL:  # uncapped yearly sum: NUMERIC(14,2) would overflow (a 500)
         raise Unprocessable("validation_error", "invalid request: eligible_cost",
                             errors=[{"field": "eligible_cost", "message": "the patient's yearly eligible-cost total "
                                      "would pass the largest amount the books hold"}])
-    accumulators.store(totals, after)
     settlement = Settlement(
-        encounter_id=settlement_in.encounter_id, request_hash=request_hash, person_ref=person_ref,
-        masked_id_number=masked, household_id=person.household_id, village_code=person.village_code,
-        county_code=person.county_code, hospital_code=hospital.code, hospital_level=hospital.level,
-        admission_id=admission_id, discharged_on=settlement_in.discharged_on, year=year,
+        id=uuid.uuid4(), encounter_id=settlement_in.encounter_id, request_hash=request_hash, person_ref=person_ref,
+        masked_id_number=masked, household_id=row["household_id"], village_code=row["village_code"],
+        county_code=row["county_code"], hospital_code=settlement_in.hospital_code, hospital_level=level,
+        admission_id=row["admission_id"], discharged_on=settlement_in.discharged_on, year=year,
         total_cost=settlement_in.total_cost, eligible_cost=settlement_in.eligible_cost,
-        policy=policy_document(policy), diagnoses=list(settlement_in.diagnoses), created_by=settled_by,
+        policy=_policy_document(policy), diagnoses=list(settlement_in.diagnoses), created_by=settled_by,
         **_breakdown_columns(breakdown))
-    session.add(settlement)
-    session.add(totals)
-    await session.flush()
-    await enqueue(session, source=COMPONENT, topic="settlement-completed", subject=str(settlement.id),
-                  data=completed_event(settlement))
+    event_id = uuid.uuid4()
+    event = cloud_event(source=COMPONENT, topic="settlement-completed", subject=str(settlement.id),
+                        data=completed_event(settlement), event_id=event_id,
+                        traceparent=telemetry.current_traceparent())
+    settlement.created_at = await driver.fetchval(
+        _WRITE_SQL, settlement.id, settlement.encounter_id, request_hash, person_ref, masked,
+        settlement.household_id, settlement.village_code, settlement.county_code, settlement.hospital_code, level,
+        settlement.admission_id, year, settlement.discharged_on, settlement.total_cost, settlement.eligible_cost,
+        json.dumps(settlement.policy), json.dumps(settlement.diagnoses), settled_by,
+        after.basic_insurance, after.critical_illness_base, after.critical_illness_insurance,
+        after.medical_assistance, breakdown.basic_insurance, breakdown.critical_illness_insurance,
+        breakdown.medical_assistance, breakdown.supplementary, breakdown.patient_pays,
+        breakdown.critical_illness_base, event_id, json.dumps(event, ensure_ascii=False))
     return settlement, True
+
+
+_DEFAULT_DOCUMENT: dict[str, Any] = {}
+
+
+def _policy_document(policy: SettlementPolicy) -> dict[str, Any]:
+    """The policy stored with the settlement; the defaults' document is made once."""
+    if policy is not DEFAULT_POLICY:
+        return policy_document(policy)
+    if not _DEFAULT_DOCUMENT:
+        _DEFAULT_DOCUMENT.update(policy_document(policy))
+    return dict(_DEFAULT_DOCUMENT)
 
 
 def _breakdown_columns(breakdown: Breakdown) -> dict[str, Any]:
