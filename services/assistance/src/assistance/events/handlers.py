@@ -11,27 +11,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from assistance.helpers import service as helpers
 from assistance.readmodels import service as readmodels
+from assistance.readmodels.models import Household
 from fupin_events.payloads import DivisionExited, DivisionUpdated, PaymentCompleted
 from fupin_kit.clock import china_date, event_time
+from fupin_kit.events.households import Applied, HouseholdReadModel
 
 log = logging.getLogger("assistance.events")
-HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
 
 
-def _handler_for(topic: str) -> Any:
-    async def on_household_event(session: AsyncSession, event: dict[str, Any]) -> None:
-        snapshot = readmodels.HouseholdFacts.model_validate(event["data"])
-        at = event_time(event)
-        applied = await readmodels.apply_household(session, snapshot=snapshot, topic=topic,
-                                                   event_id=str(event["id"]), at=at)
-        if not applied:
-            log.info("stale household snapshot kept in history only",
-                     extra={"fields": {"household_id": str(snapshot.household_id)}})
-        if topic == "household-removed":
-            await helpers.release_on_removal(session, household_id=str(snapshot.household_id),
-                                             ended_on=china_date(at))
+async def after_households(session: AsyncSession, result: Applied) -> None:
+    """The history of every household event; a removal releases the household's helpers."""
+    await readmodels.record_household_events(session, result)
+    for item in result.events:
+        if item.topic == "household-removed":
+            await helpers.release_on_removal(session, household_id=str(item.household_id),
+                                             ended_on=china_date(item.time))
 
-    return on_household_event
+
+# The kit keeps `households` (a poll batch per transaction, ordered by the registry's sequence; a snapshot that does
+# not parse is dead-lettered); snapshots published before v2 are read too (`HouseholdFacts`).
+READ_MODEL = HouseholdReadModel(households=Household, after_apply=after_households,
+                                snapshot_model=readmodels.HouseholdFacts)
 
 
 async def on_division_updated(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -50,7 +50,7 @@ async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> 
 
 
 HANDLERS: dict[str, Any] = {
-    **{topic: _handler_for(topic) for topic in HOUSEHOLD_TOPICS},
+    **READ_MODEL.handlers(),
     "division-updated": on_division_updated,
     "division-exited": on_division_exited,
     "payment-completed": on_payment_completed,

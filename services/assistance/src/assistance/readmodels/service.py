@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,13 +15,14 @@ from assistance.readmodels.models import Division, DivisionExit, Household, Hous
 from fupin_events.payloads import DivisionExited, DivisionUpdated, PaymentCompleted
 from fupin_kit.clock import china_date
 from fupin_kit.errors import NotFound, Unprocessable
+from fupin_kit.events.households import Applied
 
 PREFIX_LENGTH = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
 KIND_OF_TOPIC = {"household-registered": "registered", "exit-certified": "exited",
                  "returned-to-poverty": "returned", "household-removed": "removed"}
 
 
-class HouseholdFacts(BaseModel):
+class HouseholdFacts(BaseModel):  # the read model's `snapshot_model` (events/handlers.py)
     """What assistance reads of `fupin_events.payloads.HouseholdSnapshot`: the household, never its members, so
     snapshots published before v2 (members without `member_id`, no `causes` or `town_code`) are read too."""
 
@@ -37,31 +38,15 @@ class HouseholdFacts(BaseModel):
     sequence: int | None = None
 
 
-async def apply_household(session: AsyncSession, *, snapshot: HouseholdFacts, topic: str, event_id: str,
-                          at: dt.datetime) -> bool:
-    """Record the event in the history and upsert the snapshot unless a newer one is held; True when applied."""
-    household_id = str(snapshot.household_id)
-    county_code = snapshot.county_code or snapshot.village_code[:6]
-    await session.exec(insert(HouseholdEvent).values(  # type: ignore[call-overload]
-        event_id=event_id, household_id=household_id, kind=KIND_OF_TOPIC[topic], county_code=county_code,
-        village_code=snapshot.village_code, at=at, event_on=china_date(at)).on_conflict_do_nothing())
-    occurred_at = snapshot.occurred_at or at
-    if occurred_at.tzinfo is None:
-        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
-    values = dict(household_id=household_id, status=snapshot.status, village_code=snapshot.village_code,
-                  town_code=snapshot.town_code or snapshot.village_code[:9], county_code=county_code,
-                  causes=list(snapshot.causes),
-                  occurred_at=occurred_at, sequence=snapshot.sequence)
-    statement = insert(Household).values(**values)
-    excluded = statement.excluded
-    newer = or_(
-        (col(Household.sequence).is_not(None)) & (excluded.sequence.is_not(None))
-        & (col(Household.sequence) <= excluded.sequence),
-        (col(Household.sequence).is_(None) | excluded.sequence.is_(None))
-        & (col(Household.occurred_at) <= excluded.occurred_at))
-    upsert = statement.on_conflict_do_update(index_elements=[Household.household_id],
-                                             set_={k: excluded[k] for k in values}, where=newer)
-    return (await session.exec(upsert.returning(col(Household.household_id)))).first() is not None  # type: ignore[call-overload]
+async def record_household_events(session: AsyncSession, result: Applied) -> None:
+    """Every household event received goes into the history (dated by its `time` in China Standard Time), applied
+    to the snapshot or not: the assessment reads the history."""
+    rows = [dict(event_id=item.event_id, household_id=str(item.household_id), kind=KIND_OF_TOPIC[item.topic],
+                 county_code=getattr(item.snapshot, "county_code", None) or item.snapshot.village_code[:6],
+                 village_code=item.snapshot.village_code, at=item.time, event_on=china_date(item.time))
+            for item in result.events]
+    if rows:
+        await session.exec(insert(HouseholdEvent).values(rows).on_conflict_do_nothing())  # type: ignore[call-overload]
 
 
 async def apply_division(session: AsyncSession, *, division: DivisionUpdated, at: dt.datetime) -> None:
