@@ -13,10 +13,11 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from stdnum.cn import ric
 
-from fupin_events.payloads import HouseholdSnapshot, PaymentCompleted
+from fupin_events.payloads import PaymentCompleted
 from fupin_kit.events.envelope import cloud_event
 from fupin_kit.ids import pseudonym
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
+from fupin_kit.testing import household_event
 
 TOPIC_OF_STATUS = {"registered": "household-registered", "exited": "exit-certified",
                    "returned": "returned-to-poverty", "removed": "household-removed",
@@ -49,11 +50,10 @@ def member(born: dt.date | str, *, relation: str = "head", labor: str = "full",
 
 def snapshot(household_id: str, status: str, members: list[dict[str, Any]], *, village_code: str,
              occurred_at: dt.datetime | None = None, sequence: int | None = None) -> dict[str, Any]:
-    data = {"household_id": household_id, "status": status, "village_code": village_code,
-            "town_code": village_code[:9], "county_code": village_code[:6], "causes": ["illness"],
-            "members": [{k: v for k, v in m.items() if k != "id_number"} for m in members],
-            "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).isoformat(), "sequence": sequence}
-    return HouseholdSnapshot.model_validate(data).model_dump(mode="json")
+    """The data of a registry snapshot, built from the event contract by the kit's helper."""
+    event = household_event(household_id, status, [{k: v for k, v in m.items() if k != "id_number"} for m in members],
+                            village_code=village_code, occurred_at=occurred_at, sequence=sequence, causes=["illness"])
+    return dict(event["data"])
 
 
 class Bus:

@@ -235,7 +235,7 @@ def household_event(household_id: str | uuid.UUID, status: str, members: Iterabl
 
     moment = occurred_at or dt.datetime.now(dt.UTC)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    topic = topic or TOPIC_OF_STATUS[status]
+    topic = topic or TOPIC_OF_STATUS.get(status, "household-registered")
     number = sequence if sequence is not None else int(moment.timestamp() * 1_000_000)
     if not validate:
         return cloud_event(source="registry", topic=topic, subject=str(household_id), data={

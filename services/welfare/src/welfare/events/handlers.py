@@ -4,35 +4,35 @@
 
 import datetime as dt
 import logging
-from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.events.consumer import Handler
+from fupin_kit.events.households import Applied, HouseholdReadModel
 from welfare.benefits.models import Benefit
 from welfare.benefits.payments import on_payment_completed
 from welfare.cases.models import OPEN_STATUSES, Case
 from welfare.events.published import benefit_cancelled
-from welfare.households.service import apply_snapshot
+from welfare.households.models import Household, Member
 from welfare.rangers.models import RangerPost
 from welfare.relocations.models import Relocation
 
 log = logging.getLogger("welfare.events")
 
-HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
 
 
-async def on_household_event(session: AsyncSession, event: dict[str, Any]) -> None:
-    """Upsert the snapshot; a malformed payload raises, so the kit dead-letters it."""
-    snapshot = HouseholdSnapshot.model_validate(event["data"])
-    if not await apply_snapshot(session, snapshot):
-        log.info("stale household snapshot skipped", extra={"fields": {"household_id": str(snapshot.household_id)}})
-        return
-    if snapshot.status == "removed":
-        await stop_household(session, str(snapshot.household_id), snapshot.occurred_at.date())
+async def after_households(session: AsyncSession, result: Applied) -> None:
+    """A removal (applied, not a stale one) stops everything of the household."""
+    for item in result.applied:
+        if item.snapshot.status == "removed":
+            await stop_household(session, str(item.household_id), item.occurred_at.date())
+
+
+# The kit keeps `households` and `members`: a poll batch per transaction, ordered by the registry's sequence; a
+# malformed snapshot is dead-lettered.
+READ_MODEL = HouseholdReadModel(households=Household, members=Member, after_apply=after_households)
 
 
 async def stop_household(session: AsyncSession, household_id: str, on: dt.date) -> None:
@@ -55,5 +55,5 @@ async def stop_household(session: AsyncSession, household_id: str, on: dt.date) 
         await benefit_cancelled(session, benefit)
 
 
-HANDLERS: dict[str, Handler] = {**{topic: on_household_event for topic in HOUSEHOLD_TOPICS},
+HANDLERS: dict[str, Handler] = {**READ_MODEL.handlers(),
                                 "payment-completed": on_payment_completed}

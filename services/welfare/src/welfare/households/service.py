@@ -1,50 +1,17 @@
-"""Keeping the read model and reading it: households and members from the registry's snapshots."""
+"""Reading the household read model (households and members, kept by the kit from the registry's snapshots:
+`welfare.events.handlers`)."""
 
 import datetime as dt
 
-from sqlalchemy import delete, or_
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.errors import Unprocessable
 from welfare.cases.rules import Member as MemberFacts
 from welfare.households.models import Household, Member
 
 REGISTERED_POOR = ("registered", "exited", "returned")
 STILL_POOR = ("registered", "returned")
-
-
-async def apply_snapshot(session: AsyncSession, snapshot: HouseholdSnapshot) -> bool:
-    """Upsert the household and replace its members unless a newer snapshot is held; True when applied.
-
-    Events about one household come on four topics and may arrive out of order: the registry's `sequence` decides
-    when both snapshots carry one, else the snapshot time."""
-    household_id = str(snapshot.household_id)
-    values = dict(household_id=household_id, status=snapshot.status, village_code=snapshot.village_code,
-                  town_code=snapshot.town_code, county_code=snapshot.county_code, causes=list(snapshot.causes),
-                  occurred_at=snapshot.occurred_at, sequence=snapshot.sequence)
-    statement = insert(Household).values(**values)
-    newer = or_(
-        (col(Household.sequence).is_not(None) & statement.excluded.sequence.is_not(None)
-         & (col(Household.sequence) <= statement.excluded.sequence)),
-        ((col(Household.sequence).is_(None) | statement.excluded.sequence.is_(None))
-         & (col(Household.occurred_at) <= statement.excluded.occurred_at)))
-    upsert = statement.on_conflict_do_update(index_elements=[Household.household_id],
-                                             set_={k: statement.excluded[k] for k in values}, where=newer)
-    applied = (await session.exec(upsert.returning(col(Household.household_id)))).first()
-    if applied is None:
-        return False
-    await session.exec(delete(Member).where(col(Member.household_id) == household_id))
-    ids = [str(m.member_id) for m in snapshot.members]
-    if ids:  # a member moved here from another household leaves that one
-        await session.exec(delete(Member).where(col(Member.member_id).in_(ids)))
-        await session.exec(insert(Member).values([
-            dict(member_id=str(m.member_id), household_id=household_id, person_ref=m.person_ref,
-                 birth_date=m.birth_date, relation=m.relation, labor=m.labor, position=i)
-            for i, m in enumerate(snapshot.members)]))
-    return True
 
 
 async def get_household(session: AsyncSession, household_id: str, *, lock: bool = False) -> Household | None:
