@@ -8,7 +8,8 @@ from pydantic import BaseModel
 
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import problem
-from registry.auth import Reader, Writer
+from registry import scope
+from registry.auth import DivisionWriter, Reader
 from registry.divisions import service
 from registry.divisions.models import Division, DivisionExit, DivisionPublic, DivisionPut
 
@@ -24,8 +25,11 @@ async def _public(session: Any, division: Division) -> DivisionPublic:
 
 
 @router.put("/{code}", response_model=DivisionPublic)
-async def put_division(body: DivisionPut, session: SessionDep, _: Writer,
+async def put_division(body: DivisionPut, session: SessionDep, principal: DivisionWriter,
                        response: Response, code: str = Code) -> DivisionPublic:
+    """An official creates or changes divisions below their own only (another is `404 division_not_found`; their
+    own division `403 forbidden`)."""
+    await scope.require_division_put(session, code, body.parent_code, principal.division)
     division, created = await service.put_division(session, code=code, body=body)
     response.status_code = 201 if created else 200
     return await _public(session, division)
@@ -78,8 +82,9 @@ def _exit_answer(division: Division, decision: DivisionExit) -> DivisionExitAnsw
 
 
 @router.post("/{code}/exit", response_model=DivisionExitAnswer)
-async def exit_division(session: SessionDep, principal: Writer,
+async def exit_division(session: SessionDep, principal: DivisionWriter,
                         code: str = Code) -> DivisionExitAnswer | JSONResponse:
+    await scope.require_division(session, code, principal.division)
     division, decision = await service.decide_division_exit(session, code=code, actor=principal.client_id)
     answer = _exit_answer(division, decision)
     if not decision.exited:

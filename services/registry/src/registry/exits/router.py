@@ -7,15 +7,17 @@ from fastapi.responses import JSONResponse
 
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import problem
-from registry.auth import Writer
+from registry.auth import DivisionWriter as Writer
 from registry.exits import service
 from registry.exits.models import AnnualReviewIn, AnnualReviewPublic, ExitDecision, ExitDecisionPublic, ExitIn
 from registry.exits.rules import per_capita_income
 from registry.households import service as households
 from registry.households.public import household_public
 from registry.households.schemas import HouseholdPublic, Indicators, Reason
+from registry.scope import HouseholdInScope
 
-router = APIRouter(prefix="/registry/households/{household_id}", tags=["exit"])
+# An official acts only on households of their division subtree (another is 404 household_not_found).
+router = APIRouter(prefix="/registry/households/{household_id}", tags=["exit"], dependencies=[HouseholdInScope])
 
 
 class ExitAnswer(HouseholdPublic):

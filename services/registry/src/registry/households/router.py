@@ -5,7 +5,8 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from fupin_kit.db import SESSION_STATE_KEY, Database, SessionDep
-from registry.auth import Reader, Writer
+from registry import scope
+from registry.auth import DivisionWriter, Reader
 from registry.households import service
 from registry.households.public import household_public, read_public
 from registry.households.schemas import HouseholdCreate, HouseholdPublic, PersonFound, PersonLookup
@@ -14,8 +15,11 @@ router = APIRouter(prefix="/registry", tags=["households"])
 
 
 @router.post("/households", status_code=201, response_model=HouseholdPublic)
-async def identify_household(body: HouseholdCreate, session: SessionDep, principal: Writer,
+async def identify_household(body: HouseholdCreate, session: SessionDep, principal: DivisionWriter,
                              response: Response) -> HouseholdPublic:
+    """An official identifies households in villages of their subtree only (another is `404 division_not_found`;
+    a code that is no village stays `422 invalid_division`, as for systems)."""
+    await scope.require_known_division(session, body.village_code, principal.division)
     household = await service.identify_household(session, body=body, actor=principal.client_id)
     await session.refresh(household)
     response.headers["Location"] = f"/registry/households/{household.id}"

@@ -5,8 +5,9 @@ import uuid
 from fastapi import APIRouter
 
 from fupin_kit.db import SessionDep
-from registry.auth import Writer
+from registry.auth import DivisionWriter as Writer
 from registry.households.models import Household
+from registry.scope import HouseholdInScope
 from registry.verification import service
 from registry.verification.models import (
     Objection,
@@ -17,7 +18,9 @@ from registry.verification.models import (
     VerificationPublic,
 )
 
-router = APIRouter(prefix="/registry/households/{household_id}", tags=["verification"])
+# An official acts only on households of their division subtree (another is 404 household_not_found).
+router = APIRouter(prefix="/registry/households/{household_id}", tags=["verification"],
+                   dependencies=[HouseholdInScope])
 
 
 @router.post("/verifications", status_code=201, response_model=VerificationPublic)

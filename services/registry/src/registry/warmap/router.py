@@ -15,30 +15,16 @@ from fupin_kit.errors import NotFound
 from fupin_kit.ids import mask_name
 from registry.divisions.models import Division, Level
 from registry.households.models import Household, Member
+from registry.scope import in_subtree
 
 router = APIRouter(prefix="/registry/warmap", tags=["war map"])
 # registry:read (systems) or registry:warmap (officials' session tokens: this route checks the subtree)
 WarmapReader = Annotated[Principal, scoped("registry:read", "registry:warmap")]
 VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="the village's 12-digit code")]
-MAX_ANCESTORS = 8
 
 
 def _not_found(code: str) -> NotFound:
     return NotFound("division_not_found", f"no division with code {code}")
-
-
-async def in_subtree(session: SessionDep, division: Division, scope: str | None) -> bool:
-    """`division` is `scope` or lies below it (None: no limit)."""
-    if scope is None or division.code == scope:
-        return True
-    current: Division | None = division
-    for _ in range(MAX_ANCESTORS):
-        if current is None or current.parent_code is None:
-            return False
-        if current.parent_code == scope:
-            return True
-        current = await session.get(Division, current.parent_code)
-    return False
 
 
 @router.get("/villages/{code}/households", summary="A village's households for the war map (masked names)")
