@@ -1,15 +1,16 @@
 """Consumed events (contract §6): every handler updates the facts and, by difference, the tallies of the village,
 town and county it concerns, in the consumer's transaction (the kit's inbox makes a redelivery a no-op)."""
 
+import dataclasses
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import update
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,9 +19,10 @@ from dashboard import rules
 from dashboard.models import Division, Household, Loan, Payment, Progress, Settlement, Tally
 from fupin_events import payloads
 from fupin_kit.events.consumer import Handler
+from fupin_kit.events.households import HOUSEHOLD_TOPICS, Applied, HouseholdReadModel, SnapshotEvent
 
 log = logging.getLogger("dashboard.events")
-HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
+__all__ = ["HANDLERS", "HOUSEHOLD_TOPICS", "READ_MODEL"]
 ZERO = Decimal("0.00")
 
 
@@ -90,36 +92,78 @@ async def _rewrite_household(session: AsyncSession, household_id: uuid.UUID, cha
     await session.flush()
 
 
-def _snapshot(data: Any) -> LegacySnapshot | payloads.HouseholdSnapshot:
-    try:
-        return payloads.HouseholdSnapshot.model_validate(data)
-    except ValidationError:
-        return LegacySnapshot.model_validate(data)  # raises for content no version can read: dead-lettered
+@dataclasses.dataclass(frozen=True)
+class _Held:
+    status: str | None
+    village_code: str
+    persons: int
+    exit_year: int | None
+    has_loan: bool
+
+    def contribution(self) -> rules.Tallies:
+        return rules.household_contribution(status=self.status, persons=self.persons, exit_year=self.exit_year,
+                                            has_loan=self.has_loan)
 
 
-async def on_household(session: AsyncSession, event: dict[str, Any]) -> None:
-    snapshot = _snapshot(event.get("data"))
-    current = await session.get(Household, snapshot.household_id)
-    if current is not None and current.status is not None and not _newer(snapshot, current):
-        return
-    occurred = snapshot.occurred_at
-    exit_year = current.exit_year if current is not None else None
-    if snapshot.status == "exited" and (current is None or current.status != "exited"):
-        exit_year = (occurred or dt.datetime.now(dt.UTC)).year
-    await _rewrite_household(session, snapshot.household_id, {
-        "status": snapshot.status, "village_code": snapshot.village_code, "persons": len(snapshot.members),
-        "sequence": snapshot.sequence, "occurred_at": occurred, "exit_year": exit_year,
-    }, snapshot.village_code)
-    await _progress(session, event)
+async def _households_before(session: AsyncSession, events: Sequence[SnapshotEvent]) -> dict[uuid.UUID, _Held]:
+    """The rows the batch may change, locked (in one order) before the kit's upsert: the tallies move by difference."""
+    ids = sorted({item.household_id for item in events})
+    table = Household.__table__  # type: ignore[attr-defined]
+    rows = (await (await session.connection()).execute(
+        select(table.c.household_id, table.c.status, table.c.village_code, table.c.persons, table.c.exit_year,
+               table.c.has_loan).where(table.c.household_id.in_(ids)).order_by(table.c.household_id)
+        .with_for_update())).all()
+    return {row.household_id: _Held(row.status, row.village_code, row.persons, row.exit_year, row.has_loan)
+            for row in rows}
 
 
-def _newer(snapshot: LegacySnapshot | payloads.HouseholdSnapshot, current: Household) -> bool:
-    """The registry's per-household sequence decides; without one, the change time."""
-    if snapshot.sequence is not None and current.sequence is not None:
-        return snapshot.sequence > current.sequence
-    if snapshot.occurred_at is not None and current.occurred_at is not None:
-        return snapshot.occurred_at >= current.occurred_at
-    return True
+async def _households_after(session: AsyncSession, result: Applied) -> None:
+    """Each applied snapshot moves its household's contribution from what it was to what it is, summed over the
+    batch into one tally upsert; an exit dates itself (the year it happened) once."""
+    held: dict[uuid.UUID, _Held] = result.before
+    totals: dict[tuple[str, str], Decimal] = {}
+
+    def move(codes: Iterable[str], values: Mapping[str, Decimal]) -> None:
+        for code in codes:
+            for metric, value in values.items():
+                totals[code, metric] = totals.get((code, metric), ZERO) + value
+
+    exit_years = []
+    for item in result.applied:
+        snapshot, old = item.snapshot, held.get(item.household_id)
+        exit_year = old.exit_year if old is not None else None
+        if snapshot.status == "exited" and (old is None or old.status != "exited"):
+            exit_year = (snapshot.occurred_at or item.time).year
+            exit_years.append({"id": item.household_id, "year": exit_year})
+        new = _Held(snapshot.status, snapshot.village_code, len(snapshot.members), exit_year,
+                    old.has_loan if old is not None else False)
+        if old is not None and old.village_code != new.village_code:
+            move(rules.places(old.village_code), rules.negate(old.contribution()))
+            move(rules.places(new.village_code), new.contribution())
+        else:
+            move(rules.places(new.village_code), rules.difference(new.contribution(),
+                                                                  old.contribution() if old else {}))
+    connection = await session.connection()
+    if exit_years:
+        table = Household.__table__  # type: ignore[attr-defined]
+        await connection.execute(update(table).where(table.c.household_id == bindparam("id"))
+                                 .values(exit_year=bindparam("year")), exit_years)
+    rows = [{"division_code": code, "metric": metric, "value": value}
+            for (code, metric), value in totals.items() if value != 0]
+    if rows:
+        statement = insert(Tally).values(rows)
+        await connection.execute(statement.on_conflict_do_update(
+            index_elements=[col(Tally.division_code), col(Tally.metric)],
+            set_={"value": Tally.__table__.c.value + statement.excluded.value}))  # type: ignore[attr-defined]
+    if result.events:
+        await _progress(session, {"time": max(item.time for item in result.events).isoformat()})
+
+
+# The kit keeps the household rows (a poll batch per transaction; the registry's sequence orders snapshots, a
+# status-only row counts as none); snapshots published before v2 count too (`LegacySnapshot`); a snapshot no version
+# can read is dead-lettered.
+READ_MODEL = HouseholdReadModel(households=Household, before_apply=_households_before, after_apply=_households_after,
+                                snapshot_model=LegacySnapshot)
 
 
 # The statuses household-status-changed announces, in the order a household can pass through them; a snapshot
@@ -280,7 +324,7 @@ async def on_funds_allocated(session: AsyncSession, event: dict[str, Any]) -> No
 
 
 HANDLERS: dict[str, Handler] = {
-    **{topic: on_household for topic in HOUSEHOLD_TOPICS},
+    **READ_MODEL.handlers(),
     "household-status-changed": on_household_status,
     "division-updated": on_division_updated,
     "division-exited": on_division_exited,

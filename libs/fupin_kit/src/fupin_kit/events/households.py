@@ -91,18 +91,21 @@ class Applied:
 
     events: Sequence[SnapshotEvent]
     applied: Sequence[SnapshotEvent]
+    before: Any = None  # what the model's `before_apply` returned
 
 
 AfterApply = Callable[[AsyncSession, Applied], Awaitable[None]]
+BeforeApply = Callable[[AsyncSession, Sequence[SnapshotEvent]], Awaitable[Any]]
 
 
 @dataclasses.dataclass(frozen=True)
 class HouseholdReadModel:
     """A service's household read model: its household table (keyed by `household_id`, with `sequence`), its
-    member table (keyed by `person_ref` or `member_id`, with `household_id`) if it keeps members, and its hook.
+    member table (keyed by `person_ref` or `member_id`, with `household_id`) if it keeps members, and its hooks.
 
     Columns are filled by name from the snapshot when the table has them: households `status`, `village_code`,
-    `town_code`, `county_code`, `causes`, `sequence`, `occurred_at`, `updated_at`; members `person_ref`,
+    `town_code`, `county_code`, `causes`, `persons` (the number of members), `sequence`, `occurred_at`, `updated_at`;
+    members `person_ref`,
     `member_id`, `household_id`, `birth_date`, `relation`, `labor`, `school_stage`, `boarding`, `position` (the
     order in the snapshot), `household_status`, `village_code`, `town_code`, `county_code`, `occurred_at`,
     `updated_at`."""
@@ -110,6 +113,8 @@ class HouseholdReadModel:
     households: type[SQLModel]
     members: type[SQLModel] | None = None
     after_apply: AfterApply | None = None
+    # reads (and locks) what the after-apply hook compares with, before the upsert (the dashboard's tallies)
+    before_apply: BeforeApply | None = None
     snapshot_model: type[BaseModel] = HouseholdSnapshot  # a lenient model reads snapshots published before v2
 
     def prepare(self, event: Event) -> SnapshotEvent:
@@ -168,6 +173,7 @@ def _household_row(table: Table, item: SnapshotEvent, now: dt.datetime) -> dict[
         "town_code": getattr(snapshot, "town_code", None) or village[:9],
         "county_code": getattr(snapshot, "county_code", None) or village[:6],
         "causes": list(getattr(snapshot, "causes", None) or []),
+        "persons": len(getattr(snapshot, "members", None) or []),
         "sequence": snapshot.sequence, "occurred_at": item.occurred_at, "updated_at": now,
     }
     return {k: v for k, v in values.items() if k in table.c}
@@ -202,6 +208,7 @@ async def apply_snapshots(session: AsyncSession, model: HouseholdReadModel,
         return Applied([], [])
     households = _table(model.households)
     now = dt.datetime.now(dt.UTC)
+    before = await model.before_apply(session, events) if model.before_apply is not None else None
     newest: dict[uuid.UUID, SnapshotEvent] = {}
     for item in events:  # the later of two equal sequences wins, as it would one by one
         held = newest.get(item.household_id)
@@ -223,7 +230,7 @@ async def apply_snapshots(session: AsyncSession, model: HouseholdReadModel,
                      key=lambda item: position[id(item)])
     if model.members is not None and applied:
         await _replace_members(session, model, households, _table(model.members), applied, now)
-    result = Applied(list(events), applied)
+    result = Applied(list(events), applied, before)
     if model.after_apply is not None:
         await model.after_apply(session, result)
     return result
