@@ -71,7 +71,8 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
+            413: "payload_too_large"}.get(
         exc.status_code, "http_error")
     return problem(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 

@@ -2,9 +2,12 @@
 
 Row numbers are the spreadsheet's: the header is row 1, the first member row 2."""
 
+import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
 
 COLUMNS = ("household_key", "village_code", "relation", "name", "id_number", "health", "disability_grade", "labor",
            "school_stage", "boarding", "annual_income", "income_year", "causes", "food_clothing_secure",
@@ -53,12 +56,41 @@ def _decode(content: bytes) -> str:
     raise UnreadableFile("the CSV is neither UTF-8 nor GB18030 text")
 
 
+def _file_encoding(path: Path) -> str:
+    """The CSV file's encoding, decided as `_decode` does but reading the file in pieces (never whole)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as file:
+                while piece := file.read(1 << 20):
+                    decoder.decode(piece)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("the CSV is neither UTF-8 nor GB18030 text")
+
+
 def read_rows(content: bytes, fmt: str) -> Iterator[tuple[int, Row]]:
     """Yield (row number, {column: text}) for every non-empty row; raises UnreadableFile."""
     if fmt == "xlsx":
-        yield from _xlsx_rows(content)
+        yield from _xlsx_rows(io.BytesIO(content))
         return
-    reader = csv.reader(io.StringIO(_decode(content), newline=""))
+    yield from _csv_rows(io.StringIO(_decode(content), newline=""))
+
+
+def read_file_rows(path: Path, fmt: str) -> Iterator[tuple[int, Row]]:
+    """`read_rows` of a file on disk, read as it is parsed (an upload is spooled to disk, never held whole)."""
+    if fmt == "xlsx":
+        with path.open("rb") as workbook:  # a file object: openpyxl refuses a path not named .xlsx
+            yield from _xlsx_rows(workbook)
+        return
+    with path.open(encoding=_file_encoding(path), newline="") as text:
+        yield from _csv_rows(text)
+
+
+def _csv_rows(text: Iterable[str]) -> Iterator[tuple[int, Row]]:
+    reader = csv.reader(text)
     try:
         header = _header(list(next(reader)))
     except StopIteration as exc:
@@ -73,11 +105,11 @@ def read_rows(content: bytes, fmt: str) -> Iterator[tuple[int, Row]]:
         raise UnreadableFile(f"CSV error at row {reader.line_num}: {exc}") from exc
 
 
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, Row]]:
+def _xlsx_rows(source: BinaryIO) -> Iterator[tuple[int, Row]]:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a corrupt workbook
         raise UnreadableFile(f"not an XLSX workbook: {type(exc).__name__}") from exc
     try:
@@ -100,5 +132,14 @@ def check_header(content: bytes, fmt: str) -> None:
     if len(content) > MAX_BYTES:
         raise UnreadableFile(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     for _ in read_rows(content, fmt):
+        return
+    raise UnreadableFile("the file has a header but no member rows")
+
+
+def check_file(path: Path, fmt: str) -> None:
+    """`check_header` of a spooled upload (its size is checked before: 413)."""
+    if path.stat().st_size == 0:
+        raise UnreadableFile("the file is empty")
+    for _ in read_file_rows(path, fmt):
         return
     raise UnreadableFile("the file has a header but no member rows")

@@ -8,6 +8,11 @@ from fupin_kit.db import SessionDep
 from registry.auth import Reader, Writer
 from registry.imports import service
 from registry.imports.models import ImportPublic
+from registry.imports.parsing import MAX_BYTES
+
+# The whole multipart body: the file's limit plus room for the form's envelope (boundaries, part headers). A longer
+# body is refused while it arrives (413 payload_too_large), before the form parser spools it.
+MAX_UPLOAD_BODY_BYTES = MAX_BYTES + 64 * 1024
 
 router = APIRouter(prefix="/registry/imports", tags=["imports"])
 
@@ -17,10 +22,12 @@ async def _start(request: Request, import_id: uuid.UUID) -> None:
     service.start(request.app.state, request.app.state.settings.database_url, import_id)
 
 
-@router.post("", status_code=202, response_model=ImportPublic)
+@router.post("", status_code=202, response_model=ImportPublic, max_body_size=MAX_UPLOAD_BODY_BYTES)
 async def upload(request: Request, response: Response, background: BackgroundTasks, session: SessionDep,
                  principal: Writer, file: UploadFile = File(...)) -> ImportPublic:
-    job = await service.accept(session, filename=file.filename or "upload", content=await file.read(),
+    # The form parser has spooled the file to a temporary file (in memory up to 1 MiB only): it is copied to the
+    # import spool from there, never read whole.
+    job = await service.accept(session, filename=file.filename or "upload", upload=file.file, size=file.size,
                                actor=principal.client_id)
     background.add_task(_start, request, job.id)
     response.headers["Location"] = f"/registry/imports/{job.id}"

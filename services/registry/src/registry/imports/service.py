@@ -5,21 +5,25 @@ households only and the progress figures always match what is stored."""
 
 import asyncio
 import logging
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import asyncpg
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.db import asyncpg_dsn
-from fupin_kit.errors import NotFound, Unprocessable
+from fupin_kit.errors import AppError, NotFound, Unprocessable
 from fupin_kit.text import printable
 from registry.imports import writer
 from registry.imports.drafts import HouseholdDraft, RowError, build_household
 from registry.imports.models import ImportJob, ImportPublic, ImportRowError, ImportState, RowErrorPublic
-from registry.imports.parsing import Row, UnreadableFile, check_header, file_format, read_rows
+from registry.imports.parsing import MAX_BYTES, Row, UnreadableFile, check_file, file_format, read_file_rows
 
 log = logging.getLogger("registry.imports")
 CHUNK_HOUSEHOLDS = 1000
@@ -31,17 +35,62 @@ INTERRUPTED = ("interrupted: the registry stopped while this import was running;
                "stored are then reported as person_already_registered")
 
 
-async def accept(session: AsyncSession, *, filename: str, content: bytes, actor: str) -> ImportJob:
-    fmt = file_format(filename, content)
+LOST_UPLOAD = ("the uploaded file is no longer on this registry instance (it stopped before the import started); "
+               "upload the file again")
+
+
+def spool_dir() -> Path:
+    """Where accepted uploads wait for their import (env FUPIN_IMPORT_SPOOL_DIR; default under the temp dir)."""
+    folder = Path(os.environ.get("FUPIN_IMPORT_SPOOL_DIR") or Path(tempfile.gettempdir()) / "fupin-registry-imports")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def spool_path(import_id: uuid.UUID) -> Path:
+    return spool_dir() / f"{import_id}.upload"
+
+
+def payload_too_large() -> AppError:
+    return AppError(413, "payload_too_large",
+                    f"intake files are limited to {MAX_BYTES // (1024 * 1024)} MiB; split the file by county",
+                    errors=[{"field": "file", "message": f"larger than {MAX_BYTES} bytes"}])
+
+
+def _spool(upload: BinaryIO, path: Path) -> bytes:
+    """Copy the upload (already a temporary file of the form parser) to the spool in pieces; its first bytes."""
+    upload.seek(0)
+    with path.open("xb") as out:
+        os.chmod(path, 0o600)
+        shutil.copyfileobj(upload, out, 1 << 20)
+    with path.open("rb") as spooled:
+        return spooled.read(8)
+
+
+async def accept(session: AsyncSession, *, filename: str, upload: BinaryIO, size: int | None,
+                 actor: str) -> ImportJob:
+    """Check the uploaded file and queue its import. The file goes to the spool on disk, never whole into memory
+    nor into the database; the import reads it from there and deletes it when done."""
+    if size is not None and size > MAX_BYTES:
+        raise payload_too_large()
+    job_id = uuid.uuid4()
+    path = spool_path(job_id)
     try:
-        check_header(content, fmt)
-    except UnreadableFile as exc:
-        raise Unprocessable("validation_error", f"the file cannot be imported: {exc}",
-                            errors=[{"field": "file", "message": str(exc)}]) from exc
-    job = ImportJob(filename=printable(filename)[:200], file_format=fmt, content=content, state=ImportState.queued,
-                    created_by=actor)
-    session.add(job)
-    await session.flush()
+        head = await asyncio.to_thread(_spool, upload, path)
+        if path.stat().st_size > MAX_BYTES:
+            raise payload_too_large()
+        fmt = file_format(filename, head)
+        try:
+            await asyncio.to_thread(check_file, path, fmt)
+        except UnreadableFile as exc:
+            raise Unprocessable("validation_error", f"the file cannot be imported: {exc}",
+                                errors=[{"field": "file", "message": str(exc)}]) from exc
+        job = ImportJob(id=job_id, filename=printable(filename)[:200], file_format=fmt, content=b"",
+                        state=ImportState.queued, created_by=actor)
+        session.add(job)
+        await session.flush()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return job
 
 
@@ -78,16 +127,26 @@ async def run(database_url: str, import_id: uuid.UUID) -> None:
                                    str(import_id)):
             return  # another process works on it
         job = await conn.fetchrow("UPDATE import_job SET state = 'running' WHERE id = $1 AND state = 'queued' "
-                                  "RETURNING file_format, content, created_by", import_id)
+                                  "RETURNING file_format, length(content) AS stored, created_by", import_id)
         if job is None:
             return
+        path = spool_path(import_id)
         try:
-            await _process(conn, import_id, job["file_format"], job["content"], job["created_by"])
+            if job["stored"]:  # accepted by an earlier version, which kept the file in the row
+                await asyncio.to_thread(path.write_bytes, await conn.fetchval(
+                    "SELECT content FROM import_job WHERE id = $1", import_id))
+            if not path.exists():
+                await conn.execute("UPDATE import_job SET state = 'failed', failure = $2, finished_at = now() "
+                                   "WHERE id = $1", import_id, LOST_UPLOAD)
+                return
+            await _process(conn, import_id, job["file_format"], path, job["created_by"])
         except Exception as exc:
             log.exception("import %s failed", import_id)
             await conn.execute("UPDATE import_job SET state = 'failed', failure = $2, finished_at = now(), "
                                "content = ''::bytea WHERE id = $1", import_id,
                                f"{type(exc).__name__}: processing stopped")
+        finally:
+            path.unlink(missing_ok=True)
     finally:
         await conn.close()
 
@@ -122,6 +181,7 @@ async def recover_interrupted(database_url: str) -> tuple[list[uuid.UUID], list[
                                    str(import_id))
             if updated.endswith(" 1"):
                 failed.append(import_id)
+                spool_path(import_id).unlink(missing_ok=True)
         queued = [r["id"] for r in await conn.fetch(
             "SELECT id FROM import_job WHERE state = 'queued' ORDER BY created_at")]
     finally:
@@ -131,8 +191,8 @@ async def recover_interrupted(database_url: str) -> tuple[list[uuid.UUID], list[
     return failed, queued
 
 
-async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, content: bytes, actor: str) -> None:
-    rows = await asyncio.to_thread(lambda: list(read_rows(content, fmt)))
+async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, path: Path, actor: str) -> None:
+    rows = await asyncio.to_thread(lambda: list(read_file_rows(path, fmt)))
     households = group_rows(rows)
     await conn.execute("UPDATE import_job SET rows_total = $2, households_total = $3 WHERE id = $1",
                        import_id, len(rows), len(households))
