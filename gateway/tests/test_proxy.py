@@ -187,3 +187,35 @@ async def test_dot_segments_are_not_served(gateway: httpx.AsyncClient) -> None:
     answer = await gateway.get("/registry/divisions/%2E%2E/public-notice")
 
     assert answer.status_code == 404
+
+
+async def test_a_large_upload_is_streamed_to_the_service_intact(gateway_with) -> None:  # type: ignore[no-untyped-def]
+    content = b"".join(b"%07d,row of a county's intake file\n" % i for i in range(100_000))  # 3.6 MB
+
+    async def chunked():  # type: ignore[no-untyped-def]
+        for start in range(0, len(content), 50_000):
+            yield content[start:start + 50_000]
+
+    async with gateway_with(max_upload_bytes=len(content)) as http:
+        declared = await http.post("/registry/imports", content=content, headers=bearer("registry:write"))
+        streamed = await http.post("/registry/imports", content=chunked(), headers=bearer("registry:write"))
+
+    for answer in (declared, streamed):
+        assert answer.status_code == 200, answer.text[:300]
+        assert answer.json()["body"].encode() == content
+    assert declared.json()["headers"]["content-length"] == str(len(content))
+
+
+async def test_an_upload_over_the_limit_is_413_while_it_streams(gateway_with) -> None:  # type: ignore[no-untyped-def]
+    async def chunked():  # type: ignore[no-untyped-def]
+        for _ in range(40):  # 400 KB without a Content-Length: counted as it is passed on
+            yield b"x" * 10_000
+
+    async with gateway_with(max_upload_bytes=300_000) as http:
+        answer = await http.post("/registry/imports", content=chunked(), headers=bearer("registry:write"))
+        after = await http.get("/registry/divisions/610723", headers=bearer("registry:read"))
+
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "payload_too_large"
+    assert after.status_code == 200  # the pooled connection cut off mid-body is not reused

@@ -34,8 +34,9 @@ class Settings(PlatformSettings):
     upstream_timeout: float = 30.0
     upstream_max_connections: int = 200
     max_body_bytes: int = 1_048_576
-    # Bulk intake (拉网式摸底) uploads a whole city's file in one request.
-    max_upload_bytes: int = 256 * 1_048_576
+    # Bulk intake (拉网式摸底) uploads a county's file in one request, streamed to the registry (never held here): the
+    # importer's limit (64 MiB file, registry.imports.parsing.MAX_BYTES) plus the multipart envelope, as the registry.
+    max_upload_bytes: int = 64 * 1_048_576 + 65_536
     upload_paths: tuple[str, ...] = ("/registry/imports",)
 
     def body_limit(self, path: str) -> int:

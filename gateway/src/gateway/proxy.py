@@ -16,7 +16,7 @@ from fupin_kit.observability import request_id_var
 from gateway.audit import AuditEntry, AuditFull, subject_of, touches_personal_data, which_hospital, whose_data
 from gateway.config import SERVICES
 from gateway.runtime import Runtime, caller_ip, runtime
-from gateway.upstream import BodyTooLarge, forward, read_body, upstream_path
+from gateway.upstream import BodyTooLarge, forward, take_body, upstream_path
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 RATE_LIMITED = Counter("fupin_gateway_rate_limited_total", "Calls refused with 429", ["client"])
@@ -68,8 +68,9 @@ class AuditedCall:
 async def _pass_through(rt: Runtime, request: Request, service: str, call: AuditedCall | None = None) -> Response:
     limit = rt.settings.body_limit(request.url.path)
     try:
-        body = await read_body(request, limit)
-        if call is not None and call.enabled:
+        # a short body whole (the audit reads it); a long one (an upload) streamed to the service as it arrives
+        body = await take_body(request, limit)
+        if call is not None and call.enabled and isinstance(body, bytes):
             call.body = body
     except BodyTooLarge:
         return problem(413, "payload_too_large", f"request bodies on this route are limited to {limit} bytes")

@@ -1,11 +1,17 @@
 """HTTP forwarding to the services over one pooled aiohttp session: path, query, body and end-to-end headers unchanged.
 
+Request bodies up to `SMALL_BODY_BYTES` (every JSON call) are read whole and sent as one body (the audit reads them);
+longer ones (bulk intake uploads) are streamed to the service as they arrive, counted against the route's limit, never
+held in memory: over the limit the call is cut off and answered 413.
+
 aiohttp, not httpx, for the hop: under load httpx/httpcore spent most of the gateway's time in connection-pool
 bookkeeping (and, without sniffio installed, re-ran a failing import on every request). Answers with a declared
 length up to `BUFFERED_MAX_BYTES` (every JSON answer) are read whole and sent as one body; longer or chunked
 answers (exports) are streamed.
 """
 
+
+from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
@@ -30,6 +36,7 @@ NOT_RETURNED = HOP_BY_HOP | {REQUEST_ID_HEADER.encode(), b"date", b"server"}
 # Headers aiohttp would add on its own: the service sees what the caller sent, nothing more.
 NOT_ADDED = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 BUFFERED_MAX_BYTES = 1_048_576
+SMALL_BODY_BYTES = 65_536
 # uvicorn closes an idle keep-alive connection after 5 s: drop ours before, so a POST never meets a closed socket.
 KEEPALIVE_SECONDS = 4.0
 
@@ -98,16 +105,45 @@ def upstream_path(request: Request) -> bytes:
     return raw.split(b"?", 1)[0]
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+class StreamedBody:
+    """A request body longer than `SMALL_BODY_BYTES`, passed on to the service as it arrives. `exceeded` is set when
+    it passed the limit (the generator then raises `BodyTooLarge`, which cuts the call to the service off)."""
+
+    def __init__(self, first: list[bytes], rest: AsyncIterator[bytes], size: int, limit: int,
+                 declared: int | None) -> None:
+        self._first, self._rest, self.size, self.limit, self.declared = first, rest, size, limit, declared
+        self.exceeded = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        for chunk in self._first:
+            yield chunk
+        self._first = []
+        async for chunk in self._rest:
+            self.size += len(chunk)
+            if self.size > self.limit:
+                self.exceeded = True
+                raise BodyTooLarge()
+            if chunk:
+                yield chunk
+
+
+async def take_body(request: Request, limit: int) -> bytes | StreamedBody:
+    """The whole body when it is short, else a `StreamedBody` of it; `BodyTooLarge` past the limit. A declared
+    length over the limit is refused before anything is read."""
+    declared_text = request.headers.get("content-length")
+    declared = int(declared_text) if declared_text and declared_text.isdigit() else None
+    if declared is not None and declared > limit:
         raise BodyTooLarge()
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    stream = request.stream().__aiter__()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream:
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge()
         chunks.append(chunk)
+        if size > SMALL_BODY_BYTES:
+            return StreamedBody(chunks, stream, size, limit, declared)
     return b"".join(chunks)
 
 
@@ -116,27 +152,55 @@ def _returned_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes,
     return [(k.lower(), v) for k, v in raw if k.lower() not in dropped]
 
 
+def _too_large(limit: int) -> Response:
+    return problem(413, "payload_too_large", f"request bodies on this route are limited to {limit} bytes")
+
+
 async def forward(client: Upstream, *, service: str, base_url: str, request: Request, path: bytes,
-                  body: bytes, timeout: float | None = None) -> Response:
+                  body: bytes | StreamedBody, timeout: float | None = None) -> Response:
     """Send the request to `base_url` + `path` and return the answer; 503/502 when the service fails us."""
     query = request.scope.get("query_string", b"")
     target = (path + (b"?" + query if query else b"")).decode("latin-1")
     url = URL(base_url + target, encoded=True)
     call_timeout = client.default_timeout if timeout is None else aiohttp.ClientTimeout(
         total=timeout, connect=min(timeout, client.default_timeout.connect or timeout))
+    headers = request_headers(request)
+    data: bytes | AsyncIterator[bytes] | None
+    if isinstance(body, StreamedBody):
+        data = body.chunks()
+        if body.declared is not None:  # the service sees the length the caller declared, not chunks
+            headers.append(("Content-Length", str(body.declared)))
+    else:
+        data = body or None
     try:
-        answer = await client.session.request(request.scope["method"], url, headers=request_headers(request),
-                                              data=body or None, allow_redirects=False, timeout=call_timeout)
-    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+        answer = await client.session.request(request.scope["method"], url, headers=headers, data=data,
+                                              allow_redirects=False, timeout=call_timeout)
+    except Exception as exc:
+        if isinstance(body, StreamedBody) and body.exceeded:
+            UPSTREAM_REQUESTS.labels(service, "too_large").inc()
+            return _too_large(body.limit)
+        return _failed(service, exc)
+    if isinstance(body, StreamedBody) and body.exceeded:  # the service answered before the body was cut off
+        answer.close()
+        return _too_large(body.limit)
+    return await _answer(service, answer)
+
+
+def _failed(service: str, exc: Exception) -> Response:
+    if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
         # Nothing reached the service: the caller may simply retry.
         UPSTREAM_REQUESTS.labels(service, "unavailable").inc()
         return problem(503, "upstream_unavailable", f"the {service} service is not reachable ({type(exc).__name__})",
                        headers={"Retry-After": "1"}, service=service)
-    except (TimeoutError, aiohttp.ClientError) as exc:
+    if isinstance(exc, (TimeoutError, aiohttp.ClientError)):
         # The service may have acted on the request: a retry should carry the same Idempotency-Key.
         UPSTREAM_REQUESTS.labels(service, "failed").inc()
         return problem(502, "upstream_unavailable", f"the {service} service did not answer ({type(exc).__name__})",
                        service=service)
+    raise exc
+
+
+async def _answer(service: str, answer: aiohttp.ClientResponse) -> Response:
     UPSTREAM_REQUESTS.labels(service, str(answer.status)).inc()
     headers = _returned_headers(answer.raw_headers)
     length = answer.content_length
