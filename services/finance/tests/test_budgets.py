@@ -47,7 +47,8 @@ async def test_policy_per_year_changes_the_report(client: httpx.AsyncClient) -> 
     default = await client.get("/finance/policies/2030", headers=token(READER))
     assert default.json() == {"year": 2030, "floor_ratio": "0.02", "min_growth_rate": "0.10",
                               "allocation_approval_threshold": None, "pending_threshold_change": None,
-                              "default": True}  # pending_threshold_change: issue 12's threshold maker-checker
+                              # pending_threshold_change: issue 12's threshold maker-checker; is_default: issue 13
+                              "default": True, "is_default": True}
     policy = await client.put("/finance/policies/2030", headers=token(WRITER),
                               json={"floor_ratio": "0.025", "min_growth_rate": "0.15"})
     assert policy.status_code == 200, policy.text

@@ -9,7 +9,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, Numeric, func
 from sqlmodel import Field, SQLModel
 
-from fupin_kit.money import Money
+from fupin_kit.money import Money, decimal, money_column, numeric
 from fupin_kit.text import NoNul
 
 
@@ -27,23 +27,25 @@ class JurisdictionYear(SQLModel, table=True):
 
 
 class BudgetPolicy(SQLModel, table=True):
-    """Seed §五(十五) policy values for one year; a year without a row uses the contract's defaults."""
+    """Seed §五(十五) policy values for one year; a year without a row uses the contract's defaults (the kit's
+    year-policy store; `recorded_by` is its actor column)."""
     __tablename__ = "budget_policies"
 
     year: int = Field(primary_key=True)
-    floor_ratio: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
-    min_growth_rate: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
+    floor_ratio: Decimal = numeric(6, 4)
+    min_growth_rate: Decimal = numeric(6, 4)
     # Maker-checker: an allocation from a fund of this year above this amount waits for a second client (None: never).
-    allocation_approval_threshold: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    allocation_approval_threshold: Decimal | None = money_column(nullable=True)
     # A loosening threshold change waits here for a second client (issue 12); `pending_threshold_by` None: none.
-    pending_threshold: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    pending_threshold: Decimal | None = money_column(nullable=True)
     pending_threshold_by: str | None = None
     recorded_by: str
     updated_at: dt.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
 
 
-Ratio = Annotated[Decimal, PydanticField(ge=0, le=1, max_digits=5, decimal_places=4)]
+# A policy ratio as the contract writes it: at least two places ("0.02", "0.10", "0.025"); at most four on input.
+Ratio = Annotated[Decimal, decimal(places=4, ge=0, le=1, max_digits=5, shown="min2")]
 
 
 class JurisdictionYearIn(BaseModel):
@@ -74,11 +76,12 @@ class PendingThresholdChange(BaseModel):
 
 class BudgetPolicyPublic(BaseModel):
     year: int
-    floor_ratio: str
-    min_growth_rate: str
+    floor_ratio: Ratio
+    min_growth_rate: Ratio
     allocation_approval_threshold: Money | None = None
     pending_threshold_change: PendingThresholdChange | None = None
     default: bool
+    is_default: bool  # the answer shape of every year policy (issue 13); `default` kept for existing readers
 
 
 class ThresholdDecision(BaseModel):

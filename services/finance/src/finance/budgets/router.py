@@ -5,9 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from finance.access import FinanceReader, FinanceWriter
-from finance.budgets import rules, service
+from finance.budgets import service
 from finance.budgets.models import (
-    BudgetPolicy,
     BudgetPolicyIn,
     BudgetPolicyPublic,
     ComplianceReport,
@@ -16,9 +15,11 @@ from finance.budgets.models import (
     PendingThresholdChange,
     ThresholdDecision,
 )
+from finance.budgets.service import BudgetPolicyValues
 from finance.divisions import JURISDICTION_PATTERN
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import NotFound
+from fupin_kit.policies import Stored
 
 router = APIRouter(prefix="/finance", tags=["budgets"])
 
@@ -57,30 +58,27 @@ async def get_compliance(code: Code, year: Year, session: SessionDep, _: Finance
 async def put_policy(year: Year, body: BudgetPolicyIn, session: SessionDep,
                      principal: FinanceWriter) -> BudgetPolicyPublic:
     """Replace the year's policy values; `allocation_approval_threshold` absent or null turns maker-checker off."""
-    policy = await service.put_policy(session, year=year, body=body, recorded_by=principal.client_id)
-    return _policy_public(year, policy)
+    return _policy_public(await service.put_policy(session, year=year, body=body, recorded_by=principal.client_id))
 
 
 @router.get("/policies/{year}", response_model=BudgetPolicyPublic)
 async def get_policy(year: Year, session: SessionDep, _: FinanceReader) -> BudgetPolicyPublic:
-    return _policy_public(year, await service.policy_for(session, year=year))
+    return _policy_public(await service.STORE.get(session, year))
 
 
-def _policy_public(year: int, policy: BudgetPolicy | None) -> BudgetPolicyPublic:
-    if policy is None:
-        return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(rules.DEFAULT_FLOOR_RATIO),
-                                  min_growth_rate=rules.format_ratio(rules.DEFAULT_MIN_GROWTH_RATE), default=True)
+def _policy_public(stored: Stored[int, BudgetPolicyValues]) -> BudgetPolicyPublic:
+    policy = stored.policy
     pending = None if policy.pending_threshold_by is None else PendingThresholdChange(
         allocation_approval_threshold=policy.pending_threshold, requested_by=policy.pending_threshold_by)
-    return BudgetPolicyPublic(year=year, floor_ratio=rules.format_ratio(policy.floor_ratio),
-                              min_growth_rate=rules.format_ratio(policy.min_growth_rate),
+    return BudgetPolicyPublic(year=stored.key, floor_ratio=policy.floor_ratio, min_growth_rate=policy.min_growth_rate,
                               allocation_approval_threshold=policy.allocation_approval_threshold,
-                              pending_threshold_change=pending, default=False)
+                              pending_threshold_change=pending, default=stored.is_default,
+                              is_default=stored.is_default)
 
 
 @router.post("/policies/{year}/threshold-approval", response_model=BudgetPolicyPublic)
 async def decide_threshold(year: Year, body: ThresholdDecision, session: SessionDep,
                            principal: FinanceWriter) -> BudgetPolicyPublic:
     """Maker-checker on the threshold itself: another `finance:write` client approves or refuses a loosening change."""
-    return _policy_public(year, await service.decide_threshold(session, year=year, approved=body.approved,
-                                                               checker=principal.client_id))
+    return _policy_public(await service.decide_threshold(session, year=year, approved=body.approved,
+                                                         checker=principal.client_id))

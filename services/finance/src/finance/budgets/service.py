@@ -1,6 +1,8 @@
 """Budgets per jurisdiction and year, policy values per year, and the compliance report."""
 
-from sqlalchemy import select
+from dataclasses import asdict, dataclass, replace
+from decimal import Decimal
+
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -9,6 +11,7 @@ from finance.budgets import rules
 from finance.budgets.models import BudgetPolicy, BudgetPolicyIn, ComplianceReport, JurisdictionYear, JurisdictionYearIn
 from finance.funds.rules import threshold_change_needs_approval
 from fupin_kit.errors import AppError, Conflict, NotFound
+from fupin_kit.policies import PolicyStore, Stored
 
 
 async def put_year(session: AsyncSession, *, jurisdiction_code: str, year: int, body: JurisdictionYearIn,
@@ -33,25 +36,42 @@ async def get_year(session: AsyncSession, *, jurisdiction_code: str, year: int) 
     return await session.get(JurisdictionYear, (jurisdiction_code, year))
 
 
-async def policy_for(session: AsyncSession, *, year: int) -> BudgetPolicy | None:
-    return await session.get(BudgetPolicy, year)
+@dataclass(frozen=True)
+class BudgetPolicyValues:
+    """One year's values (the contract's defaults for a year without a row) and a threshold change waiting."""
+
+    floor_ratio: Decimal = rules.DEFAULT_FLOOR_RATIO
+    min_growth_rate: Decimal = rules.DEFAULT_MIN_GROWTH_RATE
+    allocation_approval_threshold: Decimal | None = None
+    pending_threshold: Decimal | None = None
+    pending_threshold_by: str | None = None
 
 
-async def put_policy(session: AsyncSession, *, year: int, body: BudgetPolicyIn, recorded_by: str) -> BudgetPolicy:
+def _from_row(row: BudgetPolicy) -> BudgetPolicyValues:
+    return BudgetPolicyValues(**{name: getattr(row, name) for name in BudgetPolicyValues.__dataclass_fields__})
+
+
+STORE: PolicyStore[int, BudgetPolicyValues] = PolicyStore(
+    BudgetPolicy, default=lambda year: BudgetPolicyValues(), from_row=_from_row, to_row=asdict, actor="recorded_by")
+
+
+async def policy_for(session: AsyncSession, *, year: int) -> BudgetPolicyValues:
+    """The values in force in `year` (the defaults where none was set)."""
+    return (await STORE.get(session, year)).policy
+
+
+async def put_policy(session: AsyncSession, *, year: int, body: BudgetPolicyIn,
+                     recorded_by: str) -> Stored[int, BudgetPolicyValues]:
     """Replace the year's values; a loosening threshold change is only recorded, for a second client to approve."""
-    current = await session.get(BudgetPolicy, year, with_for_update=True)
+    current = await STORE.row(session, year, for_update=True)
     threshold = body.allocation_approval_threshold
-    values: dict[str, object] = {"floor_ratio": body.floor_ratio, "min_growth_rate": body.min_growth_rate,
-                                 "allocation_approval_threshold": threshold, "recorded_by": recorded_by,
-                                 "pending_threshold": None, "pending_threshold_by": None}
+    values = BudgetPolicyValues(floor_ratio=body.floor_ratio, min_growth_rate=body.min_growth_rate,
+                                allocation_approval_threshold=threshold)
     if current is not None and threshold_change_needs_approval(current.allocation_approval_threshold, threshold):
-        values |= {"allocation_approval_threshold": current.allocation_approval_threshold,
-                   "pending_threshold": threshold, "pending_threshold_by": recorded_by}
-    await session.exec(insert(BudgetPolicy).values(year=year, **values)  # type: ignore[call-overload]
-                       .on_conflict_do_update(index_elements=["year"], set_=values))
-    policy = (await session.exec(select(BudgetPolicy).where(col(BudgetPolicy.year) == year)  # type: ignore[call-overload]
-                                 .execution_options(populate_existing=True))).scalar_one()
-    return policy
+        values = replace(values, allocation_approval_threshold=current.allocation_approval_threshold,
+                         pending_threshold=threshold, pending_threshold_by=recorded_by)
+    stored, _ = await STORE.put(session, year, values, actor=recorded_by)
+    return stored
 
 
 async def compliance(session: AsyncSession, *, jurisdiction_code: str, year: int) -> ComplianceReport:
@@ -61,8 +81,7 @@ async def compliance(session: AsyncSession, *, jurisdiction_code: str, year: int
                        f"no budget recorded for jurisdiction {jurisdiction_code} in {year}")
     previous = await get_year(session, jurisdiction_code=jurisdiction_code, year=year - 1)
     policy = await policy_for(session, year=year)
-    floor_ratio = policy.floor_ratio if policy else rules.DEFAULT_FLOOR_RATIO
-    min_growth = policy.min_growth_rate if policy else rules.DEFAULT_MIN_GROWTH_RATE
+    floor_ratio, min_growth = policy.floor_ratio, policy.min_growth_rate
     previous_budget = previous.special_fund_budget if previous else None
     assessment = rules.assess_special_fund_budget(
         general_budget_revenue=current.general_budget_revenue, special_fund_budget=current.special_fund_budget,
@@ -76,9 +95,10 @@ async def compliance(session: AsyncSession, *, jurisdiction_code: str, year: int
         min_growth_rate=rules.format_ratio(min_growth), meets_growth=assessment.meets_growth)
 
 
-async def decide_threshold(session: AsyncSession, *, year: int, approved: bool, checker: str) -> BudgetPolicy:
+async def decide_threshold(session: AsyncSession, *, year: int, approved: bool,
+                           checker: str) -> Stored[int, BudgetPolicyValues]:
     """A second client approves (the new threshold applies) or refuses a waiting threshold change."""
-    policy = await session.get(BudgetPolicy, year, with_for_update=True)
+    policy: BudgetPolicy | None = await STORE.row(session, year, for_update=True)
     if policy is None or policy.pending_threshold_by is None:
         raise Conflict("no_pending_change", f"no threshold change of {year} is waiting for approval")
     if policy.pending_threshold_by == checker:
@@ -90,4 +110,4 @@ async def decide_threshold(session: AsyncSession, *, year: int, approved: bool, 
     policy.pending_threshold, policy.pending_threshold_by = None, None
     session.add(policy)
     await session.flush()
-    return policy
+    return Stored(year, _from_row(policy), False)
