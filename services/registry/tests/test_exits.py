@@ -122,7 +122,7 @@ async def test_division_exit_only_for_poor_villages_and_counties(client: httpx.A
 async def test_policies_default_and_set(client: httpx.AsyncClient) -> None:
     default = await client.get("/registry/policies/2016", headers=READ)
     assert default.json() == {"year": 2016, "poverty_line": "2952.00", "exit_incidence_threshold": "0.0300",
-                              "return_risk_multiplier": "1.50", "source": "default"}
+                              "return_risk_multiplier": "1.50", "source": "default", "is_default": True}
     later = (await client.get("/registry/policies/2040", headers=READ)).json()
     assert later["poverty_line"] == "4000.00"
     denied = await client.put("/registry/policies/2040", headers=READ, json={
@@ -131,6 +131,7 @@ async def test_policies_default_and_set(client: httpx.AsyncClient) -> None:
     created = await client.put("/registry/policies/2040", headers=WRITE, json={
         "poverty_line": "4200", "exit_incidence_threshold": "0.02"})
     assert created.status_code == 201 and created.json()["source"] == "set"
+    assert created.json()["is_default"] is False
     updated = await client.put("/registry/policies/2040", headers=WRITE, json={
         "poverty_line": "4300", "exit_incidence_threshold": "0.02"})
     assert updated.status_code == 200 and updated.json()["poverty_line"] == "4300.00"

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from stdnum.cn import ric
 
+from fupin_kit import clock
 from registry.imports.parsing import COLUMNS
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
@@ -127,7 +128,7 @@ def households(members: int, *, seed: int | None = None, villages: list[str] | N
     ids = IdFactory(rng)
     villages = villages or [d.code for d in city_divisions() if d.level == "village"]
     statuses = statuses or {"identified": 1.0}
-    today = dt.date.today()
+    today = clock.today()
     written, number = 0, 0
     run = f"{rng.randrange(16**6):06x}"
     while written < members:

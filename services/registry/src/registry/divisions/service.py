@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_events.payloads import DivisionUpdated
+from fupin_kit import clock
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from fupin_kit.events.outbox import enqueue
 from registry.config import COMPONENT
@@ -115,7 +116,7 @@ async def decide_division_exit(session: AsyncSession, *, code: str, actor: str) 
     if division.exited_at is not None:
         raise Conflict("invalid_status", f"division {code} has already exited")
     stats = await division_stats(session, division)
-    policy = await policy_for(session, year=dt.date.today().year)
+    policy = await policy_for(session, year=clock.today().year)
     exited = division_may_exit(poor_persons=stats.poor_persons, population=division.population,
                                threshold=policy.exit_incidence_threshold)
     decision = DivisionExit(

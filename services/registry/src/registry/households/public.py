@@ -1,6 +1,5 @@
 """Household answers: members, per-capita income and the status history."""
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -9,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit import clock
 from fupin_kit.errors import NotFound
 from fupin_kit.ids import age_from_birth
 from registry.exits.rules import per_capita_income
@@ -47,7 +47,7 @@ async def read_public(conn: AsyncConnection, household_id: uuid.UUID) -> Househo
 
 def build_public(household: Any, members: Sequence[Any], history: Sequence[Any]) -> HouseholdPublic:
     """The answer from a household, its members and its history (ORM rows or rows read with the same columns)."""
-    today = dt.date.today()
+    today = clock.today()
     return HouseholdPublic(
         household_id=household.id, status=household.status, village_code=household.village_code,
         town_code=household.town_code, county_code=household.county_code, annual_income=household.annual_income,

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fupin_kit import clock
 from fupin_kit.money import Money
 from fupin_kit.text import Text
 from registry.households.models import Status
@@ -75,7 +76,7 @@ class Indicators(Strict):
 
 
 def income_year_field() -> int:
-    return Field(ge=1990, le=dt.date.today().year + 1)
+    return Field(ge=1990, le=clock.today().year + 1)
 
 
 class MemberIn(Strict):

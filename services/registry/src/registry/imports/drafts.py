@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fupin_kit import clock
 from fupin_kit.ids import InvalidResidentId
 from fupin_kit.money import Money
 from fupin_kit.text import NUL_MESSAGE, has_nul, printable
@@ -101,7 +102,7 @@ class HouseholdRow(BaseModel):
 
     village_code: str = Field(pattern=r"^\d{12}$")
     annual_income: Money
-    income_year: int = Field(ge=1990, le=dt.date.today().year + 1)
+    income_year: int = Field(ge=1990, le=clock.today().year + 1)
     causes: list[Cause] = Field(min_length=1)
     food_clothing_secure: bool
     compulsory_education_ok: bool

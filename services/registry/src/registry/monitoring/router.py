@@ -6,6 +6,7 @@ import uuid
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
+from fupin_kit import clock
 from fupin_kit.db import SessionDep
 from fupin_kit.money import Money
 from registry.auth import Reader
@@ -35,7 +36,7 @@ class Monitoring(BaseModel):
 async def monitoring(session: SessionDep, _: Reader,
                      division_code: str = Query(min_length=6, max_length=12, pattern=r"^\d+$")) -> Monitoring:
     items = await service.households_at_risk(session, division_code=division_code)
-    return Monitoring(division_code=division_code, as_of=dt.date.today(), count=len(items),
+    return Monitoring(division_code=division_code, as_of=clock.today(), count=len(items),
                       items=[RiskItem(**i) for i in items])
 
 

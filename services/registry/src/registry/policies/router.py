@@ -14,8 +14,9 @@ Year = Path(ge=1990, le=2100)
 
 def _public(policy: YearPolicy) -> PolicyPublic:
     return PolicyPublic(year=policy.year, poverty_line=policy.poverty_line,
-                        exit_incidence_threshold=f"{policy.exit_incidence_threshold:.4f}",
-                        return_risk_multiplier=f"{policy.return_risk_multiplier:.2f}", source=policy.source)
+                        exit_incidence_threshold=policy.exit_incidence_threshold,
+                        return_risk_multiplier=policy.return_risk_multiplier, source=policy.source,
+                        is_default=policy.is_default)
 
 
 @router.get("/{year}", response_model=PolicyPublic)
