@@ -140,3 +140,53 @@ async def test_web_app_and_vendored_swagger(gateway: Any) -> None:
     assert "/docs/assets/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
     bundle = await gateway.get("/docs/assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
+
+
+async def test_vendored_redoc_beside_docs(gateway: Any) -> None:
+    page = await gateway.get("/redoc")
+    assert page.status_code == 200 and '<redoc spec-url="/openapi.json"' in page.text
+    assert '<script src="/redoc/assets/redoc.standalone.js">' in page.text
+    assert "http" not in page.text  # nothing from another origin, and no inline script
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy and "https:" not in policy
+    bundle = await gateway.get("/redoc/assets/redoc.standalone.js")
+    assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
+    assert len(bundle.content) > 500_000 and b'"2.5.4"' in bundle.content
+    assert b"cdn.redoc.ly" not in bundle.content  # its footer logo points at our own icon
+    licence = await gateway.get("/redoc/assets/redoc.LICENSE")
+    assert licence.status_code == 200 and "MIT License" in licence.text
+    assert (await gateway.get("/redoc/assets/redoc.standalone.js.LICENSE.txt")).status_code == 200
+    for name in ("app.js", "..%2Fdocs.py", "redoc.standalone.js.map"):
+        assert (await gateway.get(f"/redoc/assets/{name}")).status_code == 404
+
+
+async def test_expired_sessions_and_old_failures_are_deleted_at_login(gateway: Any) -> None:
+    from sqlalchemy import func, select
+
+    from gateway.officials import service
+    from gateway.officials.models import LoginFailure, OfficialSession
+
+    username, password = await _official(gateway)
+    other, other_password = await _official(gateway)
+    now = dt.datetime.now(dt.UTC)
+    async with gateway.app.state.runtime.db.session() as db:
+        db.add(OfficialSession(token_hash=service.token_hash(uuid.uuid4().hex), username=other,
+                               created_at=now - dt.timedelta(hours=9), expires_at=now - dt.timedelta(hours=1)))
+        db.add(OfficialSession(token_hash=service.token_hash(uuid.uuid4().hex), username=other,
+                               created_at=now - dt.timedelta(hours=1), expires_at=now + dt.timedelta(hours=7),
+                               ended_at=now - dt.timedelta(minutes=5)))
+        db.add(LoginFailure(username=other, failed_at=now - dt.timedelta(minutes=31)))
+        db.add(LoginFailure(username=other, failed_at=now - dt.timedelta(minutes=1)))
+        await db.commit()
+    assert (await gateway.post("/auth/login", json={"username": username, "password": password})).status_code == 200
+
+    async with gateway.app.state.runtime.db.session() as db:
+        expired = (await db.exec(select(func.count()).select_from(OfficialSession).where(
+            OfficialSession.expires_at <= now))).one()
+        kept = (await db.exec(select(func.count()).select_from(OfficialSession).where(
+            OfficialSession.username == other))).one()
+        failures = (await db.exec(select(LoginFailure.failed_at).where(LoginFailure.username == other))).all()
+    assert expired[0] == 0
+    assert kept[0] == 1  # logged out but not yet expired: kept until it expires
+    assert [f[0] for f in failures] == [now - dt.timedelta(minutes=1)]  # a recent failure still counts
+    assert (await gateway.post("/auth/login", json={"username": other, "password": other_password})).status_code == 200

@@ -1,8 +1,10 @@
 """One OpenAPI document for the whole platform: the gateway's own routes merged with each service's /openapi.json
-(fetched with a short timeout, cached briefly, a service that is down is listed and skipped)."""
+(fetched with a short timeout, cached briefly, a service that is down is listed and skipped), shown by Swagger UI at
+`/docs` and ReDoc at `/redoc`, both served from the gateway itself (a closed network has no CDN)."""
 
 import asyncio
 import copy
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -122,3 +124,60 @@ async def swagger_asset(name: str) -> Response:
     if name not in SWAGGER_ASSETS or folder is None or not (folder / name).is_file():
         return JSONResponse({"detail": "not found"}, status_code=404)
     return FileResponse(folder / name, media_type=SWAGGER_ASSETS[name], headers={"Cache-Control": "max-age=86400"})
+
+
+# ReDoc 2.5.4's standalone bundle, vendored byte for byte from the npm package `redoc` (MIT; its third-party notices
+# beside it): gateway/README.md "Vendored assets" says how to update it.
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+REDOC_ASSETS = {"redoc.standalone.js": "text/javascript; charset=utf-8",
+                "redoc.standalone.js.LICENSE.txt": "text/plain; charset=utf-8",
+                "redoc.LICENSE": "text/plain; charset=utf-8"}
+# Only the gateway's own origin: ReDoc's styles are injected at run time (inline) and its search runs in a blob:
+# worker; nothing may come from anywhere else.
+REDOC_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+                "base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+REDOC_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Fupin API (ReDoc)</title>
+<link rel="icon" href="/app/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+<redoc spec-url="/openapi.json" hide-download-button></redoc>
+<script src="/redoc/assets/redoc.standalone.js"></script>
+</body>
+</html>
+"""
+
+
+@router.get("/redoc", include_in_schema=False)
+async def redoc() -> HTMLResponse:
+    """ReDoc over the same document as /docs; no inline script (the bundle reads the <redoc> element)."""
+    return HTMLResponse(REDOC_PAGE, headers={"Content-Security-Policy": REDOC_POLICY,
+                                             "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+
+
+# The one resource the bundle would load from elsewhere: its footer's logo. Pointed at our own icon when served (the
+# vendored file stays byte for byte the published one); the page's policy would block it anyway.
+REDOC_EXTERNAL_LOGO = (b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"/app/favicon.svg")
+
+
+@functools.cache
+def _redoc_file(name: str) -> bytes | None:
+    path = STATIC / name
+    if name not in REDOC_ASSETS or not path.is_file():
+        return None
+    content = path.read_bytes()
+    return content.replace(*REDOC_EXTERNAL_LOGO) if name.endswith(".js") else content
+
+
+@router.get("/redoc/assets/{name}", include_in_schema=False)
+async def redoc_asset(name: str) -> Response:
+    content = _redoc_file(name) if name in REDOC_ASSETS else None
+    if content is None:
+        return JSONResponse({"detail": "not found"}, status_code=404)
+    return Response(content, media_type=REDOC_ASSETS[name],
+                    headers={"Cache-Control": "max-age=86400", "X-Content-Type-Options": "nosniff"})

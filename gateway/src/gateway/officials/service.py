@@ -58,11 +58,20 @@ async def login(session: AsyncSession, *, username: str, password: str) -> tuple
         await session.commit()
         return None
     await session.exec(delete(LoginFailure).where(col(LoginFailure.username) == username))  # type: ignore[call-overload]
+    await prune(session, now)
     token = secrets.token_urlsafe(32)
     session.add(OfficialSession(token_hash=token_hash(token), username=username, created_at=now,
                                 expires_at=now + rules.SESSION_LIFETIME))
     await session.commit()
     return Identity(official.username, official.role, official.division_code), token
+
+
+async def prune(session: AsyncSession, now: dt.datetime) -> None:
+    """Forget what can no longer matter (run at each successful login, in its transaction): sessions past their
+    expiry (ended or not: a logout only ends one early) and login failures older than any lock-out looks back."""
+    await session.exec(delete(OfficialSession).where(col(OfficialSession.expires_at) <= now))  # type: ignore[call-overload]
+    await session.exec(delete(LoginFailure).where(  # type: ignore[call-overload]
+        col(LoginFailure.failed_at) < now - rules.FAILURE_WINDOW - rules.LOCK_FOR))
 
 
 async def identity(session: AsyncSession, token: str) -> Identity | None:
