@@ -49,3 +49,12 @@ def test_pseudonym_is_keyed_and_stable() -> None:
 
 def test_generated_numbers_validate() -> None:
     assert validate_resident_id(with_check("61072319800517123"))
+
+
+def test_a_baby_born_today_in_china_is_valid_while_the_utc_date_is_still_yesterday() -> None:
+    from fupin_kit import clock
+
+    with clock.frozen(dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.UTC)):  # 2027-01-01 00:30 in China
+        assert validate_resident_id(with_check("11010520270101001"))
+        with pytest.raises(InvalidResidentId):
+            validate_resident_id(with_check("11010520270102001"))

@@ -7,6 +7,8 @@ import hmac
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from fupin_kit import clock
+
 
 class InvalidResidentId(ValueError):
     """The number is not an 18-character resident ID with a valid birth date and MOD 11-2 check character."""
@@ -27,7 +29,7 @@ def validate_resident_id(value: str) -> str:
         born = ric.get_birth_date(number)
     except ValidationError as exc:
         raise InvalidResidentId("birth date is not a valid date") from exc
-    if born > dt.date.today() or born.year < 1900:
+    if born > clock.today() or born.year < 1900:  # China's date: a baby born today there is valid
         raise InvalidResidentId("birth date is out of range")
     return number
 
