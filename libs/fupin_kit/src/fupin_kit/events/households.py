@@ -21,14 +21,15 @@ back. The privacy rule of issue 12 holds: member id, person_ref pseudonym and bi
 
 import dataclasses
 import datetime as dt
+import functools
+import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Date, DateTime, Table, and_, func, literal_column, or_, select
-from sqlalchemy import delete as sa_delete
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Table, TextClause, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import Uuid
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,7 +42,6 @@ __all__ = ["HOUSEHOLD_TOPICS", "Applied", "HouseholdColumns", "HouseholdReadMode
            "SnapshotEvent", "apply_snapshots"]
 
 HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
-_ROWS_PER_STATEMENT = 2000  # a statement carries at most 32,767 parameters (asyncpg)
 
 
 class HouseholdColumns(SQLModel):
@@ -159,9 +159,62 @@ def _typed(table: Table, name: str, value: Any) -> Any:
     return str(value) if isinstance(value, uuid.UUID) else value
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        yield rows[start:start + _ROWS_PER_STATEMENT]
+def _pg_type(column: Any) -> str:
+    if isinstance(column.type, JSON):  # travels as text, cast per row
+        return "TEXT"
+    return str(column.type.compile(dialect=postgresql.dialect()))
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
+@functools.cache
+def _unnest_insert(table: Table, columns: tuple[str, ...]) -> str:
+    """`INSERT INTO t (cols) SELECT ... FROM unnest(:c0, :c1, ...)`: one array parameter per column, so the
+    statement's text is the same for any number of rows (prepared once, no parameter limit)."""
+    arrays = ", ".join(f"CAST(:c{i} AS {_pg_type(table.c[c])}[])" for i, c in enumerate(columns))
+    picks = ", ".join(f"CAST(u.{_quoted(c)} AS JSONB)" if isinstance(table.c[c].type, JSON) else f"u.{_quoted(c)}"
+                      for c in columns)
+    names = ", ".join(_quoted(c) for c in columns)
+    return f"INSERT INTO {_quoted(table.name)} ({names}) SELECT {picks} FROM unnest({arrays}) AS u({names})"
+
+
+def _arrays(table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    out = {}
+    for i, c in enumerate(columns):
+        values = [row[c] for row in rows]
+        if isinstance(table.c[c].type, JSON):
+            values = [None if v is None else json.dumps(v) for v in values]
+        out[f"c{i}"] = values
+    return out
+
+
+@functools.cache
+def _households_upsert(table: Table, columns: tuple[str, ...]) -> TextClause:
+    updates = ", ".join(f"{_quoted(c)} = excluded.{_quoted(c)}" for c in columns if c != "household_id")
+    return text(f"{_unnest_insert(table, columns)} ON CONFLICT (household_id) DO UPDATE SET {updates} "
+                f"WHERE coalesce({_quoted(table.name)}.sequence, 0) <= coalesce(excluded.sequence, 0) "
+                "RETURNING household_id")
+
+
+@functools.cache
+def _members_upsert(households: Table, members: Table, key: str, columns: tuple[str, ...]) -> TextClause:
+    # The stored member moves only when it is already this household's, or its household's snapshot is not newer
+    # than the one naming them now.
+    updates = ", ".join(f"{_quoted(c)} = excluded.{_quoted(c)}" for c in columns if c != key)
+    h, m = _quoted(households.name), _quoted(members.name)
+    stored = f"(SELECT h.occurred_at FROM {h} h WHERE h.household_id = {m}.household_id)"
+    naming = f"(SELECT h.occurred_at FROM {h} h WHERE h.household_id = excluded.household_id)"
+    return text(f"{_unnest_insert(members, columns)} ON CONFLICT ({_quoted(key)}) DO UPDATE SET {updates} "
+                f"WHERE {m}.household_id = excluded.household_id OR {stored} IS NULL OR {stored} <= {naming}")
+
+
+@functools.cache
+def _members_leaving(members: Table, key: str) -> TextClause:
+    m = _quoted(members.name)
+    return text(f"DELETE FROM {m} WHERE household_id = ANY(CAST(:ids AS {_pg_type(members.c.household_id)}[])) "
+                f"AND NOT ({_quoted(key)} = ANY(CAST(:keys AS {_pg_type(members.c[key])}[])))")
 
 
 def _household_row(table: Table, item: SnapshotEvent, now: dt.datetime) -> dict[str, Any]:
@@ -215,16 +268,10 @@ async def apply_snapshots(session: AsyncSession, model: HouseholdReadModel,
         if held is None or held.sequence <= item.sequence:
             newest[item.household_id] = item
     rows = [_household_row(households, item, now) for item in newest.values()]
-    won: set[str] = set()
+    columns = tuple(rows[0])
     connection = await session.connection()
-    for chunk in _chunks(rows):
-        statement = insert(households).values(chunk)
-        upsert = statement.on_conflict_do_update(
-            index_elements=[households.c.household_id],
-            set_={c: statement.excluded[c] for c in chunk[0] if c != "household_id"},
-            where=func.coalesce(households.c.sequence, 0) <= func.coalesce(statement.excluded.sequence, 0),
-        ).returning(households.c.household_id)
-        won.update(str(h) for h in (await connection.execute(upsert)).scalars())
+    upserted = await connection.execute(_households_upsert(households, columns), _arrays(households, columns, rows))
+    won = {str(h) for h in upserted.scalars()}
     position = {id(item): i for i, item in enumerate(events)}
     applied = sorted((item for item in newest.values() if str(item.household_id) in won),
                      key=lambda item: position[id(item)])
@@ -246,22 +293,10 @@ async def _replace_members(session: AsyncSession, model: HouseholdReadModel, hou
             if held is None or held[0] <= item.occurred_at:
                 by_key[row[key]] = (item.occurred_at, row)
     ids = [_typed(members, "household_id", item.household_id) for item in applied]
-    keys = list(by_key)
     connection = await session.connection()
-    leaving = and_(members.c.household_id.in_(ids), members.c[key].not_in(keys)) if keys else \
-        members.c.household_id.in_(ids)
-    await connection.execute(sa_delete(members).where(leaving))
-    if not keys:
+    await connection.execute(_members_leaving(members, key), {"ids": ids, "keys": list(by_key)})
+    if not by_key:
         return
     rows = [row for _, row in by_key.values()]
-    # The stored member moves only when it is already this household's, or its household's snapshot is not newer.
-    # (The conflicting row is named in SQL: SQLAlchemy does not correlate a subquery to an INSERT's target.)
-    target: Any = literal_column(f"{members.name}.household_id")
-    stored_time = select(households.c.occurred_at).where(households.c.household_id == target).scalar_subquery()
-    for chunk in _chunks(rows):
-        statement = insert(members).values(chunk)
-        new_time = (select(households.c.occurred_at)
-                    .where(households.c.household_id == literal_column("excluded.household_id")).scalar_subquery())
-        await connection.execute(statement.on_conflict_do_update(
-            index_elements=[members.c[key]], set_={c: statement.excluded[c] for c in chunk[0] if c != key},
-            where=or_(target == statement.excluded.household_id, stored_time.is_(None), stored_time <= new_time)))
+    columns = tuple(rows[0])
+    await connection.execute(_members_upsert(households, members, key, columns), _arrays(members, columns, rows))
