@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import components, config, kafka, keys, postgres
+from . import components, config, kafka, keys, postgres, traces
 from .processes import StackError, tail
 
 app = typer.Typer(help="Local runner for Fupin: PostgreSQL, Kafka, the five services and the gateway.",
@@ -212,3 +212,23 @@ def env() -> None:
     keys.ensure_keys(config.keys_dir())
     for key, value in config.component_env().items():
         print(f"export {key}={shlex.quote(value)}")
+
+
+@app.command()
+def trace(
+    request_id: Annotated[str, typer.Argument(help="the X-Request-Id of a call through the gateway (or a trace id)")],
+    databases: Annotated[bool, typer.Option("--db/--no-db", help="show the database queries")] = True,
+    wait: Annotated[float, typer.Option(help="seconds to wait for the spans (written about a second later)")] = 2.0,
+) -> None:
+    """Print the trace of one request as a tree across the components (spans in .run/traces/, see
+    fupin_kit.telemetry): the gateway, the service, its outbox relay and each consumer of its events."""
+    found = traces.find_trace(config.traces_dir(), request_id, wait=wait, settle=0.5 if wait else 0.0)
+    if not found:
+        console.print(f"no trace of {request_id} in {config.traces_dir()} (components started by `fupin-dev up` "
+                      "write their spans there; a component started before tracing existed needs a restart)")
+        raise typer.Exit(1)
+    for spans in found:
+        console.rule(f"trace {spans[0]['trace_id']}: {len(spans)} spans, "
+                     f"{', '.join(sorted(traces.components_of(spans)))}")
+        for line in traces.render(spans, databases=databases):
+            console.print(line, markup=False, highlight=False)

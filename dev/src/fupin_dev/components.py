@@ -63,7 +63,8 @@ def start(c: Component, env: dict[str, str]) -> int | None:
     # default is also 5 s): the client always closes an idle connection first, so no request meets one closing.
     cmd = [_tool("uvicorn"), marker(c), "--host", "127.0.0.1", "--port", str(c.port), "--no-access-log",
            "--timeout-keep-alive", "75"]
-    return spawn(cmd, log=c.log, pidfile=c.pidfile, env=env, cwd=c.folder)
+    # spans to .run/traces/<component>.jsonl (`fupin-dev trace`); not in `fupin-dev env`, so tests stay untraced
+    return spawn(cmd, log=c.log, pidfile=c.pidfile, env={**env, **config.trace_env()}, cwd=c.folder)
 
 
 async def readyz(client: httpx.AsyncClient, c: Component) -> int | None:  # plain http on 127.0.0.1: verify=False

@@ -45,6 +45,19 @@ def keys_dir() -> Path:
     return run_dir() / "keys"
 
 
+def traces_dir() -> Path:
+    """Where the components started by the runner write their spans (`<component>.jsonl`, `fupin-dev trace`)."""
+    return run_dir() / "traces"
+
+
+def trace_env() -> dict[str, str]:
+    """Tracing of the components the runner starts: spans to `traces_dir()` (fupin_kit.telemetry), unless
+    `FUPIN_TRACE_DIR` is set already (empty: no traces); an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) is passed
+    on as it is."""
+    folder = os.environ.get("FUPIN_TRACE_DIR")
+    return {"FUPIN_TRACE_DIR": str(traces_dir()) if folder is None else folder}
+
+
 def cache_dir() -> Path:
     return root() / ".cache"
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from fupin_kit import telemetry
 from fupin_kit.app import install_platform
 from fupin_kit.auth import TokenVerifier
 from fupin_kit.db import Database
@@ -79,9 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await rt.http.aclose()
             await rt.upstream.aclose()
             await rt.db.dispose()
+            telemetry.shutdown()
 
     # /openapi.json and /docs are the aggregated ones of gateway.docs, not FastAPI's own.
     app = FastAPI(title="Fupin API gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+                  **telemetry.fastapi_options(),
                   openapi_tags=[{"name": "oauth", "description": "Client-credentials tokens (contract §0)"}])
 
     async def readiness() -> dict[str, bool]:
@@ -107,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(asyncapi.router)
     web.install(app, services=SERVICES)  # officials' login, cookie sessions and the war map at / (§9)
     app.include_router(proxy.router)
+    # request ids, metrics and, when an exporter is configured (fupin_kit.telemetry), the server span of each call;
+    # the proxy hop's aiohttp client and the httpx client carry its traceparent to the services
     install_platform(app, component=COMPONENT, readiness=readiness, required=("database", "keys"))
     return app
 

@@ -129,3 +129,19 @@ async def test_with_tracing_off_nothing_is_added(db: Database) -> None:
     assert telemetry.kafka_headers(None, None) is None
     with telemetry.event_span(TOPIC, [("traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01")]) as span:
         assert span is None
+
+
+def test_a_server_span_continues_the_callers_trace_and_names_the_route_and_the_request_id(
+        spans: InMemorySpanExporter) -> None:
+    caller = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
+    handle = telemetry.start_server_span({b"traceparent": caller.encode()}, "POST", "/widgets/7", "req-1")
+    assert handle is not None
+    assert telemetry.trace_id_of(telemetry.current_traceparent()) == telemetry.trace_id_of(caller)
+    handle.finish("POST", "/widgets/{id}", 503)
+    (server,) = spans.get_finished_spans()
+    assert server.name == "POST /widgets/{id}" and server.kind == SpanKind.SERVER
+    assert server.parent is not None and format(server.parent.span_id, "016x") == caller.split("-")[2]
+    assert server.attributes is not None and server.attributes["fupin.request_id"] == "req-1"
+    assert server.attributes["http.response.status_code"] == 503 and server.status.status_code == StatusCode.ERROR
+    assert telemetry.current_traceparent() is None  # detached after the call
+    assert telemetry.start_server_span({}, "GET", "/registry/readyz", "req-2") is None  # health is not traced

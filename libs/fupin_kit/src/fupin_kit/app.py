@@ -79,7 +79,7 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
                 await asyncio.wait_for(db.dispose(), SHUTDOWN_SECONDS)
             telemetry.shutdown()
 
-    app = FastAPI(title=title, lifespan=lifespan, root_path_in_servers=False)
+    app = FastAPI(title=title, lifespan=lifespan, root_path_in_servers=False, **telemetry.fastapi_options())
 
     async def readiness() -> dict[str, Any]:
         """Ready when the database answers; Kafka, the consumer and the relay are reported (contract §0)."""

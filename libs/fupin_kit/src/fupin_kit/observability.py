@@ -85,6 +85,7 @@ class RequestContextMiddleware:
         incoming = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:128]
         request_id = incoming or uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        server_span = telemetry.start_server_span(headers, scope["method"], scope["path"], request_id)
         telemetry.tag_request(request_id)
         started = time.perf_counter()
         status = 500
@@ -107,6 +108,8 @@ class RequestContextMiddleware:
                 logger.info("request", extra={"fields": {
                     "method": scope["method"], "route": route, "status": status,
                     "duration_ms": round(elapsed * 1000, 1)}})
+            if server_span is not None:
+                server_span.finish(scope["method"], route, status)
             request_id_var.reset(token)
 
 

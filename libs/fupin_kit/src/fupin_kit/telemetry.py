@@ -82,7 +82,7 @@ def _install_provider(component: str, *, otlp: bool, folder: str | None) -> None
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
-    provider = TracerProvider(resource=Resource.create({"service.name": component}))  # sampler: OTEL_TRACES_SAMPLER
+    provider = TracerProvider(resource=Resource.create({"service.name": component}), sampler=_sampler())
     exporters: list[SpanExporter] = []
     if otlp:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -99,12 +99,46 @@ def _install_provider(component: str, *, otlp: bool, folder: str | None) -> None
     trace.set_tracer_provider(provider)
 
 
+def _sampler() -> Any:
+    """Parent-based: a call continues its caller's decision. A new trace starts at a server span or a consumer's,
+    with the ratio of `OTEL_TRACES_SAMPLER_ARG` (`traceidratio` samplers; default every one); never at a client
+    span without a parent (the relay's polling, a pruner's queries: noise, and a cost)."""
+    from opentelemetry.sdk.trace.sampling import (
+        Decision,
+        ParentBased,
+        Sampler,
+        SamplingResult,
+        TraceIdRatioBased,
+    )
+
+    ratio = 1.0
+    if os.environ.get("OTEL_TRACES_SAMPLER", "").endswith("traceidratio"):
+        with contextlib.suppress(ValueError):
+            ratio = min(1.0, max(0.0, float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1"))))
+
+    class NoOrphanClients(Sampler):
+        def __init__(self, root: Sampler) -> None:
+            self.root = root
+
+        def should_sample(self, parent_context: Any, trace_id: int, name: str, kind: Any = None,
+                          attributes: Any = None, links: Any = None, trace_state: Any = None) -> SamplingResult:
+            if kind == SpanKind.CLIENT:
+                return SamplingResult(Decision.DROP)
+            return self.root.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+        def get_description(self) -> str:
+            return f"NoOrphanClients{{{self.root.get_description()}}}"
+
+    return ParentBased(root=NoOrphanClients(TraceIdRatioBased(ratio)))
+
+
 def _instrument_libraries() -> None:
     """asyncpg (every query, the ORM's too), httpx and, where installed (the gateway), the aiohttp client."""
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    AsyncPGInstrumentor().instrument()
+    if os.environ.get("FUPIN_TRACE_DB", "1") != "0":  # a span per query: FUPIN_TRACE_DB=0 leaves them out
+        AsyncPGInstrumentor().instrument()
     HTTPXClientInstrumentor().instrument()
     with contextlib.suppress(ImportError):
         from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
@@ -113,18 +147,74 @@ def _instrument_libraries() -> None:
 
 
 def instrument_app(app: Any, component: str) -> None:
-    """Server spans for a FastAPI app (health, readiness and metrics excluded; no per-message send/receive spans).
-    Call before the app serves its first request; nothing happens when tracing is off."""
-    if not configure(component):
+    """Turn tracing on for an app's process (a provider, the client libraries' instrumentation). Its server spans
+    come from `RequestContextMiddleware` (`start_server_span`): a lean span of the route, its status and the request
+    id. `FUPIN_TRACE_ASGI=otel` uses the FastAPI instrumentation instead (the full HTTP semantic conventions, at
+    several times the cost per request: see libs/fupin_kit/README or the report of issue 13)."""
+    if not configure(component) or os.environ.get("FUPIN_TRACE_ASGI") != "otel":
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+    global _asgi_instrumented
+    _asgi_instrumented = True
     FastAPIInstrumentor.instrument_app(app, excluded_urls=EXCLUDED_URLS, exclude_spans=["receive", "send"])
 
 
+_asgi_instrumented = False
+
+
+def fastapi_options() -> dict[str, Any]:
+    """Keyword arguments for `FastAPI(...)`: FastAPI's own OpenTelemetry (recent versions start it as soon as a
+    tracer provider exists: a span per request and per dependency, endpoint and serialisation, measured at 1.5x
+    the lean server span's cost) is off; `RequestContextMiddleware` makes the server span."""
+    import inspect
+
+    from fastapi import FastAPI
+
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+_UNTRACED_SUFFIXES = ("/healthz", "/readyz", "/metrics")
+
+
+class ServerSpan:
+    """The span of one HTTP call, current while the app handles it (see `start_server_span`)."""
+
+    __slots__ = ("span", "token")
+
+    def __init__(self, span: Span, token: object) -> None:
+        self.span, self.token = span, token
+
+    def finish(self, method: str, route: str, status: int) -> None:
+        span = self.span
+        try:
+            if span.is_recording():
+                if route != "unmatched":
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_status(Status(StatusCode.ERROR))
+            span.end()
+        finally:
+            otel_context.detach(self.token)  # type: ignore[arg-type]
+
+
+def start_server_span(headers: Mapping[bytes, bytes], method: str, path: str, request_id: str) -> ServerSpan | None:
+    """A server span continuing the caller's `traceparent`, named after the route once it is known; None when
+    tracing is off (one test), for health, readiness and metrics, or when the FastAPI instrumentation does it."""
+    if not _enabled or _asgi_instrumented or path.endswith(_UNTRACED_SUFFIXES) or path == "/status":
+        return None
+    incoming = headers.get(b"traceparent")
+    parent = _context_of(incoming.decode("latin-1")) if incoming else None
+    span = _tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes={
+        "http.request.method": method, "url.path": path, REQUEST_ID_ATTRIBUTE: request_id})
+    return ServerSpan(span, otel_context.attach(trace.set_span_in_context(span)))
+
+
 def tag_request(request_id: str) -> None:
-    """Name the request id (X-Request-Id) on the current server span: `fupin-dev trace REQUEST_ID` finds it."""
-    if _enabled:
+    """Name the request id (X-Request-Id) on the current server span (the FastAPI instrumentation's)."""
+    if _asgi_instrumented:
         span = trace.get_current_span()
         if span.is_recording():
             span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)

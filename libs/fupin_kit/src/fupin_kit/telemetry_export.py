@@ -40,10 +40,12 @@ def span_record(span: ReadableSpan) -> dict[str, Any]:
 
 
 class JsonLinesExporter(SpanExporter):
-    """Appends one JSON object per span to a file (each batch in one write: several processes may share it)."""
+    """Appends one JSON object per span to a file (each batch in one write: several processes may share it). Past
+    `max_bytes` the file becomes `<name>.1` (the one before is dropped), so a long-running stack stays bounded."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.path = path
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -56,8 +58,11 @@ class JsonLinesExporter(SpanExporter):
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
                 try:
                     os.write(fd, data)
+                    full = os.fstat(fd).st_size > self.max_bytes
                 finally:
                     os.close(fd)
+                if full:
+                    os.replace(self.path, self.path.with_name(self.path.name + ".1"))
         except OSError:
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
