@@ -37,6 +37,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit import telemetry
 from fupin_kit.db import Database
 from fupin_kit.events.failures import Failure, PoisonEvent, classify
 from fupin_kit.events.models import InboxEvent
@@ -248,18 +249,12 @@ class EventConsumer:
         except Exception as exc:  # a record the per-record path will dead-letter (or retry, if it is a bug)
             raise _OneByOne from exc
         fresh: list[Any] = []
+        # One span for the batch, continuing the first record's trace (a single event on an idle stack goes through
+        # the per-record path, one span per event).
         try:
-            async with self.db.session() as session:
-                inserted = await session.exec(_INBOX_MANY, params={  # type: ignore[call-overload]
-                    "ids": [event_id for event_id, _ in events], "topic": topic})
-                new = set(inserted.scalars().all())
-                for event_id, prepared in events:
-                    if event_id in new:
-                        new.discard(event_id)  # the first of two records with one id is applied, not the second
-                        fresh.append(prepared)
-                if fresh:
-                    await handler.apply(session, fresh)
-                await session.commit()
+            with telemetry.event_span(topic, records[0], consumer=self.group_id, partition=records[0].partition,
+                                      offset=records[0].offset, event_id=events[0][0]):
+                await self._apply_batch(topic, handler, events, fresh)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -272,6 +267,21 @@ class EventConsumer:
         if len(events) > len(fresh):
             EVENTS_CONSUMED.labels(self.group_id, topic, "duplicate").inc(len(events) - len(fresh))
         return None
+
+    async def _apply_batch(self, topic: str, handler: BatchHandler[Any], events: list[tuple[str, Any]],
+                           fresh: list[Any]) -> None:
+        """Inbox rows in one statement, the handler with the new events (appended to `fresh`), commit."""
+        async with self.db.session() as session:
+            inserted = await session.exec(_INBOX_MANY, params={  # type: ignore[call-overload]
+                "ids": [event_id for event_id, _ in events], "topic": topic})
+            new = set(inserted.scalars().all())
+            for event_id, prepared in events:
+                if event_id in new:
+                    new.discard(event_id)  # the first of two records with one id is applied, not the second
+                    fresh.append(prepared)
+            if fresh:
+                await handler.apply(session, fresh)
+            await session.commit()
 
     def _hold(self, consumer: AIOKafkaConsumer, tp: TopicPartition, record: ConsumerRecord, error: str) -> None:
         now = time.monotonic()
@@ -298,7 +308,9 @@ class EventConsumer:
         while True:
             attempt += 1
             try:
-                outcome = await self._handle_once(record.topic, event_id, event)
+                with telemetry.event_span(record.topic, record, event, consumer=self.group_id,
+                                          partition=record.partition, offset=record.offset, event_id=event_id):
+                    outcome = await self._handle_once(record.topic, event_id, event)
                 EVENTS_CONSUMED.labels(self.group_id, record.topic, outcome).inc()
                 return None
             except asyncio.CancelledError:
