@@ -244,8 +244,12 @@ async def _store_checked(conn: asyncpg.Connection, import_id: uuid.UUID, actor: 
                          drafts: list[HouseholdDraft]) -> tuple[int, list[RowError]]:
     """Store the drafts whose persons are free; returns how many were stored and the refused rows."""
     taken = await writer.taken_refs(conn, [m.person_ref for d in drafts for m in d.members])
-    keep = [d for d in drafts if not any(m.person_ref in taken for m in d.members)]
-    refused = [e for d in drafts if d not in keep for e in writer.already_registered(d, taken)]
+    keep, refused = [], []
+    for draft in drafts:  # (a `d not in keep` test compared whole dataclasses: quadratic, most of a chunk's CPU)
+        if any(m.person_ref in taken for m in draft.members):
+            refused.extend(writer.already_registered(draft, taken))
+        else:
+            keep.append(draft)
     if keep:
         await writer.store(conn, keep, import_id=import_id, actor=actor)
     return len(keep), refused
