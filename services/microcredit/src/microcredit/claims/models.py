@@ -6,12 +6,12 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Numeric, func, text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, func, text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
-from fupin_kit.money import Money
+from fupin_kit.money import Money, money_column
 from fupin_kit.text import NoNul
 from microcredit.rules import PERIOD_PATTERN, quarter_bounds
 
@@ -22,7 +22,7 @@ class InterestClaim(SQLModel, table=True):
     claim_id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
     bank_code: str = SQLField(index=True)
     period: str
-    subsidy_total: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
+    subsidy_total: Decimal = money_column()
     created_at: dt.datetime | None = SQLField(default=None, sa_column=Column(
         DateTime(timezone=True), server_default=func.now(), nullable=False))
 
@@ -40,8 +40,8 @@ class InterestClaimItem(SQLModel, table=True):
     position: int
     loan_id: str
     period: str
-    claimed: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
-    subsidy: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
+    claimed: Decimal = money_column()
+    subsidy: Decimal = money_column()
     days_active: int = 0
     reason: str | None = None
 

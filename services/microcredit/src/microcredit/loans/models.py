@@ -6,21 +6,17 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Numeric, func
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, func
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
 from fupin_kit.ids import InvalidResidentId, validate_resident_id
-from fupin_kit.money import Money
+from fupin_kit.money import Money, money_column, numeric
 from fupin_kit.text import NoNul
 from microcredit.policies.models import Percent
 
 LoanStatus = Literal["active", "repaid", "defaulted"]
-
-
-def _money_column(nullable: bool = False) -> Column[Decimal]:
-    return Column(Numeric(14, 2), nullable=nullable)
 
 
 class Loan(SQLModel, table=True):
@@ -37,17 +33,17 @@ class Loan(SQLModel, table=True):
     county_code: str
     village_code: str
     masked_id_number: str
-    amount: Decimal = SQLField(sa_column=_money_column())
-    principal_outstanding: Decimal = SQLField(sa_column=_money_column())
+    amount: Decimal = money_column()
+    principal_outstanding: Decimal = money_column()
     term_months: int
-    annual_rate: Decimal = SQLField(sa_column=Column(Numeric(7, 4), nullable=False))
+    annual_rate: Decimal = numeric(7, 4)
     disbursed_on: dt.date = SQLField(sa_column=Column(Date, nullable=False))
     maturity_date: dt.date = SQLField(sa_column=Column(Date, nullable=False))
     purpose: str
     status: str = "active"
     closed_on: dt.date | None = SQLField(default=None, sa_column=Column(Date))
-    unpaid_principal: Decimal | None = SQLField(default=None, sa_column=_money_column(nullable=True))
-    compensation: Decimal | None = SQLField(default=None, sa_column=_money_column(nullable=True))
+    unpaid_principal: Decimal | None = money_column(nullable=True)
+    compensation: Decimal | None = money_column(nullable=True)
     created_at: dt.datetime | None = SQLField(default=None, sa_column=Column(
         DateTime(timezone=True), server_default=func.now(), nullable=False))
 
@@ -57,9 +53,9 @@ class Repayment(SQLModel, table=True):
 
     repayment_id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
     loan_id: uuid.UUID = SQLField(sa_column=Column(ForeignKey("loans.loan_id"), nullable=False, index=True))
-    amount: Decimal = SQLField(sa_column=_money_column())
+    amount: Decimal = money_column()
     paid_on: dt.date = SQLField(sa_column=Column(Date, nullable=False))
-    principal_after: Decimal = SQLField(sa_column=_money_column())
+    principal_after: Decimal = money_column()
     created_at: dt.datetime | None = SQLField(default=None, sa_column=Column(
         DateTime(timezone=True), server_default=func.now(), nullable=False))
 
