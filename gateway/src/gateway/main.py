@@ -14,6 +14,7 @@ from fupin_kit.app import install_platform
 from fupin_kit.auth import TokenVerifier
 from fupin_kit.db import Database
 from fupin_kit.observability import configure_logging
+from fupin_kit.platform_metrics import PlatformMetrics
 from gateway import asyncapi, audit, docs, oauth, proxy, web
 from gateway.audit import AuditWriter
 from gateway.clients import ClientRegistry, RateLimit
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logging.getLogger(noisy).setLevel(logging.WARNING)
         rt = build_runtime(settings)
         app.state.runtime = rt
+        app.state.platform_metrics = PlatformMetrics(COMPONENT, rt.db, outbox=False)  # its pool on /metrics
         # A loaded key, not the PEM: PyJWT would parse a PEM string again on every request (~40% of a verify).
         app.state.token_verifier = TokenVerifier(rt.issuer.public_key, issuer=settings.jwt_issuer,
                                                  audience=settings.jwt_audience)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from fupin_kit import telemetry
@@ -18,6 +18,7 @@ from fupin_kit.events.retention import run_pruner
 from fupin_kit.idempotency import IdempotencyMiddleware
 from fupin_kit.kafka import KafkaRuntime
 from fupin_kit.observability import RequestContextMiddleware, configure_logging, metrics_response
+from fupin_kit.platform_metrics import PlatformMetrics
 from fupin_kit.settings import ServiceSettings
 
 # each step of a shutdown is bounded: a process that must stop never waits forever on one of them
@@ -51,7 +52,11 @@ def install_platform(app: FastAPI, *, component: str, readiness: ReadinessCheck,
                        required=needed)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # outbox, consumer lag, DLQ depth and pool gauges, refreshed now (bounded; see fupin_kit.platform_metrics)
+        gauges: PlatformMetrics | None = getattr(request.app.state, "platform_metrics", None)
+        if gauges is not None:
+            await gauges.refresh()
         return metrics_response()
 
 
@@ -64,6 +69,9 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
         kafka = KafkaRuntime(db, component=component, bootstrap_servers=settings.kafka_bootstrap_servers,
                              handlers=handlers, group_id=settings.consumer_group or component)
         app.state.db, app.state.kafka, app.state.settings = db, kafka, settings
+        app.state.platform_metrics = PlatformMetrics(
+            component, db, bootstrap_servers=settings.kafka_bootstrap_servers, group_id=kafka.group_id,
+            topics=list(handlers or {}))
         public_key, jwks_url = settings.token_verifier_keys()
         app.state.token_verifier = TokenVerifier(public_key, jwks_url=jwks_url, issuer=settings.jwt_issuer,
                                                  audience=settings.jwt_audience)
@@ -75,6 +83,8 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
             pruner.cancel()
             await asyncio.wait([pruner], timeout=SHUTDOWN_SECONDS)
             await kafka.stop(SHUTDOWN_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(app.state.platform_metrics.close(), SHUTDOWN_SECONDS)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(db.dispose(), SHUTDOWN_SECONDS)
             telemetry.shutdown()
