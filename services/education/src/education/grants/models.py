@@ -5,10 +5,10 @@ import uuid
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, func, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, func, text
 from sqlmodel import Field, SQLModel
 
-from fupin_kit.money import Money
+from fupin_kit.money import Money, money_column
 
 AWARDED = "awarded"
 PAID = "paid"
@@ -32,7 +32,7 @@ class Grant(SQLModel, table=True):
     county_code: str = Field(max_length=6)
     village_code: str = Field(max_length=12)
     kind: str = Field(max_length=30)
-    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    amount: Decimal = money_column()
     academic_year: str = Field(max_length=9, index=True)
     status: str = Field(default=AWARDED, max_length=10)
     awarded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=func.now(),
