@@ -4,11 +4,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Numeric, UniqueConstraint, func
+from sqlalchemy import Column, DateTime, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
+from fupin_kit.money import numeric
 
 
 class Target(SQLModel, table=True):
@@ -18,7 +19,7 @@ class Target(SQLModel, table=True):
     year: int = Field(primary_key=True)
     households_to_exit: int
     villages_to_exit: int
-    funds_to_spend: Decimal = Field(sa_column=Column(Numeric(16, 2), nullable=False))
+    funds_to_spend: Decimal = numeric(16, 2)
     updated_by: str
     updated_at: dt.datetime | None = Field(default=None, sa_column=Column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False))
@@ -31,7 +32,7 @@ class MisuseFinding(SQLModel, table=True):
     county_code: str = Field(index=True)
     year: int
     found_on: dt.date
-    amount: Decimal = Field(sa_column=Column(Numeric(16, 2), nullable=False))
+    amount: Decimal = numeric(16, 2)
     reference: str | None = None
     note: str | None = None
     recorded_by: str
@@ -54,7 +55,7 @@ class Assessment(SQLModel, table=True):
     actuals: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     ratios: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     policy: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    score: Decimal = Field(sa_column=Column(Numeric(5, 2), nullable=False))
+    score: Decimal = numeric(5, 2)
     vetoes: list[str] = Field(sa_column=Column(JSONB, nullable=False))
     reasons: list[str] = Field(sa_column=Column(JSONB, nullable=False))
     verdict: str
