@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard import rules
 from dashboard.models import Division, Progress, Tally
+from fupin_kit import clock
 from fupin_kit.errors import NotFound
 
 # A division of these levels has its own tallies; a city (or any level above a county) sums its children's.
@@ -133,7 +134,7 @@ async def _children(session: AsyncSession, division: Division) -> list[dict[str,
 
 async def division_figures(session: AsyncSession, division: Division, *, ancestors: Sequence[Division] = (),
                            today: dt.date | None = None) -> dict[str, Any]:
-    year = (today or dt.date.today()).year
+    year = (today or clock.today()).year
     values = await _own(session, division)
     poor = _int(values, "poor_persons")
     with_loans, poor_households = _int(values, "loans.households"), _int(values, "poor_households")
