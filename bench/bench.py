@@ -300,7 +300,7 @@ def serve(cmd: list[str], *, env: dict[str, str], cwd: Path, log: Path, ready_ur
     with log.open("ab") as out:
         process = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_http(ready_url, process, what)
+        wait_http(ready_url, process, what, timeout=180)  # a busy machine starts a gateway slowly
         yield process
     finally:
         process.terminate()
