@@ -777,9 +777,12 @@ def monitoring_docs() -> tuple[str, list[dict[str, Any]]]:
     ]
     consumer_groups = "|".join(c.name for c in SERVICES if c.consumes)
     rules = [
+        # lag: the Kafka Exporter's, else the apps' own (fupin_kit.platform_metrics; every replica reports the
+        # group's lag per partition, hence max by partition before the sum)
         {"alert": "FupinConsumerLagHigh",
-         "expr": f'sum by (consumergroup, topic) (kafka_consumergroup_lag{{consumergroup=~"{consumer_groups}"}}) '
-                 '> 1000',
+         "expr": f'(sum by (consumergroup, topic) (kafka_consumergroup_lag{{consumergroup=~"{consumer_groups}"}}) '
+                 f'or sum by (consumergroup, topic) (max by (consumergroup, topic, partition) '
+                 f'(fupin_consumer_lag{{consumergroup=~"{consumer_groups}"}}))) > 1000',
          "for": "10m", "labels": {"severity": "warning"},
          "annotations": {"summary": "{{ $labels.consumergroup }} is {{ $value }} events behind on "
                                     "{{ $labels.topic }}",
@@ -793,8 +796,9 @@ def monitoring_docs() -> tuple[str, list[dict[str, Any]]]:
                                     "minutes (a transient error retried forever holds its partition)",
                          "runbook": "deploy/README.md#consumer-lag"}},
         {"alert": "FupinDeadLetters",
-         "expr": 'sum by (topic) (kafka_topic_partition_current_offset{topic=~".+\\\\.dlq"} '
-                 '- kafka_topic_partition_oldest_offset{topic=~".+\\\\.dlq"}) > 0',
+         "expr": '(sum by (topic) (kafka_topic_partition_current_offset{topic=~".+\\\\.dlq"} '
+                 '- kafka_topic_partition_oldest_offset{topic=~".+\\\\.dlq"}) or max by (topic) (fupin_dlq_depth)) '
+                 '> 0',
          "for": "1m", "labels": {"severity": "warning"},
          "annotations": {"summary": "{{ $value }} dead-lettered events on {{ $labels.topic }}",
                          "runbook": "deploy/README.md#dlq-replay"}},
@@ -803,12 +807,26 @@ def monitoring_docs() -> tuple[str, list[dict[str, Any]]]:
          "labels": {"severity": "warning"},
          "annotations": {"summary": "{{ $labels.component }} dead-lettered events of {{ $labels.topic }}",
                          "runbook": "deploy/README.md#dlq-replay"}},
+        # the apps' own gauge, and the database's (CloudNativePG query) for when the app itself is down
         {"alert": "FupinOutboxBacklog",
-         "expr": "max by (datname) (cnpg_fupin_outbox_oldest_unsent_age_seconds) > 300",
+         "expr": 'max by (component) (fupin_outbox_oldest_unsent_age_seconds or label_replace('
+                 'cnpg_fupin_outbox_oldest_unsent_age_seconds, "component", "$1", "datname", "(.+)")) > 300',
          "for": "5m", "labels": {"severity": "critical"},
-         "annotations": {"summary": "{{ $labels.datname }}'s oldest unpublished event is {{ $value }}s old "
+         "annotations": {"summary": "{{ $labels.component }}'s oldest unpublished event is {{ $value }}s old "
                                     "(relay down or Kafka unreachable)",
                          "runbook": "deploy/README.md#outbox-backlog"}},
+        {"alert": "FupinOutboxParked",
+         "expr": "max by (component) (fupin_outbox_parked_rows) > 0",
+         "labels": {"severity": "warning"},
+         "annotations": {"summary": "{{ $labels.component }} has {{ $value }} outbox rows that can never be "
+                                    "published (parked with their error class)",
+                         "runbook": "deploy/README.md#outbox-backlog"}},
+        {"alert": "FupinDatabasePoolSaturated",
+         "expr": "max by (component) (fupin_db_pool_in_use / fupin_db_pool_max) > 0.9",
+         "for": "5m", "labels": {"severity": "warning"},
+         "annotations": {"summary": "{{ $labels.component }} uses {{ $value | humanizePercentage }} of its database "
+                                    "pool (requests wait for connections)",
+                         "runbook": "deploy/README.md#scaling-limits"}},
         {"alert": "FupinHTTP5xxRate",
          "expr": 'sum by (component) (rate(fupin_http_request_duration_seconds_count{status=~"5.."}[5m])) '
                  '/ sum by (component) (rate(fupin_http_request_duration_seconds_count[5m])) > 0.01',
@@ -837,7 +855,7 @@ def monitoring_docs() -> tuple[str, list[dict[str, Any]]]:
             "spec": {"groups": [{"name": "fupin", "rules": rules}]}}
     header = (f"Prometheus Operator {OPERATORS['prometheus-operator']} objects: PodMonitors for the apps (/metrics on "
               "8080), PostgreSQL and its pooler (CloudNativePG),\nthe Kafka Exporter (Strimzi), and the alert rules "
-              "(consumer lag, DLQ depth, outbox age, 5xx rate, ledger verification).")
+              "(consumer lag, DLQ depth, outbox age and parked rows, pool use, 5xx rate, ledger verification).")
     return header, [*monitors, rule]
 
 
