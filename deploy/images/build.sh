@@ -6,12 +6,13 @@
 # No registry is reachable here, so there is no python:3.11-slim to start FROM. The base is made locally instead:
 #   1. base rootfs: debootstrap (minbase) of Debian bookworm from the Debian package mirror, with python3.11 and
 #      python3.11-venv, a user fupin (10001); cached as .cache/images/base-<hash>.tar (git-ignored)
-#   2. wheels: `pip wheel` of fupin-kit, fupin-events and the components into .cache/images/wheels (offline when the
-#      wheels already there satisfy everything)
+#   2. wheels: `pip wheel` of fupin-kit, fupin-events, fupin-ops and the components into .cache/images/wheels (offline
+#      when the wheels already there satisfy everything)
 #   3. a shared layer fupin/runtime:<hash>: `buildah from scratch`, the base unpacked, /opt/venv with every
 #      third-party wheel installed offline (chroot); rebuilt only when the base or a dependency changes
-#   4. per component: `buildah from` that layer, its own wheels (fupin-kit, fupin-events, fupin-<c>) installed with
-#      --no-deps and `pip check`, its alembic.ini + migrations in /app/<folder>, user/port/command set,
+#   4. per component: `buildah from` that layer, its own wheels (fupin-kit, fupin-events, fupin-ops with the operator's
+#      `fupin-dlq`, fupin-<c>) installed with --no-deps and `pip check`, its alembic.ini + migrations in
+#      /app/<folder>, user/port/command set,
 #      `buildah commit` -> containers-storage fupin/<c>:<tag> (push with `buildah push` to your registry).
 #      The images share the base and runtime layers, so a registry stores and pulls them once.
 # Same layout as deploy/docker/Dockerfile (which a registry-connected CI can build with docker/buildah bud).
@@ -72,7 +73,7 @@ WHEELS=$CACHE/wheels
 SRC=$CACHE/src
 rm -rf "$SRC"
 projects=()
-for folder in libs/fupin_kit libs/fupin_events $(for c in "${components[@]}"; do folder_of "$c"; done); do
+for folder in libs/fupin_kit libs/fupin_events libs/fupin_ops $(for c in "${components[@]}"; do folder_of "$c"; done); do
   mkdir -p "$SRC/$folder"
   tar -C "$REPO/$folder" --exclude=build --exclude='*.egg-info' --exclude=__pycache__ --exclude=tests -cf - . |
     tar -C "$SRC/$folder" -xf -
@@ -114,7 +115,7 @@ if ! buildah inspect --type image "$RUNTIME" >/dev/null 2>&1; then
   buildah commit -q --rm "$ctr" "$RUNTIME" >/dev/null
 fi
 
-# --- 4. one image per component: the runtime layer + fupin-kit, fupin-events, the component, its migrations --------
+# --- 4. one image per component: the runtime layer + fupin-kit, fupin-events, fupin-ops, the component, migrations -
 for c in "${components[@]}"; do
   folder=$(folder_of "$c")
   image=fupin/$c:$TAG
@@ -122,7 +123,9 @@ for c in "${components[@]}"; do
   ctr=$(buildah from "$RUNTIME")
   mnt=$(buildah mount "$ctr")
   mkdir -p "$mnt/wheels" "$mnt/app/$folder"
-  cp "$WHEELS"/fupin_kit-*.whl "$WHEELS"/fupin_events-*.whl "$WHEELS/fupin_${c}-"*.whl "$mnt/wheels/"
+  # fupin-ops: the operator's tools (fupin-dlq) in every image, so a one-off Job can run any component's image
+  cp "$WHEELS"/fupin_kit-*.whl "$WHEELS"/fupin_events-*.whl "$WHEELS"/fupin_ops-*.whl "$WHEELS/fupin_${c}-"*.whl \
+    "$mnt/wheels/"
   # --no-deps over the runtime layer, then pip check: the component's requirements are all in that layer
   in_root "$mnt" "pip install -q --no-index --no-deps /wheels/*.whl && pip check >/dev/null"
   rm -rf "$mnt/wheels"

@@ -71,7 +71,7 @@ for c in "${components[@]}"; do
     --env FUPIN_CONSUMER_GROUP="smoke-$db" --env "${c^^}_DATABASE_URL=$url" \
     "$ctr" -- "$@"; }
   ok=1
-  run uvicorn --help >/dev/null && run python -c "import $c.main" || ok=0
+  run uvicorn --help >/dev/null && run python -c "import $c.main" && run fupin-dlq --help >/dev/null || ok=0
   if [[ $ok == 1 ]]; then
     sql "CREATE DATABASE $db"
     run alembic -c "/app/$folder/alembic.ini" upgrade head >/dev/null 2>&1 || { echo "   migrations failed" >&2; ok=0; }

@@ -1,0 +1,1 @@
+"""Operator tools that ship in every component image (deploy/README.md "Images"): `fupin-dlq`."""
