@@ -5,11 +5,11 @@ import uuid
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ARRAY, Column, DateTime, ForeignKey, Numeric, String, func
+from sqlalchemy import ARRAY, Column, DateTime, ForeignKey, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from fupin_kit.money import Money
+from fupin_kit.money import Money, money_column
 from registry.households.schemas import Indicators, income_year_field
 
 
@@ -19,7 +19,7 @@ class AnnualReview(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     household_id: uuid.UUID = Field(sa_column=Column(ForeignKey("household.id"), nullable=False, index=True))
     income_year: int
-    annual_income: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    annual_income: Decimal = money_column()
     indicators: dict[str, bool] = Field(sa_column=Column(JSONB, nullable=False))
     reviewed_by: str
     # stamped by the database on INSERT (server default): None only until the flush
@@ -37,10 +37,10 @@ class ExitDecision(SQLModel, table=True):
     certified: bool
     unmet: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
     income_year: int
-    annual_income: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    annual_income: Decimal = money_column()
     member_count: int
-    per_capita_income: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
-    poverty_line: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    per_capita_income: Decimal = money_column()
+    poverty_line: Decimal = money_column()
     policy_source: str
     indicators: dict[str, bool] = Field(sa_column=Column(JSONB, nullable=False))
     status_before: str
