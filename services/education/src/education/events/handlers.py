@@ -6,11 +6,15 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from education.enrollments.models import Enrollment
 from education.grants import service as grants
 from education.households.models import Household, HouseholdMember
 from education.households.rules import is_registered_poor
+from education.households.service import PERSON_LOCK_NAMESPACE
 from fupin_kit.events.consumer import Handler
 from fupin_kit.events.households import Applied, HouseholdReadModel
 
@@ -37,10 +41,26 @@ def _event_time(event: dict[str, Any]) -> dt.datetime:
 
 
 async def after_households(session: AsyncSession, result: Applied) -> None:
-    """A registered-poor household's members get the grants their enrolments earn (the grant catch-up)."""
-    for item in result.applied:
-        if is_registered_poor(item.snapshot.status):
-            household = await session.get(Household, item.household_id)
+    """A registered-poor household's members get the grants their enrolments earn (the grant catch-up).
+
+    For the whole batch at once: every member of those households is locked (the enrolment's lock, in one
+    statement, in person_ref order), so an enrolment committing meanwhile is either seen here or sees the household
+    registered; then only the households with an enrolled member are caught up, one by one."""
+    poor = [item.household_id for item in result.applied if is_registered_poor(item.snapshot.status)]
+    if not poor:
+        return
+    members = await session.exec(  # type: ignore[call-overload]
+        select(HouseholdMember.household_id,
+               func.pg_advisory_xact_lock(PERSON_LOCK_NAMESPACE, func.hashtext(HouseholdMember.person_ref)))
+        .where(col(HouseholdMember.household_id).in_(poor)).order_by(col(HouseholdMember.person_ref)))
+    members.all()
+    enrolled = set((await session.exec(
+        select(HouseholdMember.household_id)
+        .join(Enrollment, col(Enrollment.person_ref) == col(HouseholdMember.person_ref))
+        .where(col(HouseholdMember.household_id).in_(poor)).distinct())).all())
+    for household_id in poor:
+        if household_id in enrolled:
+            household = await session.get(Household, household_id)
             assert household is not None
             await grants.catch_up(session, household=household)
 
