@@ -5,8 +5,6 @@ trace with spans of the gateway, the registry, its outbox relay and the consumer
 import asyncio
 import datetime as dt
 import inspect
-import subprocess
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,12 +13,14 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from conftest import KAFKA, Divisions, household_body, member, resident_id
+from typer.testing import CliRunner
 
-from fupin_dev import config, traces
+from fupin_dev import cli, config, traces
+from fupin_events import TOPICS
 from fupin_kit.events import consumer as kit_consumer
 
 TOPIC = "household-registered"
-REGISTRY_CONSUMERS = {"microcredit", "education", "medical"}
+CONSUMERS = set(next(t for t in TOPICS if t.name == TOPIC).consumers)
 
 
 def _traced_stack() -> Path:
@@ -82,25 +82,22 @@ async def test_a_registration_is_one_trace_across_the_gateway_the_registry_the_r
     assert header is not None and header.split("-")[1] == trace_id
 
     if "event_span" in inspect.getsource(kit_consumer):  # the consumer continues the trace (fupin_kit.telemetry)
-        deadline = asyncio.get_running_loop().time() + 20
+        deadline = asyncio.get_running_loop().time() + 10
         while True:
             (spans,) = await asyncio.to_thread(traces.find_trace, folder, request_id)
-            consumers = {s["component"] for s in spans if s["kind"] == "CONSUMER" and s["name"] == f"{TOPIC} process"}
-            if consumers >= REGISTRY_CONSUMERS or asyncio.get_running_loop().time() > deadline:
+            consumers = {s["component"] for s in spans if s["kind"] == "CONSUMER" and TOPIC in s["name"]}
+            if consumers >= CONSUMERS or (consumers and asyncio.get_running_loop().time() > deadline):
                 break
+            assert asyncio.get_running_loop().time() < deadline + 10, "no consumer's span in the trace"
             await asyncio.sleep(0.5)
-        assert consumers, "at least one consumer's span in the trace"
         processed = [s for s in spans if s["kind"] == "CONSUMER"]
         assert {s["parent_span_id"] for s in processed} <= {s["span_id"] for s in publish}
 
-    # and `fupin-dev trace` prints it as one tree rooted at the gateway
-    printed = await asyncio.to_thread(subprocess.run, [str(Path(sys.executable).parent / "fupin-dev"), "trace",
-                                                       request_id, "--no-db", "--wait", "0"],
-                                      capture_output=True, text=True, timeout=60)
-    assert printed.returncode == 0, printed.stdout + printed.stderr
-    lines = printed.stdout.splitlines()
-    assert trace_id in printed.stdout and any(line.startswith("[gateway]") for line in lines)
-    assert f"[registry] {TOPIC} publish" in printed.stdout
-    assert not any(str(head["id_number"]) in line or "王小明" in line for line in lines)
+    # and `fupin-dev trace` prints it as one tree rooted at the gateway (in-process: the CLI's own code)
+    printed = await asyncio.to_thread(CliRunner().invoke, cli.app, ["trace", request_id, "--no-db", "--wait", "0"])
+    assert printed.exit_code == 0, printed.output
+    lines = printed.output.splitlines()
+    assert trace_id in printed.output and any(line.startswith("[gateway]") for line in lines)
+    assert f"[registry] {TOPIC} publish" in printed.output
     raw = "".join(p.read_text(encoding="utf-8", errors="replace") for p in folder.glob("*.jsonl"))
     assert head["id_number"] not in raw and head["name"] not in raw
