@@ -183,7 +183,7 @@ def app_config(c: Component) -> dict[str, Any]:
             # NetworkPolicy admits only the Gateway's data plane.
             "FORWARDED_ALLOW_IPS": "*",
             # Bulk intake (registry imports) as the importer accepts it; the Gateway's ClientSettingsPolicy agrees.
-            "FUPIN_MAX_UPLOAD_BYTES": str(256 * 1024 * 1024),
+            "FUPIN_MAX_UPLOAD_BYTES": str(UPLOAD_BYTES),
         })
         data.update({f"FUPIN_{s.name.upper()}_URL": f"http://{s.name}.{NS}.svc:80" for s in SERVICES})
     else:
@@ -611,7 +611,9 @@ def postgres_docs() -> tuple[str, list[dict[str, Any]]]:
 
 # --- Gateway API ----------------------------------------------------------------------------------------------------
 
-UPLOAD_LIMIT = "256m"  # = the gateway's FUPIN_MAX_UPLOAD_BYTES (256 MiB) for bulk intake
+UPLOAD_BYTES = 64 * 1_048_576 + 65_536  # = the gateway's max_upload_bytes: the importer's 64 MiB file + its envelope
+# The edge admits the next whole MiB above it, so a body the gateway refuses gets its 413 problem+json, not the edge's.
+UPLOAD_LIMIT = f"{-(-UPLOAD_BYTES // 1_048_576)}m"
 BODY_LIMIT = "1m"  # = the gateway's max_body_bytes for everything else
 HOST = "fupin.example.org"
 

@@ -491,7 +491,8 @@ def test_gateway_api_routes_to_the_gateway_with_the_importers_body_limit(
     (metrics_rule,) = [rule for rule in routes["fupin-api"]["spec"]["rules"]
                        if rule["matches"][0]["path"]["value"] == "/metrics"]
     assert metrics_rule["filters"][0]["urlRewrite"]["path"]["replaceFullPath"] != "/metrics"
-    # Body limits equal the gateway's: 1 MiB by default, 256 MiB on the upload paths.
+    # Body limits equal the gateway's: 1 MiB by default; on the upload paths the importer's 64 MiB + 64 KiB, which the
+    # edge admits rounded up to the next whole MiB (so the gateway, not the edge, answers 413 problem+json above it).
     settings = Settings.model_fields
     policies = {p["spec"]["targetRef"]["name"]: p["spec"]["body"]["maxSize"]
                 for p in of_kind(docs, "ClientSettingsPolicy")}
@@ -499,7 +500,7 @@ def test_gateway_api_routes_to_the_gateway_with_the_importers_body_limit(
     upload_paths = {m["path"]["value"]
                     for rule in routes["fupin-bulk-intake"]["spec"]["rules"] for m in rule["matches"]}
     assert upload_paths == set(settings["upload_paths"].default)
-    assert policies["fupin-bulk-intake"] == f"{settings['max_upload_bytes'].default // 2**20}m" == "256m"
+    assert policies["fupin-bulk-intake"] == f"{-(-settings['max_upload_bytes'].default // 2**20)}m" == "65m"
     config = named(docs, "ConfigMap", "gateway-config")["data"]
     assert int(config["FUPIN_MAX_UPLOAD_BYTES"]) == settings["max_upload_bytes"].default
 
