@@ -110,16 +110,26 @@ async def wait_for_event(bootstrap_servers: str, topic: str, subject: str, *, ti
     raise AssertionError("unreachable")
 
 
-async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 1) -> None:
-    """Create topics that do not exist yet (the local broker does not auto-create topics)."""
+async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 1,
+                        timeout: float = 120.0) -> None:
+    """Create topics that do not exist yet (the local broker does not auto-create topics) and return once the broker
+    lists every one of them. A creation refused with a retriable error code (the controller busy on a loaded machine:
+    `create_topics` reports it in its answer rather than raising) is tried again."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
-        missing = set(names) - set(await admin.list_topics())
-        if missing:
-            await admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing])
+        async with asyncio.timeout(timeout):
+            while missing := set(names) - set(await admin.list_topics()):
+                answer = await admin.create_topics(
+                    [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in sorted(missing)])
+                errors = {e[0]: e[1] for e in getattr(answer, "topic_errors", [])
+                          if e[1] not in (0, 36)}  # 36: TopicAlreadyExists (a concurrent creator won)
+                if errors:
+                    await asyncio.sleep(0.5)
+                else:
+                    await asyncio.sleep(0.1)  # created: listed by the broker's metadata shortly
     finally:
         await admin.close()
 
