@@ -1,6 +1,5 @@
 """Temporary assistance: the yearly cap per household holds under concurrency (the household row is locked)."""
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +11,7 @@ from fupin_kit.errors import Unprocessable
 from welfare.assistance.models import TemporaryAssistanceIn
 from welfare.assistance.rules import ZERO, available_under_cap, within_cap
 from welfare.benefits.models import Benefit, benefit_out
-from welfare.benefits.service import create_one_off
+from welfare.benefits.service import stage_one_off
 from welfare.households.service import registered_poor
 from welfare.policies.service import policy_for
 
@@ -35,10 +34,8 @@ async def grant(session: AsyncSession, body: TemporaryAssistanceIn) -> dict[str,
                             available=f"{available:.2f}", year_total=f"{total:.2f}",
                             year_cap=f"{policy.temporary_assistance_cap:.2f}",
                             errors=[{"field": "amount", "message": f"above the {available:.2f} still available"}])
-    benefit = await create_one_off(session, Benefit(
-        kind="temporary_assistance", case_id=None, household_id=household.household_id,
-        county_code=household.county_code, village_code=household.village_code, month=None, amount=body.amount,
-        cause=body.cause, decided_on=body.decided_on, created_at=dt.datetime.now(dt.UTC)))
+    benefit = await stage_one_off(session, household, kind="temporary_assistance", amount=body.amount,
+                                  decided_on=body.decided_on, cause=body.cause)
     return {**benefit_out(benefit), "year_total": f"{total + body.amount:.2f}",
             "year_cap": f"{policy.temporary_assistance_cap:.2f}"}
 

@@ -1,6 +1,9 @@
 """Benefits: reads, one-off benefits, runs read back (the monthly run itself is `welfare.benefits.run`)."""
 
+import datetime as dt
 import uuid
+from decimal import Decimal
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -8,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit.errors import NotFound
 from welfare.benefits.models import Benefit, Run
 from welfare.events.published import benefit_due
+from welfare.households.models import Household
 
 
 def benefit_not_found() -> NotFound:
@@ -38,8 +42,16 @@ async def list_benefits(session: AsyncSession, *, case_id: str | None, household
     return list((await session.exec(query)).all())
 
 
-async def create_one_off(session: AsyncSession, benefit: Benefit) -> Benefit:
-    """A one-off benefit (temporary assistance, relocation) and its `benefit-due`, in the caller's transaction."""
+async def stage_one_off(session: AsyncSession, household: Household, *, kind: str, amount: Decimal,
+                        decided_on: dt.date, case_id: uuid.UUID | None = None, cause: str | None = None,
+                        breakdown: dict[str, Any] | None = None) -> Benefit:
+    """A one-off benefit (temporary assistance, relocation) for a household the caller has found registered poor
+    (`registered_poor`, locked where its rule needs it), and its `benefit-due`, in the caller's transaction. The
+    county and village are the household's: finance pays from its county."""
+    benefit = Benefit(kind=kind, case_id=case_id, household_id=household.household_id,
+                      county_code=household.county_code, village_code=household.village_code, month=None,
+                      amount=amount, cause=cause, decided_on=decided_on, breakdown=breakdown,
+                      created_at=dt.datetime.now(dt.UTC))
     session.add(benefit)
     await session.flush()
     await benefit_due(session, benefit)

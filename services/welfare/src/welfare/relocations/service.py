@@ -9,8 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.errors import Conflict, NotFound
-from welfare.benefits.models import Benefit
-from welfare.benefits.service import create_one_off
+from welfare.benefits.service import stage_one_off
 from welfare.events.published import relocation_completed
 from welfare.households.service import count_on, members_of, registered_poor
 from welfare.policies.service import policy_for
@@ -58,11 +57,9 @@ async def move_in(session: AsyncSession, relocation_id: str, body: MoveInIn) -> 
     persons = count_on(await members_of(session, household.household_id), body.moved_in_on)
     policy, _ = await policy_for(session, year=body.moved_in_on.year)
     subsidy = relocation_subsidy(policy.relocation_subsidy, persons)
-    benefit = await create_one_off(session, Benefit(
-        kind="relocation", case_id=relocation.relocation_id, household_id=household.household_id,
-        county_code=household.county_code, village_code=household.village_code, month=None, amount=subsidy,
-        decided_on=body.moved_in_on, breakdown={"persons": persons, "per_person": f"{policy.relocation_subsidy:.2f}"},
-        created_at=dt.datetime.now(dt.UTC)))
+    benefit = await stage_one_off(session, household, kind="relocation", amount=subsidy, decided_on=body.moved_in_on,
+                                  case_id=relocation.relocation_id,
+                                  breakdown={"persons": persons, "per_person": f"{policy.relocation_subsidy:.2f}"})
     relocation.status, relocation.moved_in_on, relocation.persons = "moved_in", body.moved_in_on, persons
     relocation.subsidy, relocation.benefit_id = subsidy, benefit.benefit_id
     session.add(relocation)
