@@ -41,7 +41,7 @@ async def test_targets(client: httpx.AsyncClient, upstream: Upstream) -> None:
     assert unknown.status_code == 422 and unknown.json()["code"] == "invalid_division"
     no_targets = await assess(client, village[:6], 2018)
     assert no_targets.status_code == 422 and no_targets.json()["code"] == "targets_not_set"
-    future = await assess(client, county, dt.date.today().year + 1)
+    future = await assess(client, county, china_today().year + 1)
     assert future.status_code == 422 and future.json()["code"] == "year_in_future"
 
 

@@ -1,7 +1,7 @@
 """The generator writes valid, unique people; the parser reads what Excel users in China produce (no database)."""
 
-import datetime as dt
 
+from fupin_kit import clock
 from fupin_kit.ids import validate_resident_id
 from registry.imports.drafts import build_household
 from registry.imports.parsing import COLUMNS, read_rows
@@ -18,7 +18,7 @@ def test_generated_people_are_valid_unique_and_plausible() -> None:
     assert all(validate_resident_id(n) == n for n in numbers)
     assert all(f[0]["relation"] == "head" for f in families)
     heads_born = [int(f[0]["id_number"][6:10]) for f in families]
-    assert min(heads_born) >= dt.date.today().year - 80 and max(heads_born) <= dt.date.today().year - 27
+    assert min(heads_born) >= clock.today().year - 80 and max(heads_born) <= clock.today().year - 27
 
 
 def test_divisions_fit_the_code_rules() -> None:
