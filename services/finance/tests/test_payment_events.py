@@ -22,6 +22,7 @@ from conftest import (
     village_of,
 )
 
+from fupin_kit import clock
 from fupin_kit.testing import wait_for_event
 
 
@@ -184,7 +185,7 @@ async def test_public_disclosure_shows_money_per_programme_and_village(http: htt
     for data in grants:
         await publish(producer, "grant-awarded", household, data)
     await payments_when(http, grants[-1]["grant_id"], has("paid"))
-    year = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).year
+    year = clock.today().year
 
     answer = await http.get(f"/finance/disclosures/{county}", params={"year": year})  # no token
     assert answer.status_code == 200, answer.text

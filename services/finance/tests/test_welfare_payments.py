@@ -26,6 +26,7 @@ from conftest import (
     village_of,
 )
 
+from fupin_kit import clock
 from fupin_kit.db import Database
 from fupin_kit.events.envelope import cloud_event
 from fupin_kit.testing import wait_for_event
@@ -78,7 +79,7 @@ async def test_each_kind_is_paid_once_from_its_programme_account(http: httpx.Asy
     assert dt.datetime.fromisoformat(completed["data"]["paid_at"]).tzinfo is not None
 
     # disclosures show the welfare programmes
-    year = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).year
+    year = clock.today().year
     body = (await http.get(f"/finance/disclosures/{county}", params={"year": year})).json()
     assert {p["program"]: p["amount"] for p in body["programs"]} == {
         "eco_rangers": "310.50", "minimum_living": "311.00", "relocation": "310.50", "temporary_assistance": "310.50"}
