@@ -16,6 +16,11 @@ from conftest import Divisions, eventually, member, register, resident_id
 CST = ZoneInfo("Asia/Shanghai")
 
 
+def any_birth_date() -> dt.date:
+    """A random adult's birth date: a fixed one with 1,000 serials collides with earlier runs on the same stack."""
+    return dt.date(1950, 1, 1) + dt.timedelta(days=random.randint(0, 365 * 50))
+
+
 async def _login(http: httpx.AsyncClient, username: str) -> httpx.Cookies:
     answer = await http.post("/auth/login", json={"username": username, "password": f"{username}-dev-password"})
     assert answer.status_code == 200, answer.text
@@ -33,13 +38,13 @@ async def test_figures_agree_with_the_registry(http: httpx.AsyncClient, division
         await register(http, gov, divisions.village, members)
     await register(http, gov, divisions.village, [member(resident_id("610723", born, random.randint(0, 999)))],
                    verify=False)
-    waiting = await register(http, gov, divisions.village,
-                             [member(resident_id("610723", born, random.randint(0, 999)))], verify=False)
+    waiting = await register(http, gov, divisions.village, [member(resident_id("610723", any_birth_date()))],
+                             verify=False)
     town = await http.post(f"/registry/households/{waiting}/verifications", headers=gov,
                            json={"level": "town", "approved": True, "officer": "town", "note": "e2e"})
     assert town.status_code == 201 and town.json()["status"] == "town_verified", town.text
-    refused = await register(http, gov, divisions.village,
-                             [member(resident_id("610723", born, random.randint(0, 999)))], verify=False)
+    refused = await register(http, gov, divisions.village, [member(resident_id("610723", any_birth_date()))],
+                             verify=False)
     town = await http.post(f"/registry/households/{refused}/verifications", headers=gov,
                            json={"level": "town", "approved": False, "officer": "town", "note": "e2e"})
     assert town.status_code == 201 and town.json()["status"] == "rejected", town.text
@@ -72,7 +77,7 @@ async def test_fund_figures_agree_with_finance(http: httpx.AsyncClient, division
     """A settlement waits for funds, then an allocation pays it: at each step the dashboard's allocated, paid and
     pending for the county agree with finance's own allocations, accounts (pending_funds) and disclosure."""
     gov, his = await auth("gov-portal"), await auth("his-demo")
-    patient = resident_id(divisions.county, dt.date(1960, 6, 6))
+    patient = resident_id(divisions.county, any_birth_date())
     await register(http, gov, divisions.village, [member(patient)])
     hospital = f"H{uuid.uuid4().hex[:8]}"
     put = await http.put(f"/medical/hospitals/{hospital}", headers=gov,
