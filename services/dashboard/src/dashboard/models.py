@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Numeric, String
+from sqlalchemy import BigInteger, Column, DateTime, Numeric, String
 from sqlmodel import Field, SQLModel
 
 
@@ -30,7 +30,7 @@ class Household(SQLModel, table=True):
     status: str | None = Field(default=None, max_length=20)  # None: only a loan told us of it so far
     village_code: str = Field(max_length=12)
     persons: int = 0
-    sequence: int | None = None
+    sequence: int | None = Field(default=None, sa_column=Column(BigInteger))
     occurred_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     exit_year: int | None = None
     has_loan: bool = False
