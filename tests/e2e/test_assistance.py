@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from conftest import Divisions, eventually, member, register, resident_id
 
+from fupin_kit.clock import today as china_today
+
 Auth = Callable[[str], Awaitable[dict[str, str]]]
 ALL_MET = {"food_clothing_secure": True, "compulsory_education_ok": True, "basic_medical_ok": True,
            "housing_safe": True, "drinking_water_safe": True}
@@ -122,7 +124,7 @@ async def test_assessment_from_real_exits(http: httpx.AsyncClient, auth: Auth, d
     is paired; the village exits by incidence. Targets 2 households, 1 village, 0.00 funds → score 100.00 this year
     (not final: the year still runs); with a target of 3 households, `household_target_missed` makes it fail."""
     gov = await auth("gov-portal")
-    year = dt.date.today().year
+    year = china_today().year
     households = [await poor_household(http, gov, divisions.village) for _ in range(3)]
     for household in households:
         await known(http, gov, household)

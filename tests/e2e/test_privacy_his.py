@@ -9,13 +9,15 @@ from typing import Any
 import httpx
 from conftest import Divisions, eventually, member, register, resident_id
 
+from fupin_kit.clock import today as china_today
+
 Auth = Callable[[str], Awaitable[dict[str, str]]]
 
 
 def discharge(id_number: str, hospital: str, total: str = "1000.00", eligible: str = "800.00") -> dict[str, Any]:
     return {"encounter_id": f"E2E-{uuid.uuid4().hex}", "id_number": id_number, "hospital_code": hospital,
             "total_cost": total, "eligible_cost": eligible, "diagnoses": ["J18.9"],
-            "discharged_on": dt.date.today().isoformat()}
+            "discharged_on": china_today().isoformat()}
 
 
 async def _poor_patient(http: httpx.AsyncClient, auth: Auth, divisions: Divisions) -> str:
@@ -48,7 +50,7 @@ async def test_an_his_acts_only_for_its_hospitals_and_the_audit_names_them(http:
     # naming another hospital: 403, nothing happens
     for path, body in (("/medical/eligibility-checks", {"id_number": patient, "hospital_code": theirs}),
                        ("/medical/admissions", {"encounter_id": f"E2E-{uuid.uuid4().hex}", "id_number": patient,
-                                                "hospital_code": theirs, "admitted_on": dt.date.today().isoformat()}),
+                                                "hospital_code": theirs, "admitted_on": china_today().isoformat()}),
                        ("/medical/settlements", discharge(patient, theirs))):
         refused = await http.post(path, headers=his_other, json=body)
         assert refused.status_code == 403 and refused.json()["code"] == "forbidden", (path, refused.text)

@@ -22,6 +22,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from conftest import ID_NUMBER, KAFKA, RECORDED, Divisions, eventually, member, register, resident_id
 
+from fupin_kit.clock import today as china_today
+
 MASKED = re.compile(r"(?<![0-9])[0-9]{6}\*{8}[0-9]{3}[0-9X]")
 LOGS = Path(__file__).resolve().parents[2] / ".run" / "logs"
 # The registry keeps the member's masked number and birth date by design (contract v2 §0: "outside the registry's
@@ -127,7 +129,7 @@ def _scan_logs(finder: Finder) -> list[str]:
 async def _drive_one_household(http: httpx.AsyncClient, auth, divisions: Divisions) -> None:  # type: ignore[no-untyped-def]
     """Every service that reads personal data sees one household, through the gateway."""
     gov, bank, his = await auth("gov-portal"), await auth("bank-demo"), await auth("his-demo")
-    today = dt.date.today()
+    today = china_today()
     head = resident_id(divisions.county, today.replace(year=today.year - 40) - dt.timedelta(days=3))
     pupil = resident_id(divisions.county, today.replace(year=today.year - 9) - dt.timedelta(days=40))
     household_id = await register(http, gov, divisions.village, [
