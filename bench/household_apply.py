@@ -23,6 +23,7 @@ import importlib
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 import uuid
@@ -119,9 +120,17 @@ async def measure(args: argparse.Namespace, service: str, county: str, group: st
             "consumer_cpu_ms_per_event": round(cpu * 1000, 3), "events_per_consumer_cpu_second": round(1 / cpu)}
 
 
-async def main() -> int:
-    args = parse_args()
-    services = args.service or list(SERVICES)
+def run_each(args: argparse.Namespace, services: list[str]) -> int:
+    """One process per service: their tables share names (one SQLModel metadata per process)."""
+    failed = 0
+    for service in services:
+        failed |= subprocess.run([sys.executable, __file__, "--service", service, "--events", str(args.events),
+                                  "--members", str(args.members), "--kafka", args.kafka, "--pg", args.pg,
+                                  "--timeout", str(args.timeout)]).returncode
+    return 1 if failed else 0
+
+
+async def main(args: argparse.Namespace, services: list[str]) -> int:
     county = str(random.randint(660000, 699999))
     await ensure_topics(args.kafka, [TOPIC], partitions=3)
     groups = {s: f"bench-{s}-{uuid.uuid4().hex[:8]}" for s in services}
@@ -148,4 +157,6 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    arguments = parse_args()
+    chosen = arguments.service or list(SERVICES)
+    sys.exit(run_each(arguments, chosen) if len(chosen) > 1 else asyncio.run(main(arguments, chosen)))
