@@ -79,7 +79,7 @@ def build_burst(county: str, count: int) -> list[tuple[str, str, bytes]]:
         event = cloud_event(source="bench", topic="grant-awarded", subject=household_id, data={
             "grant_id": grant_id, "person_ref": uuid.uuid4().hex, "household_id": household_id,
             "county_code": county, "village_code": village, "kind": "preschool", "amount": str(GRANT),
-            "academic_year": "2020-2021"})
+            "academic_year": "2020-2021", "enrollment_id": str(uuid.uuid4()), "stage": "preschool"})
         burst.append((household_id, grant_id, json.dumps(event).encode()))
     return burst
 
