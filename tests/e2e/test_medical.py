@@ -455,7 +455,7 @@ def policy(county_deductible: str, county_rate: str, assistance_rate: str, self_
 def same_policy(stored: dict[str, Any], expected: dict[str, Any]) -> bool:
     def numbers(document: Any) -> Any:
         if isinstance(document, dict):
-            return {k: numbers(v) for k, v in document.items() if k not in ("year", "source")}
+            return {k: numbers(v) for k, v in document.items() if k not in ("year", "source", "is_default")}
         return Decimal(document)
     return bool(numbers(stored) == numbers(expected))
 
@@ -469,6 +469,7 @@ async def test_a_changed_policy_is_used_and_stored_with_the_settlement(
 
     untouched = await http.get("/medical/policies/2049", headers=auditor)
     assert untouched.status_code == 200 and untouched.json()["source"] == "default", untouched.text
+    assert untouched.json()["is_default"] is True, untouched.text  # every year policy's answer shape (issue 13)
     assert same_policy(untouched.json(), policy("300.00", "0.85", "0.70", "0.10")), untouched.text
     for client in ("his-demo", "auditor", "bank-demo"):
         denied = await http.put(f"/medical/policies/{year}", headers=await auth(client),
@@ -478,6 +479,7 @@ async def test_a_changed_policy_is_used_and_stored_with_the_settlement(
     policy_1 = policy("500.00", "0.80", "0.50", "0.10")
     put = await http.put(f"/medical/policies/{year}", headers=gov, json=policy_1)
     assert put.status_code in (200, 201) and put.json()["source"] == "set", put.text
+    assert put.json()["is_default"] is False, put.text
     read = await http.get(f"/medical/policies/{year}", headers=auditor)
     assert read.status_code == 200 and same_policy(read.json(), policy_1), read.text
     # (50000 − 500) × 80% = 39600.00; 10400.00 left, 7400.00 above 3,000.00 → 5920.00; 50% of 4480.00 = 2240.00;

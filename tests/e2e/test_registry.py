@@ -628,7 +628,7 @@ async def test_policies_have_contract_defaults_and_drive_exit_decisions(registry
         "poverty_line": 5000, "exit_incidence_threshold": "0.0200", "return_risk_multiplier": "1.50"})
     assert put.status_code in (200, 201), put.text
     assert put.json() == {"year": 1995, "poverty_line": "5000.00", "exit_incidence_threshold": "0.0200",
-                          "return_risk_multiplier": "1.50", "source": "set"}
+                          "return_risk_multiplier": "1.50", "source": "set", "is_default": False}
     assert (await http.get("/registry/policies/1995", headers=auditor)).json()["poverty_line"] == "5000.00"
     household_id = await registry.register(divisions.village, [member(person(divisions.county))],
                                            annual_income="4999.99", income_year=1995)
