@@ -88,7 +88,7 @@ def migrate(alembic_ini: Path, url_env: str, url: str) -> None:
                    check=True, env=env, cwd=alembic_ini.parent)
 
 
-async def wait_for_event(bootstrap_servers: str, topic: str, subject: str, *, timeout: float = 20.0,
+async def wait_for_event(bootstrap_servers: str, topic: str, subject: str, *, timeout: float = 60.0,
                          event_type: str | None = None) -> dict:
     """Read `topic` from the beginning with a throw-away group until an event about `subject` arrives."""
     import json
