@@ -215,8 +215,12 @@ class OutboxRelay:
         return self._parking
 
     async def _wait(self) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives as the awaited
+        # event is set (a NOTIFY of the last commit just as the app shuts down), and the relay of a stopped app ran on
+        # with a stopped producer, holding the relay lock through 40 s metadata waits, so no other relay published.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            async with asyncio.timeout(self.poll_interval):
+                await self._wake.wait()
         self._wake.clear()
 
     def _listening(self) -> bool:
