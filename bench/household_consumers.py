@@ -15,18 +15,15 @@ Exit status 1 if a read model does not hold every household in time.
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import random
 import sys
 import time
-import uuid
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-
-from fupin_kit.testing import household_event
+from household_apply import build  # the same burst as the single-consumer benchmark
 
 TARGET = 2000.0  # household events per second per consumer (issue 14 target 5)
 # service: the query counting the bench county's households in its read model
@@ -50,21 +47,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--services", default=",".join(READ_MODELS), help="comma-separated consumers to watch")
     parser.add_argument("--timeout", type=float, default=600.0)
     return parser.parse_args()
-
-
-def build(county: str, count: int, members: int) -> list[tuple[bytes, bytes]]:
-    """(key, CloudEvent JSON) per household, built before the clock starts."""
-    out = []
-    for _ in range(count):
-        household = uuid.uuid4()
-        village = f"{county}{random.randint(100, 199)}{random.randint(1, 999):03d}"
-        people = [{"member_id": str(uuid.uuid4()), "person_ref": uuid.uuid4().hex + uuid.uuid4().hex[:8],
-                   "birth_date": dt.date(1950 + random.randint(0, 60), random.randint(1, 12),
-                                         random.randint(1, 28)).isoformat(),
-                   "relation": "head" if i == 0 else "child", "labor": "full"} for i in range(members)]
-        event = household_event(household, "registered", people, village_code=village, sequence=1)
-        out.append((str(household).encode(), json.dumps(event).encode()))
-    return out
 
 
 async def count(pg: str, service: str, county: str) -> int:
