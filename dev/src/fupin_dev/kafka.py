@@ -19,8 +19,11 @@ from fupin_events import topic_names
 from . import config
 from .processes import StackError, alive, read_pid, spawn, tail, terminate
 
-# newest first: the first one that resolves from Maven Central is used (FUPIN_KAFKA_VERSION forces one)
-VERSIONS = ("4.4.0", "4.3.1", "4.2.0", "4.1.1")
+# The version dev runs equals the cluster's (deploy/k8s/generate.py KAFKA_VERSION; tests/deploy checks it): the newest
+# Kafka that both the targeted Strimzi release (1.2.0: Kafka 4.2.0-4.3.1) and Maven Central serve. Only one, so that a
+# failed download stops `make up` instead of silently running another version. FUPIN_KAFKA_VERSION forces another one.
+# A data folder (.run/kafka/data) formatted by a newer Kafka (4.4.0 before) may not start: remove it to move down.
+VERSIONS = ("4.3.1",)
 TOPICS = topic_names()  # the event contracts (libs/fupin_events) are the one list
 PARTITIONS, DLQ_PARTITIONS = 3, 1
 # contract §6: household topics and division-updated compacted, division-exited and payment-completed kept forever
