@@ -67,11 +67,12 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
         configure_logging(settings.log_level)
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
         kafka = KafkaRuntime(db, component=component, bootstrap_servers=settings.kafka_bootstrap_servers,
-                             handlers=handlers, group_id=settings.consumer_group or component)
+                             handlers=handlers, group_id=settings.consumer_group or component,
+                             topic_prefix=settings.topic_prefix)
         app.state.db, app.state.kafka, app.state.settings = db, kafka, settings
         app.state.platform_metrics = PlatformMetrics(
             component, db, bootstrap_servers=settings.kafka_bootstrap_servers, group_id=kafka.group_id,
-            topics=list(handlers or {}))
+            topics=list(handlers or {}), topic_prefix=settings.topic_prefix)
         public_key, jwks_url = settings.token_verifier_keys()
         app.state.token_verifier = TokenVerifier(public_key, jwks_url=jwks_url, issuer=settings.jwt_issuer,
                                                  audience=settings.jwt_audience)

@@ -19,12 +19,14 @@ log = logging.getLogger("fupin.kafka")
 
 class KafkaRuntime:
     def __init__(self, db: Database, *, component: str, bootstrap_servers: str,
-                 handlers: Mapping[str, Handler] | None = None, group_id: str | None = None) -> None:
+                 handlers: Mapping[str, Handler] | None = None, group_id: str | None = None,
+                 topic_prefix: str = "") -> None:
         self.db = db
         self.component = component
         self.bootstrap_servers = bootstrap_servers
         self.handlers = dict(handlers or {})
         self.group_id = group_id or component
+        self.topic_prefix = topic_prefix  # the Kafka topics' namespace (fupin_kit.events.topics)
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
@@ -36,11 +38,12 @@ class KafkaRuntime:
 
     async def _run(self) -> None:
         self.producer = await self._connect()
-        self.relay = OutboxRelay(self.db, self.producer, component=self.component)
+        self.relay = OutboxRelay(self.db, self.producer, component=self.component, topic_prefix=self.topic_prefix)
         jobs = [self.relay.run()]
         if self.handlers:
             self.consumer = EventConsumer(self.db, bootstrap_servers=self.bootstrap_servers, group_id=self.group_id,
-                                          handlers=self.handlers, dlq_producer=self.producer)
+                                          handlers=self.handlers, dlq_producer=self.producer,
+                                          topic_prefix=self.topic_prefix)
             jobs.append(self.consumer.run())
         await asyncio.gather(*jobs)
 

@@ -17,6 +17,8 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 
 from fupin_kit.db import Database
+from fupin_kit.events.topics import event_topic, kafka_topic
+from fupin_kit.events.topics import topic_prefix as topic_prefix_of_process
 from fupin_kit.kafka_security import kafka_client_options
 
 log = logging.getLogger("fupin.metrics")
@@ -48,13 +50,14 @@ class PlatformMetrics:
 
     def __init__(self, component: str, db: Database | None, *, outbox: bool = True,
                  bootstrap_servers: str | None = None, group_id: str | None = None, topics: Sequence[str] = (),
-                 min_interval: float = 5.0, timeout: float = 3.0) -> None:
+                 min_interval: float = 5.0, timeout: float = 3.0, topic_prefix: str | None = None) -> None:
         self.component = component
         self.db = db
         self.outbox = outbox and db is not None
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id or component
         self.topics = sorted(topics)
+        self.topic_prefix = topic_prefix_of_process() if topic_prefix is None else topic_prefix
         self.min_interval = min_interval
         self.timeout = timeout
         self._refreshed = 0.0
@@ -129,7 +132,8 @@ class PlatformMetrics:
         cluster = await self._offsets._client.fetch_all_metadata()  # fresh: the partitions of each topic
         partitions: list[Any] = []
         dead_letters: list[Any] = []
-        for topic in self.topics:
+        for name in self.topics:  # Kafka's names (with the prefix); the gauges are labelled with the event topics
+            topic = kafka_topic(name, self.topic_prefix)
             partitions += [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
             dead_letters += [TopicPartition(f"{topic}.dlq", p)
                              for p in sorted(cluster.partitions_for_topic(f"{topic}.dlq") or ())]
@@ -139,11 +143,13 @@ class PlatformMetrics:
         for tp in partitions:
             done = committed.get(tp)  # none yet: the group starts at the earliest record kept
             position = done.offset if done is not None and done.offset >= 0 else starts[tp]
-            CONSUMER_LAG.labels(self.component, self.group_id, tp.topic, str(tp.partition)).set(
+            CONSUMER_LAG.labels(self.component, self.group_id, event_topic(tp.topic, self.topic_prefix),
+                                str(tp.partition)).set(
                 max(0, ends[tp] - position))
         depth: dict[str, int] = {}
         for tp in dead_letters:
-            depth[tp.topic] = depth.get(tp.topic, 0) + max(0, ends[tp] - starts[tp])
+            dlq = event_topic(tp.topic, self.topic_prefix)
+            depth[dlq] = depth.get(dlq, 0) + max(0, ends[tp] - starts[tp])
         for topic, held in depth.items():
             DLQ_DEPTH.labels(self.component, topic).set(held)
 

@@ -27,6 +27,9 @@ class PlatformSettings(BaseSettings):
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     log_level: str = "INFO"
     consumer_group: str | None = None  # defaults to the component's name; tests use their own group
+    # FUPIN_TOPIC_PREFIX: a namespace for the Kafka topics (`<prefix><topic>`, see fupin_kit.events.topics); the
+    # in-process test suites set one per run. Empty in production and the dev stack. Events keep the plain names.
+    topic_prefix: str = ""
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_prod(self) -> "PlatformSettings":

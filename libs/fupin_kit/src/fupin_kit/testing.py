@@ -17,6 +17,8 @@ A service's integration conftest is typically::
 """
 
 import asyncio
+import atexit
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -31,9 +33,12 @@ from typing import Any
 import asyncpg
 import httpx
 import jwt
+from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
+
+from fupin_kit.events.topics import PREFIX_ENV, kafka_topic, topic_prefix
 
 
 def pg_server_dsn() -> str:
@@ -81,6 +86,19 @@ async def recreate_database(server_dsn: str, name: str) -> None:
         await conn.close()
 
 
+def _drop_database(server_dsn: str, name: str) -> None:
+    """Drop database `name` (at exit; best effort, bounded)."""
+    async def drop() -> None:
+        conn = await asyncpg.connect(server_dsn, timeout=10)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', timeout=20)
+        finally:
+            await conn.close()
+
+    with contextlib.suppress(Exception):
+        asyncio.run(drop())
+
+
 def migrate(alembic_ini: Path, url_env: str, url: str) -> None:
     """Run `alembic upgrade head` in a subprocess (Alembic's env.py runs its own event loop)."""
     env = {**os.environ, url_env: url}
@@ -95,8 +113,9 @@ async def wait_for_event(bootstrap_servers: str, topic: str, subject: str, *, ti
 
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, group_id=f"probe-{uuid.uuid4().hex}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(kafka_topic(topic), bootstrap_servers=bootstrap_servers,
+                                group_id=f"probe-{uuid.uuid4().hex}", auto_offset_reset="earliest",
+                                enable_auto_commit=False)
     await consumer.start()
     try:
         async with asyncio.timeout(timeout):
@@ -117,6 +136,7 @@ async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: in
     `create_topics` reports it in its answer rather than raising) is tried again."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+    names = [kafka_topic(n) for n in names]  # this run's namespace (FUPIN_TOPIC_PREFIX), when it has one
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -132,6 +152,56 @@ async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: in
                     await asyncio.sleep(0.1)  # created: listed by the broker's metadata shortly
     finally:
         await admin.close()
+
+
+def isolate_topics(bootstrap_servers: str | None = None, extra: Iterable[str] = ()) -> str:
+    """Give this test run Kafka topics of its own: set `FUPIN_TOPIC_PREFIX` to a fresh `t<pid>-<random>.` (unless
+    set already), create every contract topic (3 partitions, as the dev stack) and its `.dlq` plus `extra` under it,
+    and delete them when the process exits. Call it at the top of a suite's conftest, before any app starts: the app
+    under test, its relay and consumers, and these helpers then use the prefixed topics, and the running stack's
+    consumers never see the suite's events. Returns the prefix."""
+    from fupin_events import topic_names
+
+    if not (prefix := topic_prefix()):
+        prefix = os.environ[PREFIX_ENV] = f"t{os.getpid()}-{uuid.uuid4().hex[:6]}."
+        atexit.register(_drop_topics, bootstrap_servers or kafka_bootstrap(), prefix)
+    bootstrap = bootstrap_servers or kafka_bootstrap()
+    asyncio.run(ensure_topics(bootstrap, list(topic_names()), partitions=3))
+    asyncio.run(ensure_topics(bootstrap, [*(f"{t}.dlq" for t in topic_names()), *extra]))
+    return prefix
+
+
+def _drop_topics(bootstrap_servers: str, prefix: str) -> None:
+    """Delete the topics of `prefix` (at exit; best effort, bounded: a leftover only costs the broker disk)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def drop() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+            if names:
+                await admin.delete_topics(names)
+        finally:
+            await admin.close()
+
+    async def bounded() -> None:
+        async with asyncio.timeout(20):
+            await drop()
+
+    with contextlib.suppress(Exception):
+        asyncio.run(bounded())
+
+
+class PrefixedProducer(AIOKafkaProducer):
+    """An `AIOKafkaProducer` that sends to this run's Kafka topics: a test names the event topic (`grant-awarded`)
+    and the record goes to `<FUPIN_TOPIC_PREFIX>grant-awarded`, where the app under test consumes."""
+
+    async def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
+        return await super().send(kafka_topic(topic), *args, **kwargs)
+
+    async def partitions_for(self, topic: str) -> Any:
+        return await super().partitions_for(kafka_topic(topic))
 
 
 def bearer(private_pem: str, scopes: str, client_id: str = "gov-portal",
@@ -150,11 +220,14 @@ def _minted(private_pem: str, scopes: str, client_id: str, bank_code: str | None
 def prepare_service_database(service: str, alembic_ini: Path, key_dir: Path, public_key: str, *,
                              server_dsn: str | None = None) -> str:
     """Set up the environment a service's app reads, for an integration session (call it from a sync fixture):
-    recreate database `<service>_test`, migrate it to head with Alembic, write `public_key` into `key_dir`, and set
-    `<SERVICE>_DATABASE_URL` and `FUPIN_JWT_PUBLIC_KEY_FILE`. Returns the SQLAlchemy (asyncpg) URL of the database."""
+    create a database of this run's own (`<service>_test_<random>`: several engineers and CI jobs run a suite on the
+    one shared server at once, and a shared name was dropped under a running session), dropped when the process
+    exits; migrate it to head with Alembic, write `public_key` into `key_dir`, and set `<SERVICE>_DATABASE_URL` and
+    `FUPIN_JWT_PUBLIC_KEY_FILE`. Returns the SQLAlchemy (asyncpg) URL of the database."""
     server_dsn = server_dsn or pg_server_dsn()
-    name = f"{service}_test"
+    name = f"{service}_test_{uuid.uuid4().hex[:8]}"
     asyncio.run(recreate_database(server_dsn, name))
+    atexit.register(_drop_database, server_dsn, name)
     url = server_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
     url_env = f"{service.upper()}_DATABASE_URL"
     migrate(alembic_ini, url_env, url)
@@ -187,7 +260,8 @@ async def skip_history(bootstrap_servers: str, group: str, topics: Iterable[str]
     await producer.start()
     try:
         existing = await consumer.topics()
-        partitions = [TopicPartition(topic, p) for topic in dict.fromkeys(topics) if topic in existing
+        names = [kafka_topic(t) for t in topics]
+        partitions = [TopicPartition(topic, p) for topic in dict.fromkeys(names) if topic in existing
                       for p in sorted(await producer.partitions_for(topic))]
         if partitions:
             consumer.assign(partitions)
@@ -267,6 +341,6 @@ async def publish_household(producer: Any, household_id: str | uuid.UUID, status
     import json
 
     event = household_event(household_id, status, members, **options)
-    await producer.send_and_wait(event["type"].removeprefix("cn.fupin."), json.dumps(event).encode(),
+    await producer.send_and_wait(kafka_topic(event["type"].removeprefix("cn.fupin.")), json.dumps(event).encode(),
                                  key=str(household_id).encode())
     return event

@@ -41,6 +41,8 @@ from fupin_kit import telemetry
 from fupin_kit.db import Database
 from fupin_kit.events.failures import Failure, PoisonEvent, classify
 from fupin_kit.events.models import InboxEvent
+from fupin_kit.events.topics import event_topic, kafka_topic
+from fupin_kit.events.topics import topic_prefix as _prefix
 from fupin_kit.kafka_security import kafka_client_options
 from fupin_kit.observability import EVENTS_CONSUMED
 
@@ -109,8 +111,10 @@ class _Retry:
 class EventConsumer:
     def __init__(self, db: Database, *, bootstrap_servers: str, group_id: str, handlers: Mapping[str, Handler],
                  dlq_producer: AIOKafkaProducer, attempts: int = 4, backoff: Backoff | None = None,
-                 max_records: int = 200) -> None:
+                 max_records: int = 200, topic_prefix: str | None = None) -> None:
         self.db = db
+        # handlers, inbox rows and metrics use the event topics; Kafka's topics carry the prefix (events.topics)
+        self.topic_prefix = _prefix() if topic_prefix is None else topic_prefix
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id
         self.handlers = dict(handlers)
@@ -143,7 +147,8 @@ class EventConsumer:
         failures = 0
         while True:
             consumer = AIOKafkaConsumer(
-                *self.handlers, bootstrap_servers=self.bootstrap_servers, group_id=self.group_id,
+                *(kafka_topic(t, self.topic_prefix) for t in self.handlers), bootstrap_servers=self.bootstrap_servers,
+                group_id=self.group_id,
                 enable_auto_commit=False, auto_offset_reset="earliest", metadata_max_age_ms=5000,
                 **kafka_client_options())
             try:
@@ -192,13 +197,14 @@ class EventConsumer:
 
     async def _process_partition(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
                                  records: list[ConsumerRecord]) -> None:
-        handler = self.handlers.get(tp.topic)
+        topic = event_topic(tp.topic, self.topic_prefix)
+        handler = self.handlers.get(topic)
         retry = self._retrying.get(tp)
         # A batch that failed transiently is retried as a batch, and after a few failures record by record (a batch
         # too large for the statement timeout still moves on).
         if isinstance(handler, BatchHandler) and len(records) > 1 and (retry is None or retry.failures < 3):
             try:
-                error = await self.process_batch(tp.topic, records, handler)
+                error = await self.process_batch(topic, records, handler)
             except _OneByOne:
                 await self._process_records(consumer, tp, records)
                 return
@@ -304,14 +310,15 @@ class EventConsumer:
             event_id = str(event["id"])
         except (ValueError, KeyError, TypeError) as exc:
             return await self._dead_letter(record, exc)
+        topic = event_topic(record.topic, self.topic_prefix)
         attempt = 0
         while True:
             attempt += 1
             try:
-                with telemetry.event_span(record.topic, record, event, consumer=self.group_id,
+                with telemetry.event_span(topic, record, event, consumer=self.group_id,
                                           partition=record.partition, offset=record.offset, event_id=event_id):
-                    outcome = await self._handle_once(record.topic, event_id, event)
-                EVENTS_CONSUMED.labels(self.group_id, record.topic, outcome).inc()
+                    outcome = await self._handle_once(topic, event_id, event)
+                EVENTS_CONSUMED.labels(self.group_id, topic, outcome).inc()
                 return None
             except asyncio.CancelledError:
                 raise
