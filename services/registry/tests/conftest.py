@@ -7,9 +7,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fupin_kit.testing import bearer, fresh_consumer_group, generate_keypair, prepare_service_database, serve
+from fupin_kit.testing import (
+    bearer,
+    fresh_consumer_group,
+    generate_keypair,
+    isolate_topics,
+    prepare_service_database,
+    serve,
+)
 
 SERVICE = "registry"
+TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never reach the running stack
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 
 

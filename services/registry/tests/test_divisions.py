@@ -6,6 +6,7 @@ from aiokafka import AIOKafkaConsumer
 from registry_helpers import KAFKA, READ, WRITE, codes, make_tree, registered_household
 
 from fupin_events.payloads import DivisionUpdated
+from fupin_kit.events.topics import kafka_topic
 from fupin_kit.testing import wait_for_event
 
 
@@ -31,7 +32,7 @@ async def test_every_put_publishes_division_updated(client: httpx.AsyncClient) -
     assert county.division_code == tree["county"] and county.level == "county" and county.parent_code == tree["city"]
     assert event["type"] == "cn.fupin.division-updated" and event["subject"] == tree["county"]
     # The compacted topic keeps the latest per code; the probe reads from the start, so wait for the second one.
-    consumer = AIOKafkaConsumer("division-updated", bootstrap_servers=KAFKA, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(kafka_topic("division-updated"), bootstrap_servers=KAFKA, auto_offset_reset="earliest",
                                 enable_auto_commit=False)
     await consumer.start()
     seen: list[DivisionUpdated] = []

@@ -11,13 +11,14 @@ from aiokafka import AIOKafkaConsumer
 from registry_helpers import KAFKA, WRITE, create_household, household_body, make_tree, verify
 
 from fupin_events.payloads import HouseholdStatusChanged
+from fupin_kit.events.topics import kafka_topic
 
 TOPIC = "household-status-changed"
 
 
 async def events_about(subjects: set[str], count: int, timeout: float = 20) -> list[dict[str, Any]]:
     """The first `count` events of the topic about any of `subjects`, in topic order (one partition per key)."""
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=KAFKA, group_id=f"probe-{uuid.uuid4().hex}",
+    consumer = AIOKafkaConsumer(kafka_topic(TOPIC), bootstrap_servers=KAFKA, group_id=f"probe-{uuid.uuid4().hex}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     found: list[dict[str, Any]] = []
