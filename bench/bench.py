@@ -10,6 +10,9 @@ which other engineers' tests share; tokens come from the stack's gateway, same k
 (`-t1`, Lua in bench/wrk.lua for bodies, headers and the figures). Each figure is a ratio to another figure of the
 same run, so that the noise of a shared machine cancels.
 
+The event-path figures (finance payments, household consumers) are measured by their own scripts in bench/, run by
+`script_rows`, which reads their `BENCH_JSON {...}` lines; `--quick` gives them smaller bursts.
+
 The table is built by the functions decorated with `@figure`, in order: to add a figure, write one function that
 takes the `Bench` and returns its rows (it may read what earlier figures measured in `bench.loads`).
 """
@@ -87,6 +90,7 @@ class Bench:
     args: argparse.Namespace
     env: dict[str, str]
     gateway: str
+    stack_gateway: str = "http://127.0.0.1:8000"
     tokens: dict[str, str] = field(default_factory=dict)
     fixture: fixtures.Fixture | None = None
     ids_file: Path | None = None
@@ -217,6 +221,52 @@ def settlement_gateway(b: Bench) -> list[Row]:
                       p99_max_ms=100, all_ok=True, unit="settlements/s")]
 
 
+def script_rows(b: Bench, script: str, *arguments: str) -> list[Row]:
+    """An event-path figure measured by its own script (it prints `BENCH_JSON {figure, value, unit, target, met}`)."""
+    if b.args.quick:
+        arguments = (*arguments, *SCRIPT_QUICK.get(script, ()))
+    command = [sys.executable, str(BENCH_DIR / script), *arguments]
+    print(f"  {script} {' '.join(arguments)}", file=sys.stderr, flush=True)
+    out = subprocess.run(command, env={**os.environ, **b.env, "FUPIN_GATEWAY_URL": b.stack_gateway},
+                         capture_output=True, text=True, check=False, cwd=ROOT)
+    found = [json.loads(line.removeprefix("BENCH_JSON ")) for line in out.stdout.splitlines()
+             if line.startswith("BENCH_JSON ")]
+    if not found:
+        return [Row(f"{script} (no figure: exit {out.returncode})", _last_line(out.stderr or out.stdout), met=False)]
+    rows = []
+    for raw in found:
+        target = raw.get("target")
+        label = raw.get("target_text") or (f">= {target:,g} {raw.get('unit', '')}".strip() if target else "-")
+        value = f"{raw['value']:,} {raw.get('unit', '')}".strip()
+        if raw.get("load_average"):
+            value += f" (load {raw['load_average'][0]} -> {raw['load_average'][-1]})"
+        reference = raw.get("reference", "-")
+        rows.append(Row(raw["figure"], value, reference, raw.get("ratio"), label, raw.get("met")))
+    if out.returncode != 0:
+        rows.append(Row(f"{script} exit status {out.returncode}", _last_line(out.stderr), met=False))
+    return rows
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:160] if lines else "-"
+
+
+# smaller event bursts for `--quick`
+SCRIPT_QUICK = {"finance_payments.py": ("--events", "1000"), "household_consumers.py": ("--households", "2000"),
+                "registry_import.py": ("--members", "10000")}
+
+
+@figure
+def finance_payments(b: Bench) -> list[Row]:
+    return script_rows(b, "finance_payments.py")
+
+
+@figure
+def household_consumers(b: Bench) -> list[Row]:
+    return script_rows(b, "household_consumers.py")
+
+
 def rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -341,7 +391,7 @@ def run(args: argparse.Namespace) -> list[Row]:
         gateway_env = {**child_env, "FUPIN_RATE_LIMIT_PER_SECOND": "1000000", "FUPIN_RATE_LIMIT_BURST": "1000000",
                        "FUPIN_RATE_LIMITS": "{}", "FUPIN_GATEWAY_PORT": str(args.gateway_port)}
         with _gateway(args, gateway_env) as (gateway, gateway_pid):
-            bench = Bench(args=args, env=env, gateway=gateway)
+            bench = Bench(args=args, env=env, gateway=gateway, stack_gateway=stack_gateway)
             bench.pids["hello"] = hello_process.pid
             if gateway_pid:
                 bench.pids["gateway (bench instance)"] = gateway_pid
@@ -389,6 +439,7 @@ def main() -> None:
     parser.add_argument("--hello-port", type=int, default=8190)
     parser.add_argument("--households", type=int, default=64, help="registered-poor households of the fixture")
     parser.add_argument("--discharged-on", default="2020-06-30")
+    parser.add_argument("--quick", action="store_true", help="smaller event bursts for the event-path figures")
     parser.add_argument("--json", help="also write the loads and rows to this file")
     args = parser.parse_args()
     started = time.perf_counter()
