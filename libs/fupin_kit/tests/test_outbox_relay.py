@@ -1,14 +1,16 @@
 """An event exists if and only if its change committed; a broker outage delays events and loses none."""
 
+import time
 import uuid
 
+import pytest
 from conftest import Widget
 from sqlalchemy import func, select, text
 
 from fupin_kit.db import Database
 from fupin_kit.events.models import OutboxEvent
 from fupin_kit.events.outbox import enqueue
-from fupin_kit.events.relay import RELAY_LOCK, OutboxRelay, build_producer
+from fupin_kit.events.relay import RELAY_LOCK, OutboxRelay, SendTimeout, build_producer
 from fupin_kit.testing import wait_for_event
 
 TOPIC = "kit-test-events"
@@ -107,3 +109,31 @@ async def test_only_one_relay_is_active_at_a_time(db: Database, kafka: str) -> N
         assert first.active
     finally:
         await producer.stop()
+
+
+async def test_a_stuck_send_gives_up_in_time_and_releases_the_relay_lock(db: Database, kafka: str) -> None:
+    """A producer that cannot deliver (here: a topic the broker does not have, so it waits for metadata) holds the
+    relay's transaction and lock at most `send_timeout`; the batch is rolled back, its rows stay unsent."""
+    subject = uuid.uuid4().hex
+    async with db.session() as session:
+        await enqueue(session, source="kit", topic=f"kit-test-missing-{subject}", subject=subject, data={"n": 5})
+        await session.commit()
+    producer = build_producer(kafka)
+    await producer.start()
+    try:
+        relay = OutboxRelay(db, producer, component="kit", send_timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(SendTimeout):
+            while await relay.publish_batch():
+                pass
+        assert time.monotonic() - started < 10
+        assert await unsent_about(db, subject) == 1
+        async with db.session() as other:  # the lock went with the rolled-back transaction
+            assert (await other.exec(text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(  # type: ignore[call-overload]
+                k=RELAY_LOCK))).scalar()
+    finally:
+        await producer.stop()
+        async with db.session() as session:  # not left for the other tests' relays to stumble on
+            await session.exec(text("UPDATE outbox SET sent_at = now() WHERE key = :k").bindparams(  # type: ignore[call-overload]
+                k=subject))
+            await session.commit()
