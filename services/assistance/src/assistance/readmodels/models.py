@@ -4,11 +4,12 @@ and payments only from them. Ids, codes, dates and amounts only; never a name or
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Numeric
+from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
+from fupin_kit.money import numeric
 
 
 class Household(SQLModel, table=True):
@@ -71,7 +72,7 @@ class Payment(SQLModel, table=True):
     reference: str
     program: str
     payee: str
-    amount: Decimal = Field(sa_column=Column(Numeric(16, 2), nullable=False))
+    amount: Decimal = numeric(16, 2)
     county_code: str = Field(index=True)
     village_code: str | None = None
     paid_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from fupin_kit.money import Money, money_column
-from registry.households.schemas import Indicators, income_year_field
+from registry.households.schemas import IncomeYear, Indicators
 
 
 class AnnualReview(SQLModel, table=True):
@@ -52,7 +52,7 @@ class ExitDecision(SQLModel, table=True):
 class AnnualReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    income_year: int = income_year_field()
+    income_year: IncomeYear
     annual_income: Money
     indicators: Indicators
 

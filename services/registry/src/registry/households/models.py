@@ -6,9 +6,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ARRAY, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, func, text
+from sqlalchemy import ARRAY, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
+from fupin_kit.money import money_column
 
 
 class Status(StrEnum):
@@ -37,7 +39,7 @@ class Household(SQLModel, table=True):
     town_code: str = Field(sa_column=Column(String(9), nullable=False, index=True))
     county_code: str = Field(sa_column=Column(String(6), nullable=False, index=True))
     status: Status = Field(sa_column=Column(String(16), nullable=False, index=True))
-    annual_income: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    annual_income: Decimal = money_column()
     income_year: int
     causes: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
     indicators: dict[str, bool] = Field(sa_column=Column(JSONB, nullable=False))

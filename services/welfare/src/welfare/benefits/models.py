@@ -5,11 +5,12 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Numeric, func
+from sqlalchemy import Column, DateTime, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
+from fupin_kit.money import money_column
 
 KINDS = ("minimum_living", "temporary_assistance", "eco_ranger", "relocation")
 PROGRAM_OF_KIND = {"minimum_living": "minimum_living", "temporary_assistance": "temporary_assistance",
@@ -33,7 +34,7 @@ class Benefit(SQLModel, table=True):
     county_code: str
     village_code: str
     month: str | None = None
-    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    amount: Decimal = money_column()
     breakdown: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     status: str = "due"
     cause: str | None = None
@@ -54,7 +55,7 @@ class Run(SQLModel, table=True):
     created_minimum_living: int
     created_eco_ranger: int
     already_existing: int
-    total_amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    total_amount: Decimal = money_column()
     created_by: str
     created_at: dt.datetime = Field(
         default_factory=now, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))

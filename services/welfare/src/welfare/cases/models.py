@@ -6,13 +6,13 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import BigInteger, Column, DateTime, Numeric, func
+from sqlalchemy import BigInteger, Column, DateTime, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
-from fupin_kit.money import Money
+from fupin_kit.money import Money, money_column
 from fupin_kit.text import Text
 
 OPEN_STATUSES = ("active", "gradual_exit")
@@ -50,7 +50,7 @@ class CaseAssessment(SQLModel, table=True):
     id: int | None = SQLField(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     case_id: uuid.UUID = SQLField(index=True, foreign_key="cases.case_id")
     assessed_on: dt.date
-    annual_income: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
+    annual_income: Decimal = money_column()
     disabled: dict[str, int] = SQLField(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     created_at: dt.datetime = SQLField(
         default_factory=now, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))

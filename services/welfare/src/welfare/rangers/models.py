@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import Column, DateTime, Numeric, func
+from sqlalchemy import Column, DateTime, func
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
+from fupin_kit.money import money_column
 from fupin_kit.text import Text
 
 
@@ -42,7 +43,7 @@ class RangerPost(SQLModel, table=True):
     year: int
     appointed_on: dt.date
     age: int
-    yearly_allowance: Decimal = SQLField(sa_column=Column(Numeric(14, 2), nullable=False))
+    yearly_allowance: Decimal = money_column()
     status: str = "active"
     ended_on: dt.date | None = None
     end_reason: str | None = None

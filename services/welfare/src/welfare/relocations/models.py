@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, DateTime, Numeric, func
+from sqlalchemy import Column, DateTime, func
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
+from fupin_kit.money import money_column
 from fupin_kit.text import Text
 
 
@@ -31,7 +32,7 @@ class Relocation(SQLModel, table=True):
     status: str = "planned"
     moved_in_on: dt.date | None = None
     persons: int | None = None
-    subsidy: Decimal | None = SQLField(default=None, sa_column=Column(Numeric(14, 2)))
+    subsidy: Decimal | None = money_column(nullable=True)
     benefit_id: uuid.UUID | None = None
     created_at: dt.datetime = SQLField(
         default_factory=now, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False))
