@@ -669,9 +669,10 @@ def gateway_api_docs() -> tuple[str, list[dict[str, Any]]]:
     header = (
         "The one way in: a Gateway API Gateway (gatewayClassName nginx: NGINX Gateway Fabric "
         f"{OPERATORS['nginx-gateway-fabric']}; any conformant\nimplementation works, the body limits are then that "
-        "implementation's policy) and two HTTPRoutes to the API gateway.\nBody limits match the gateway's: 1 MiB, "
-        "and 256 MiB for POST /registry/imports (bulk intake). NGINX spools a large request\nbody to disk; the API "
-        "gateway and the registry must stream it too (deploy/README.md). /metrics is not routed.")
+        "implementation's policy) and two HTTPRoutes to the API gateway.\nBody limits match the gateway's: "
+        f"{BODY_LIMIT}, and {UPLOAD_LIMIT} for POST /registry/imports (bulk intake: the importer's "
+        f"{UPLOAD_BYTES} bytes, rounded up).\nNGINX spools a large request body to disk; the API gateway streams it "
+        "on and the registry spools it to its /tmp\n(deploy/README.md). /metrics is not routed.")
     return header, [gateway, api, intake, *policies]
 
 

@@ -364,6 +364,36 @@ def test_kafka_is_kraft_tls_scram_and_authorizes(rendered: dict[str, list[Doc]],
         assert env["KAFKA_SASL_USERNAME"] == deployment["metadata"]["name"]
 
 
+@overlays
+def test_services_kafka_settings_are_what_the_kit_reads(rendered: dict[str, list[Doc]], overlay: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every KAFKA_* a service gets is a setting of fupin_kit.kafka_security (or the bootstrap servers), the kit
+    accepts the values, and the CA file is where the cluster CA Secret is mounted."""
+    from fupin_kit.kafka_security import KafkaSecurity
+
+    docs = rendered[overlay]
+    known = {f"KAFKA_{name.upper()}" for name in KafkaSecurity.model_fields} | {"KAFKA_BOOTSTRAP_SERVERS"}
+    for deployment in of_kind(docs, "Deployment"):
+        if deployment["metadata"]["name"] == "gateway":
+            continue
+        container = pod_spec(deployment)["containers"][0]
+        env = env_of(container, docs)
+        kafka = {k: v for k, v in env.items() if k.startswith("KAFKA_")}
+        assert set(kafka) <= known, set(kafka) - known
+        assert kafka["KAFKA_SASL_PASSWORD"] == {"secretKeyRef": {
+            "name": f"kafka-user-{deployment['metadata']['name']}", "key": "password"}}
+        for key in known:
+            monkeypatch.delenv(key, raising=False)
+        for key, value in kafka.items():
+            monkeypatch.setenv(key, value if isinstance(value, str) else "from-the-secret")
+        settings = KafkaSecurity()  # validates: a SASL protocol needs mechanism, user and password
+        assert settings.security_protocol == "SASL_SSL" and settings.sasl_mechanism == "SCRAM-SHA-512"
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        (ca,) = [v for v in pod_spec(deployment)["volumes"] if v.get("secret", {}).get("secretName")
+                 == f"{KAFKA}-cluster-ca-cert"]
+        assert kafka["KAFKA_SSL_CAFILE"] == f"{mounts[ca['name']]}/{ca['secret']['items'][0]['path']}"
+
+
 def test_topic_names_of_the_contract_are_in_the_event_contracts() -> None:
     contract = REPO.parent / "shared" / "contract.md"
     if not contract.exists():
