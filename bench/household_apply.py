@@ -41,9 +41,9 @@ TOPIC = "bench-household-snapshots"
 TARGET = 2000.0
 # service: (module holding READ_MODEL, the query counting the households of the bench county)
 SERVICES = {
-    "microcredit": ("microcredit.households.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
+    "microcredit": ("microcredit.events.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
     "education": ("education.events.handlers", "SELECT count(*) FROM household WHERE county_code = $1"),
-    "medical": ("medical.persons.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
+    "medical": ("medical.events.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
     "assistance": ("assistance.events.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
     "welfare": ("welfare.events.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
     "dashboard": ("dashboard.events", "SELECT count(*) FROM household WHERE village_code LIKE $1 || '%'"),

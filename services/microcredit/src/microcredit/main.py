@@ -4,7 +4,7 @@ from fupin_kit.app import create_service_app
 from microcredit.claims.router import router as claims_router
 from microcredit.config import COMPONENT, get_settings
 from microcredit.eligibility.router import router as eligibility_router
-from microcredit.households.handlers import HANDLERS
+from microcredit.events.handlers import HANDLERS
 from microcredit.loans.router import router as loans_router
 from microcredit.policies.router import router as policies_router
 from microcredit.reports.router import router as reports_router

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from fupin_kit.db import SessionDep
-from microcredit.banks import BankCode
+from microcredit.access import BankCode
 from microcredit.claims import service
 from microcredit.claims.models import ClaimItemOut, InterestClaimIn, InterestClaimOut
 

@@ -1,13 +1,13 @@
 """POST /microcredit/eligibility-checks (microcredit:eligibility): may this person borrow today?"""
 
-from typing import Annotated
 
 from fastapi import APIRouter, Request
 
-from fupin_kit.auth import Principal, scoped
 from fupin_kit.clock import today
 from fupin_kit.db import SESSION_STATE_KEY, Database
 from fupin_kit.ids import mask_id_number
+from fupin_kit.pseudonyms import PseudonymKey
+from microcredit.access import EligibilityChecker
 from microcredit.eligibility.models import EligibilityOut
 from microcredit.eligibility.service import verdict
 from microcredit.loans.models import IdNumberIn
@@ -18,15 +18,15 @@ router = APIRouter(prefix="/microcredit", tags=["eligibility"])
 
 @router.post("/eligibility-checks", response_model=EligibilityOut)
 async def check_eligibility(body: IdNumberIn, request: Request,
-                            _: Annotated[Principal, scoped("microcredit:eligibility")]) -> EligibilityOut:
+                            _: EligibilityChecker, key: PseudonymKey) -> EligibilityOut:
     # A read: no session and no transaction of its own, unless an Idempotency-Key's transaction holds the request.
     shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
     if shared is not None:
-        assessment = await verdict(await shared.connection(), id_number=body.id_number, on=today())
+        assessment = await verdict(await shared.connection(), id_number=body.id_number, on=today(), pseudonym_key=key)
     else:
         db: Database = request.app.state.db
         async with db.engine.connect() as conn:
-            assessment = await verdict(conn, id_number=body.id_number, on=today())
+            assessment = await verdict(conn, id_number=body.id_number, on=today(), pseudonym_key=key)
     return EligibilityOut(
         eligible=assessment.eligible, reasons=assessment.reasons,
         max_amount=assessment.policy.household_cap, available_amount=assessment.available_amount,

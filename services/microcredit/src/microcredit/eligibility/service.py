@@ -9,11 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fupin_kit.ids import age_on
+from fupin_kit.ids import age_on, pseudonym
 from microcredit.households.models import Household, Person
 from microcredit.households.service import person_with_household
 from microcredit.loans.models import Loan
-from microcredit.persons import person_ref_of
 from microcredit.policies.service import policy_for
 from microcredit.rules import DEFAULT_POLICY, ZERO, ProductPolicy, available_amount, eligibility_reasons
 
@@ -45,10 +44,11 @@ async def household_exposure(session: AsyncSession, *, household_id: str) -> tup
     return Decimal(outstanding), defaulted > 0
 
 
-async def assess(session: AsyncSession, *, id_number: str, on: dt.date, lock_household: bool = False) -> Assessment:
+async def assess(session: AsyncSession, *, id_number: str, pseudonym_key: str, on: dt.date,
+                 lock_household: bool = False) -> Assessment:
     """Assess the person on day `on`. With `lock_household` the household row stays locked FOR UPDATE until the
     transaction ends, so concurrent loans to members of one household are serialised against its cap."""
-    person, household = await person_with_household(session, person_ref=person_ref_of(id_number),
+    person, household = await person_with_household(session, person_ref=pseudonym(id_number, pseudonym_key),
                                                      lock=lock_household)
     policy, _ = await policy_for(session, year=on.year)
     outstanding, in_default = ZERO, False
@@ -97,11 +97,11 @@ LEFT JOIN product_policies pp ON pp.year = q.year
 """
 
 
-async def verdict(conn: AsyncConnection, *, id_number: str, on: dt.date) -> Verdict:
+async def verdict(conn: AsyncConnection, *, id_number: str, pseudonym_key: str, on: dt.date) -> Verdict:
     """The eligibility check's answer, read in one statement on the driver's connection (plain asyncpg: this is the
     banks' hot path, where the ORM cost more than the queries). Same rules and inputs as `assess`."""
     raw = await conn.get_raw_connection()
-    row = await raw.driver_connection.fetchrow(_VERDICT_SQL, person_ref_of(id_number), on.year)  # type: ignore[union-attr]
+    row = await raw.driver_connection.fetchrow(_VERDICT_SQL, pseudonym(id_number, pseudonym_key), on.year)  # type: ignore[union-attr]
     policy = DEFAULT_POLICY if row["policy_year"] is None else ProductPolicy(
         household_cap=row["household_cap"], max_term_months=row["max_term_months"], min_age=row["min_age"],
         max_age=row["max_age"], benchmark_rate=row["benchmark_rate"], compensation_ratio=row["compensation_ratio"])

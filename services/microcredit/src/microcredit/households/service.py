@@ -1,4 +1,4 @@
-"""Reading the household read model (kept by the kit from the registry's snapshots, `households/handlers.py`)."""
+"""Reading the household read model (kept by the kit from the registry's snapshots, `events/handlers.py`)."""
 
 
 from sqlmodel import select

@@ -1,12 +1,11 @@
 """Loans (microcredit:loans for the owning bank; microcredit:read for the government's reads)."""
 
-from typing import Annotated
 
 from fastapi import APIRouter, status
 
-from fupin_kit.auth import Principal, scoped
 from fupin_kit.db import SessionDep
-from microcredit.banks import BankCode
+from fupin_kit.pseudonyms import PseudonymKey
+from microcredit.access import BankCode, LoanReader
 from microcredit.loans import service
 from microcredit.loans.models import DefaultIn, LoanIn, LoanOut, RepaymentIn
 
@@ -14,14 +13,14 @@ router = APIRouter(prefix="/microcredit/loans", tags=["loans"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=LoanOut)
-async def grant_loan(body: LoanIn, session: SessionDep, bank_code: BankCode) -> LoanOut:
-    loan = await service.grant_loan(session, bank_code=bank_code, request=body)
+async def grant_loan(body: LoanIn, session: SessionDep, bank_code: BankCode, key: PseudonymKey) -> LoanOut:
+    loan = await service.grant_loan(session, bank_code=bank_code, request=body, pseudonym_key=key)
     return await service.loan_view(session, loan=loan)
 
 
 @router.get("/{loan_id}", response_model=LoanOut)
 async def read_loan(loan_id: str, session: SessionDep,
-                    principal: Annotated[Principal, scoped("microcredit:loans", "microcredit:read")]) -> LoanOut:
+                    principal: LoanReader) -> LoanOut:
     owner = None if principal.has("microcredit:read") else (principal.bank_code or "")
     loan = await service.loan_of(session, loan_id=loan_id, bank_code=owner)
     return await service.loan_view(session, loan=loan)

@@ -9,12 +9,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.clock import today
 from fupin_kit.errors import AppError, Conflict, NotFound, Unprocessable, field_errors
-from fupin_kit.ids import mask_id_number
+from fupin_kit.ids import mask_id_number, pseudonym
 from fupin_kit.money import format_money
 from microcredit.eligibility.service import assess
 from microcredit.events import published
 from microcredit.loans.models import DefaultIn, Loan, LoanIn, LoanOut, Repayment, RepaymentIn, RepaymentOut
-from microcredit.persons import person_ref_of
 from microcredit.policies.service import policy_for
 from microcredit.rules import ZERO, maturity_date, risk_compensation
 
@@ -28,11 +27,12 @@ def loan_not_found() -> NotFound:
     return NotFound("loan_not_found", "no such loan for this caller")
 
 
-async def grant_loan(session: AsyncSession, *, bank_code: str, request: LoanIn) -> Loan:
+async def grant_loan(session: AsyncSession, *, bank_code: str, request: LoanIn, pseudonym_key: str) -> Loan:
     """Record a loan the bank granted; the household row stays locked while its outstanding principal is summed."""
     if request.disbursed_on > today():
         raise invalid("disbursed_on", "must not be in the future")
-    assessment = await assess(session, id_number=request.id_number, on=request.disbursed_on, lock_household=True)
+    assessment = await assess(session, id_number=request.id_number, pseudonym_key=pseudonym_key,
+                              on=request.disbursed_on, lock_household=True)
     if request.term_months > assessment.policy.max_term_months:
         raise Unprocessable("term_too_long", f"the term may be at most {assessment.policy.max_term_months} months",
                             max_term_months=assessment.policy.max_term_months)
@@ -44,7 +44,7 @@ async def grant_loan(session: AsyncSession, *, bank_code: str, request: LoanIn) 
         raise Unprocessable("amount_over_available", f"the household may borrow at most {available} more",
                             available_amount=available)
     assert assessment.household is not None
-    loan = Loan(bank_code=bank_code, person_ref=person_ref_of(request.id_number),
+    loan = Loan(bank_code=bank_code, person_ref=pseudonym(request.id_number, pseudonym_key),
                 household_id=assessment.household.household_id, county_code=assessment.household.county_code,
                 village_code=assessment.household.village_code, masked_id_number=mask_id_number(request.id_number),
                 amount=request.amount, principal_outstanding=request.amount, term_months=request.term_months,

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from fupin_kit.auth import Principal, scoped
 from fupin_kit.clock import today
 from fupin_kit.db import SessionDep
+from microcredit.access import MicrocreditReader
 from microcredit.reports import service
 from microcredit.reports.models import PortfolioReport
 
@@ -14,6 +14,6 @@ router = APIRouter(prefix="/microcredit/reports", tags=["reports"])
 
 
 @router.get("/portfolio", response_model=PortfolioReport)
-async def portfolio(session: SessionDep, _: Annotated[Principal, scoped("microcredit:read")],
+async def portfolio(session: SessionDep, _: MicrocreditReader,
                     year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> PortfolioReport:
     return await service.portfolio(session, year=year, as_of=today())
