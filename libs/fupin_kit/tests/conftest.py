@@ -9,11 +9,15 @@ from sqlmodel import Field, SQLModel
 
 import fupin_kit.events.models  # noqa: F401  (the platform tables, for create_all)
 from fupin_kit.db import Database
-from fupin_kit.testing import ensure_topics, recreate_database
+from fupin_kit.testing import ensure_topics, isolate_topics, recreate_database
 
 PG_PORT = os.environ.get("FUPIN_PG_PORT", "55432")
 SERVER_DSN = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+KIT_TOPICS = ["kit-test-events", "kit-test-consumed", "kit-test-consumed.dlq"]
+# this run's own Kafka topics (`FUPIN_TOPIC_PREFIX`): a fresh group reads from an empty topic, not from every record
+# earlier runs left there
+TOPIC_PREFIX = isolate_topics(KAFKA, KIT_TOPICS, contract=False)
 
 
 class Widget(SQLModel, table=True):
@@ -40,5 +44,5 @@ async def db() -> AsyncIterator[Database]:
 
 @pytest.fixture(scope="session")
 async def kafka() -> str:
-    await ensure_topics(KAFKA, ["kit-test-events", "kit-test-consumed", "kit-test-consumed.dlq"])
+    await ensure_topics(KAFKA, KIT_TOPICS)
     return KAFKA

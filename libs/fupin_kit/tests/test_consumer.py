@@ -4,7 +4,7 @@ import asyncio
 import json
 import uuid
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from conftest import Widget
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,6 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit.db import Database
 from fupin_kit.events.consumer import EventConsumer
 from fupin_kit.events.envelope import cloud_event
+from fupin_kit.events.topics import kafka_topic
+from fupin_kit.testing import PrefixedProducer
 
 TOPIC = "kit-test-consumed"
 
@@ -29,7 +31,7 @@ async def test_duplicate_delivery_is_handled_once_and_poison_goes_to_dlq(db: Dat
             raise ValueError("cannot handle this")
         session.add(Widget(name=event["data"]["name"]))
 
-    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+    producer = PrefixedProducer(bootstrap_servers=kafka, enable_idempotence=True)
     await producer.start()
     consumer = EventConsumer(db, bootstrap_servers=kafka, group_id=f"kit-test-{run}", handlers={TOPIC: handle},
                              dlq_producer=producer, attempts=2)
@@ -44,11 +46,11 @@ async def test_duplicate_delivery_is_handled_once_and_poison_goes_to_dlq(db: Dat
             while await widgets_named(db, f"after-{run}") == 0:
                 await asyncio.sleep(0.2)
         assert await widgets_named(db, f"w-{run}") == 1
-        dead = await _first_dead_letter(kafka, f"{TOPIC}.dlq", run)
+        dead = await _first_dead_letter(kafka, kafka_topic(f"{TOPIC}.dlq"), run)
         assert json.loads(dead.value)["id"] == poison["id"]
         headers = dict(dead.headers)
         assert headers["error"] == b"ValueError"  # the class only: the text may quote personal data
-        assert headers["consumer"] == f"kit-test-{run}".encode() and headers["topic"] == TOPIC.encode()
+        assert headers["consumer"] == f"kit-test-{run}".encode() and headers["topic"] == kafka_topic(TOPIC).encode()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

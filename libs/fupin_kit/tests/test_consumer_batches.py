@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit.db import Database
 from fupin_kit.events.consumer import Backoff, BatchHandler, EventConsumer, PoisonEvent
 from fupin_kit.events.envelope import cloud_event
-from fupin_kit.testing import skip_history
+from fupin_kit.events.topics import kafka_topic
+from fupin_kit.testing import PrefixedProducer, skip_history
 
 TOPIC = "kit-test-consumed"
 
@@ -30,7 +31,7 @@ async def names_in_order(db: Database, prefix: str) -> list[str]:
 
 
 async def dead_letters(kafka: str, key: str, wait: float) -> list[Any]:
-    reader = AIOKafkaConsumer(f"{TOPIC}.dlq", bootstrap_servers=kafka, group_id=f"dlq-{uuid.uuid4().hex}",
+    reader = AIOKafkaConsumer(kafka_topic(f"{TOPIC}.dlq"), bootstrap_servers=kafka, group_id=f"dlq-{uuid.uuid4().hex}",
                               auto_offset_reset="earliest")
     await reader.start()
     found = []
@@ -48,7 +49,7 @@ async def committed(kafka: str, group: str) -> int | None:
     reader = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
     await reader.start()
     try:
-        return await reader.committed(TopicPartition(TOPIC, 0))  # type: ignore[no-any-return]
+        return await reader.committed(TopicPartition(kafka_topic(TOPIC), 0))  # type: ignore[no-any-return]
     finally:
         await reader.stop()
 
@@ -57,7 +58,7 @@ async def end_offset(kafka: str) -> int:
     reader = AIOKafkaConsumer(bootstrap_servers=kafka)
     await reader.start()
     try:
-        tp = TopicPartition(TOPIC, 0)
+        tp = TopicPartition(kafka_topic(TOPIC), 0)
         return int((await reader.end_offsets([tp]))[tp])
     finally:
         await reader.stop()
@@ -65,7 +66,7 @@ async def end_offset(kafka: str) -> int:
 
 @pytest.fixture
 async def producer(kafka: str):  # type: ignore[no-untyped-def]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+    producer = PrefixedProducer(bootstrap_servers=kafka, enable_idempotence=True)
     await producer.start()
     yield producer
     await producer.stop()

@@ -15,6 +15,8 @@ from fupin_kit.db import Database
 from fupin_kit.events.consumer import Backoff, EventConsumer, PoisonEvent
 from fupin_kit.events.envelope import cloud_event
 from fupin_kit.events.failures import Failure, classify
+from fupin_kit.events.topics import kafka_topic
+from fupin_kit.testing import PrefixedProducer
 
 TOPIC = "kit-test-consumed"
 
@@ -27,7 +29,7 @@ async def names_in_order(db: Database, prefix: str) -> list[str]:
 
 
 async def dead_letters(kafka: str, key: str, wait: float) -> list:  # type: ignore[type-arg]
-    reader = AIOKafkaConsumer(f"{TOPIC}.dlq", bootstrap_servers=kafka, group_id=f"dlq-{uuid.uuid4().hex}",
+    reader = AIOKafkaConsumer(kafka_topic(f"{TOPIC}.dlq"), bootstrap_servers=kafka, group_id=f"dlq-{uuid.uuid4().hex}",
                               auto_offset_reset="earliest")
     await reader.start()
     found = []
@@ -43,7 +45,7 @@ async def dead_letters(kafka: str, key: str, wait: float) -> list:  # type: igno
 
 @pytest.fixture
 async def producer(kafka: str):  # type: ignore[no-untyped-def]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+    producer = PrefixedProducer(bootstrap_servers=kafka, enable_idempotence=True)
     await producer.start()
     yield producer
     await producer.stop()

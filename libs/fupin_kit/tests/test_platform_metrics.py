@@ -2,13 +2,13 @@
 
 import uuid
 
-from aiokafka import AIOKafkaProducer
 from conftest import Widget
 from prometheus_client import REGISTRY
 
 from fupin_kit.db import Database
 from fupin_kit.events.outbox import enqueue
 from fupin_kit.platform_metrics import METRIC_NAMES, PlatformMetrics
+from fupin_kit.testing import PrefixedProducer
 
 TOPIC = "kit-test-consumed"
 
@@ -24,7 +24,7 @@ async def test_gauges_show_the_backlog_the_lag_the_dead_letters_and_the_pool(db:
         session.add(Widget(name="waiting"))
         await enqueue(session, source="kit", topic="kit-test-events", subject=uuid.uuid4().hex, data={"n": 1})
         await session.commit()
-    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    producer = PrefixedProducer(bootstrap_servers=kafka)
     await producer.start()
     try:
         await producer.send_and_wait(TOPIC, b"{}", key=b"k")

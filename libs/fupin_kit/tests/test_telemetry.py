@@ -20,6 +20,7 @@ from fupin_kit import telemetry
 from fupin_kit.db import Database
 from fupin_kit.events.outbox import enqueue
 from fupin_kit.events.relay import OutboxRelay, build_producer
+from fupin_kit.events.topics import kafka_topic
 from fupin_kit.telemetry_export import JsonLinesExporter, scrubbed
 
 TOPIC = "kit-test-events"
@@ -37,7 +38,7 @@ def spans(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
 
 
 async def _record_about(kafka: str, subject: str, timeout: float = 20.0) -> tuple[dict, list[tuple[str, bytes]]]:
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=kafka, group_id=f"probe-{uuid.uuid4().hex}",
+    consumer = AIOKafkaConsumer(kafka_topic(TOPIC), bootstrap_servers=kafka, group_id=f"probe-{uuid.uuid4().hex}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     try:

@@ -154,9 +154,10 @@ async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: in
         await admin.close()
 
 
-def isolate_topics(bootstrap_servers: str | None = None, extra: Iterable[str] = ()) -> str:
+def isolate_topics(bootstrap_servers: str | None = None, extra: Iterable[str] = (), *, contract: bool = True) -> str:
     """Give this test run Kafka topics of its own: set `FUPIN_TOPIC_PREFIX` to a fresh `t<pid>-<random>.` (unless
-    set already), create every contract topic (3 partitions, as the dev stack) and its `.dlq` plus `extra` under it,
+    set already), create every contract topic (3 partitions, as the dev stack) and its `.dlq` (unless `contract` is
+    false) plus `extra` under it,
     and delete them when the process exits. Call it at the top of a suite's conftest, before any app starts: the app
     under test, its relay and consumers, and these helpers then use the prefixed topics, and the running stack's
     consumers never see the suite's events. Returns the prefix."""
@@ -166,8 +167,11 @@ def isolate_topics(bootstrap_servers: str | None = None, extra: Iterable[str] = 
         prefix = os.environ[PREFIX_ENV] = f"t{os.getpid()}-{uuid.uuid4().hex[:6]}."
         atexit.register(_drop_topics, bootstrap_servers or kafka_bootstrap(), prefix)
     bootstrap = bootstrap_servers or kafka_bootstrap()
-    asyncio.run(ensure_topics(bootstrap, list(topic_names()), partitions=3))
-    asyncio.run(ensure_topics(bootstrap, [*(f"{t}.dlq" for t in topic_names()), *extra]))
+    names = topic_names() if contract else ()
+    if names:
+        asyncio.run(ensure_topics(bootstrap, list(names), partitions=3))
+    if names or extra:
+        asyncio.run(ensure_topics(bootstrap, [*(f"{t}.dlq" for t in names), *extra]))
     return prefix
 
 

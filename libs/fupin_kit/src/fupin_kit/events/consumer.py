@@ -133,7 +133,8 @@ class EventConsumer:
         now = time.monotonic()
         return {
             "connected": self._connected,
-            "retrying": [{"topic": tp.topic, "partition": tp.partition, "error": r.error, "failures": r.failures,
+            "retrying": [{"topic": event_topic(tp.topic, self.topic_prefix), "partition": tp.partition,
+                          "error": r.error, "failures": r.failures,
                           "seconds": round(now - r.since, 1)} for tp, r in self._retrying.items()],
         }
 
