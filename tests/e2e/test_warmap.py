@@ -72,6 +72,26 @@ async def test_figures_agree_with_the_registry(http: httpx.AsyncClient, division
     assert bank.status_code == 403
 
 
+async def finance_figures(http: httpx.AsyncClient, gov: dict[str, str], county: str, program: str) -> dict[str, str]:
+    """Finance's own answers for a county's programme: allocations, money paid (the disclosure) and pending_funds."""
+    accounts = (await http.get("/finance/accounts", headers=gov, params={
+        "jurisdiction_code": county, "program": program})).json()
+    allocations = (await http.get("/finance/allocations", headers=gov, params={
+        "status": "allocated", "jurisdiction_code": county})).json()
+    # the disclosure's year is the one paid in, on the services' clock (China Standard Time)
+    disclosure = (await http.get(f"/finance/disclosures/{county}", params={"year": dt.datetime.now(CST).year})).json()
+    paid = [p["amount"] for p in disclosure["programs"] if p["program"] == program]
+    allocated = sum((Decimal(a["amount"]) for a in allocations if a["program"] == program), Decimal("0.00"))
+    return {"allocated": f"{allocated:.2f}", "paid": paid[0] if paid else "0.00",
+            "pending": accounts[0]["pending_funds"]}
+
+
+async def dashboard_figures(http: httpx.AsyncClient, gov: dict[str, str], county: str,
+                            program: str) -> dict[str, str]:
+    body = (await http.get(f"/dashboard/divisions/{county}", headers=gov)).json()
+    return dict(body.get("funds", {}).get(program, {}))
+
+
 async def test_fund_figures_agree_with_finance(http: httpx.AsyncClient, divisions: Divisions,
                                               auth: Callable[[str], Awaitable[dict[str, str]]]) -> None:
     """A settlement waits for funds, then an allocation pays it: at each step the dashboard's allocated, paid and
@@ -92,22 +112,10 @@ async def test_fund_figures_agree_with_finance(http: httpx.AsyncClient, division
     owed = settled.json()["breakdown"]["medical_assistance"]
 
     async def finance() -> dict[str, str]:
-        accounts = (await http.get("/finance/accounts", headers=gov, params={
-            "jurisdiction_code": divisions.county, "program": "medical_assistance"})).json()
-        allocations = (await http.get("/finance/allocations", headers=gov, params={
-            "status": "allocated", "jurisdiction_code": divisions.county})).json()
-        # the disclosure's year is the one paid in, on the services' clock (China Standard Time)
-        disclosure = (await http.get(f"/finance/disclosures/{divisions.county}",
-                                     params={"year": dt.datetime.now(CST).year})).json()
-        paid = [p["amount"] for p in disclosure["programs"] if p["program"] == "medical_assistance"]
-        allocated = sum((Decimal(a["amount"]) for a in allocations if a["program"] == "medical_assistance"),
-                        Decimal("0.00"))
-        return {"allocated": f"{allocated:.2f}", "paid": paid[0] if paid else "0.00",
-                "pending": accounts[0]["pending_funds"]}
+        return await finance_figures(http, gov, divisions.county, "medical_assistance")
 
     async def dashboard() -> dict[str, str]:
-        body = (await http.get(f"/dashboard/divisions/{divisions.county}", headers=gov)).json()
-        return dict(body.get("funds", {}).get("medical_assistance", {}))
+        return await dashboard_figures(http, gov, divisions.county, "medical_assistance")
 
     waiting = await eventually(finance, lambda f: f["pending"] == owed)
     assert waiting == {"allocated": "0.00", "paid": "0.00", "pending": owed}
@@ -123,6 +131,52 @@ async def test_fund_figures_agree_with_finance(http: httpx.AsyncClient, division
     paid = await eventually(finance, lambda f: f["paid"] == owed)
     assert paid == {"allocated": "10000.00", "paid": owed, "pending": "0.00"}
     assert await eventually(dashboard, lambda d: d == paid, timeout=60) == paid
+
+
+async def test_welfare_fund_figures_agree_with_finance(http: httpx.AsyncClient, divisions: Divisions,
+                                                      auth: Callable[[str], Awaitable[dict[str, str]]]) -> None:
+    """Welfare's temporary assistance (contract v2 §5): two benefits wait for funds, an allocation pays the older,
+    the household's removal cancels the other (finance reverses it): at each step the dashboard's allocated, paid
+    and pending for the county agree with finance's own answers."""
+    gov = await auth("gov-portal")
+    household_id = await register(http, gov, divisions.village, [
+        member(resident_id(divisions.county, any_birth_date())),
+        member(resident_id(divisions.county, any_birth_date()), "spouse")])
+    program = "temporary_assistance"
+    first = await eventually(lambda: http.post("/welfare/temporary-assistance", headers=gov, json={
+        "household_id": household_id, "amount": "1200.00", "cause": "illness", "decided_on": "2020-07-01"}),
+        lambda r: r.status_code != 422, timeout=60)
+    assert first.status_code == 201, first.text
+    second = await http.post("/welfare/temporary-assistance", headers=gov, json={
+        "household_id": household_id, "amount": "300.00", "cause": "disaster", "decided_on": "2020-08-01"})
+    assert second.status_code == 201, second.text
+
+    async def finance() -> dict[str, str]:
+        return await finance_figures(http, gov, divisions.county, program)
+
+    async def dashboard() -> dict[str, str]:
+        return await dashboard_figures(http, gov, divisions.county, program)
+
+    waiting = await eventually(finance, lambda f: f["pending"] == "1500.00", timeout=60)
+    assert waiting == {"allocated": "0.00", "paid": "0.00", "pending": "1500.00"}
+    assert await eventually(dashboard, lambda d: d == waiting, timeout=60) == waiting
+
+    fund = await http.post("/finance/funds", headers=gov, json={
+        "jurisdiction_code": divisions.county, "year": 2020, "source": "central", "purpose": program,
+        "amount": "1200.00"})
+    assert fund.status_code == 201, fund.text
+    allocation = await http.post("/finance/allocations", headers=gov, json={
+        "from_fund_id": fund.json()["fund_id"], "program": program, "amount": "1200.00"})
+    assert allocation.status_code == 201 and allocation.json()["status"] == "allocated", allocation.text
+    paid = await eventually(finance, lambda f: f["paid"] == "1200.00", timeout=60)
+    assert paid == {"allocated": "1200.00", "paid": "1200.00", "pending": "300.00"}
+    assert await eventually(dashboard, lambda d: d == paid, timeout=60) == paid
+
+    removal = await http.post(f"/registry/households/{household_id}/removal", headers=gov, json={"reason": "识别不准"})
+    assert removal.status_code == 200, removal.text
+    cancelled = await eventually(finance, lambda f: f["pending"] == "0.00", timeout=60)
+    assert cancelled == {"allocated": "1200.00", "paid": "1200.00", "pending": "0.00"}
+    assert await eventually(dashboard, lambda d: d == cancelled, timeout=60) == cancelled
 
 
 async def test_officials_see_only_their_subtree(http: httpx.AsyncClient, divisions: Divisions) -> None:

@@ -1,5 +1,6 @@
 """The war map's numbers at their boundaries (pure functions)."""
 
+import datetime as dt
 from decimal import Decimal
 
 from dashboard import rules
@@ -48,3 +49,25 @@ def test_places_and_rates() -> None:
     assert rules.rate(1, 0) == Decimal("0.0000")
     assert rules.pending(Decimal("10.00"), Decimal("12.00")) == Decimal("0.00")
     assert rules.pending(Decimal("10.00"), Decimal("4.50")) == Decimal("5.50")
+
+
+def test_exit_year_is_chinas() -> None:
+    """31 Dec 16:00 UTC is 1 Jan 00:00 in China Standard Time: the exit counts in the new year."""
+    assert rules.exit_year(dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)) == 2027
+    assert rules.exit_year(dt.datetime(2026, 12, 31, 15, 59, 59, tzinfo=dt.UTC)) == 2026
+    assert rules.exit_year(dt.datetime(2026, 12, 31, 16, 0)) == 2027  # naive: UTC
+    assert rules.exit_year(dt.datetime(2027, 1, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))) == 2027
+
+
+def test_a_benefit_waits_until_finance_pays_reverses_or_it_is_cancelled() -> None:
+    amount = Decimal("666.65")
+    assert rules.benefit_contribution(program="minimum_living", amount=amount, due=True, cancelled=False,
+                                      settled=False) == {"pending.minimum_living": amount}
+    for cancelled, settled in ((True, False), (False, True), (True, True)):
+        assert rules.benefit_contribution(program="minimum_living", amount=amount, due=True, cancelled=cancelled,
+                                          settled=settled) == {}
+    # not recorded by finance yet (only a cancellation or a payment seen so far): nothing waits
+    assert rules.benefit_contribution(program=None, amount=None, due=False, cancelled=True, settled=False) == {}
+    assert rules.benefit_contribution(program="eco_rangers", amount=Decimal("0.00"), due=True, cancelled=False,
+                                      settled=False) == {}
+    assert rules.BENEFIT_PROGRAMS["eco_ranger"] == "eco_rangers"

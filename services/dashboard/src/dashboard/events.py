@@ -16,9 +16,10 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard import rules
-from dashboard.models import Division, Household, Loan, Payment, Progress, Settlement, Tally
+from dashboard.models import Benefit, Division, Household, Loan, Payment, Progress, Settlement, Tally
 from fupin_events import payloads
-from fupin_kit.events.consumer import Handler
+from fupin_kit import clock
+from fupin_kit.events.consumer import BatchHandler, Handler
 from fupin_kit.events.households import HOUSEHOLD_TOPICS, Applied, HouseholdReadModel, SnapshotEvent
 
 log = logging.getLogger("dashboard.events")
@@ -133,7 +134,7 @@ async def _households_after(session: AsyncSession, result: Applied) -> None:
         snapshot, old = item.snapshot, held.get(item.household_id)
         exit_year = old.exit_year if old is not None else None
         if snapshot.status == "exited" and (old is None or old.status != "exited"):
-            exit_year = (snapshot.occurred_at or item.time).year
+            exit_year = rules.exit_year(snapshot.occurred_at or item.time)
             exit_years.append({"id": item.household_id, "year": exit_year})
         new = _Held(snapshot.status, snapshot.village_code, len(snapshot.members), exit_year,
                     old.has_loan if old is not None else False)
@@ -293,9 +294,113 @@ async def on_settlement_reversed(session: AsyncSession, event: dict[str, Any]) -
     await _progress(session, event)
 
 
+@dataclasses.dataclass(frozen=True)
+class BenefitChange:
+    """What one event says of a welfare benefit: `benefit-due` (where, which programme, how much), `benefit-cancelled`,
+    or finance's `payment-completed` for it (paid or reversed)."""
+
+    benefit_id: str
+    time: dt.datetime
+    program: str | None = None
+    village_code: str | None = None
+    amount: Decimal | None = None
+    due: bool = False
+    cancelled: bool = False
+    settled: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class _BenefitRow:
+    program: str | None = None
+    village_code: str | None = None
+    amount: Decimal | None = None
+    due: bool = False
+    cancelled: bool = False
+    settled: bool = False
+
+    def contribution(self) -> rules.Tallies:
+        return rules.benefit_contribution(program=self.program, amount=self.amount, due=self.due,
+                                          cancelled=self.cancelled, settled=self.settled)
+
+    def merged(self, change: BenefitChange) -> "_BenefitRow":
+        if change.due and not self.due:  # the first benefit-due tells where and how much (finance pays it once)
+            return dataclasses.replace(self, program=change.program, village_code=change.village_code,
+                                       amount=change.amount, due=True)
+        return dataclasses.replace(self, cancelled=self.cancelled or change.cancelled,
+                                   settled=self.settled or change.settled)
+
+
+_BENEFIT_COLUMNS = ("program", "village_code", "amount", "due", "cancelled", "settled")
+
+
+async def apply_benefits(session: AsyncSession, changes: Sequence[BenefitChange]) -> None:
+    """Apply the changes in order: the benefits' rows (created first, so that two transactions of different topics
+    wait for each other on a new benefit, then locked in one order) and, by difference, `pending.<program>` of
+    their villages, towns and counties in one tally upsert."""
+    if not changes:
+        return
+    connection = await session.connection()
+    table = Benefit.__table__  # type: ignore[attr-defined]
+    ids = sorted({change.benefit_id for change in changes})
+    await connection.execute(insert(table).values([{"benefit_id": i} for i in ids]).on_conflict_do_nothing())
+    rows = (await connection.execute(
+        select(table).where(table.c.benefit_id.in_(ids)).order_by(table.c.benefit_id).with_for_update())).all()
+    state = {row.benefit_id: _BenefitRow(*(getattr(row, c) for c in _BENEFIT_COLUMNS)) for row in rows}
+    before = dict(state)
+    totals: dict[tuple[str, str], Decimal] = {}
+    for change in changes:
+        old = state[change.benefit_id]
+        new = old.merged(change)
+        state[change.benefit_id] = new
+        for village, values in ((old.village_code, rules.negate(old.contribution())),
+                                (new.village_code, new.contribution())):
+            for code in rules.places(village) if village else ():
+                for metric, value in values.items():
+                    totals[code, metric] = totals.get((code, metric), ZERO) + value
+    changed = [{"id": key, **dataclasses.asdict(value)} for key, value in state.items() if value != before[key]]
+    if changed:
+        await connection.execute(update(table).where(table.c.benefit_id == bindparam("id")).values(
+            {c: bindparam(c) for c in _BENEFIT_COLUMNS}), changed)
+    tallies = [{"division_code": code, "metric": metric, "value": value}
+               for (code, metric), value in totals.items() if value != 0]
+    if tallies:
+        statement = insert(Tally).values(tallies)
+        await connection.execute(statement.on_conflict_do_update(
+            index_elements=[col(Tally.division_code), col(Tally.metric)],
+            set_={"value": Tally.__table__.c.value + statement.excluded.value}))  # type: ignore[attr-defined]
+    await _progress(session, {"time": max(change.time for change in changes).isoformat()})
+
+
+def _benefit_due(event: dict[str, Any]) -> BenefitChange:
+    data = payloads.BenefitDue.model_validate(event.get("data"))
+    return BenefitChange(benefit_id=data.benefit_id, time=_event_time(event),
+                         program=rules.BENEFIT_PROGRAMS[data.kind], village_code=data.village_code,
+                         amount=data.amount, due=True)
+
+
+def _benefit_cancelled(event: dict[str, Any]) -> BenefitChange:
+    data = payloads.BenefitCancelled.model_validate(event.get("data"))
+    return BenefitChange(benefit_id=data.benefit_id, time=_event_time(event), cancelled=True)
+
+
+def _event_time(event: Mapping[str, Any]) -> dt.datetime:
+    try:
+        return clock.event_time(dict(event))
+    except (KeyError, ValueError):
+        return clock.utcnow()
+
+
+on_benefit_due = BatchHandler(_benefit_due, apply_benefits)
+on_benefit_cancelled = BatchHandler(_benefit_cancelled, apply_benefits)
+
+
 async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> None:
-    """Paid adds, reversed takes off what the same payment line added."""
+    """Paid adds, reversed takes off what the same payment line added. A welfare payment, paid or reversed, no
+    longer waits: its benefit leaves `pending`."""
     data = payloads.PaymentCompleted.model_validate(event.get("data"))
+    if data.program in rules.WELFARE_PROGRAMS:
+        await apply_benefits(session, [BenefitChange(benefit_id=data.reference, time=_event_time(event),
+                                                     settled=True)])
     key = f"{data.payment_id}:{data.item_reference or ''}"
     payment = await session.get(Payment, key, with_for_update=True)
     if payment is not None and payment.status == data.status:
@@ -336,4 +441,6 @@ HANDLERS: dict[str, Handler] = {
     "settlement-reversed": on_settlement_reversed,
     "payment-completed": on_payment_completed,
     "funds-allocated": on_funds_allocated,
+    "benefit-due": on_benefit_due,
+    "benefit-cancelled": on_benefit_cancelled,
 }

@@ -104,12 +104,15 @@ def _ratio(value: Decimal | None) -> str | None:
 
 
 def _funds(values: dict[str, Decimal]) -> dict[str, dict[str, str]]:
-    programs = list(rules.PROGRAMS) + sorted({m.split(".")[1] for m in values if m.startswith("funds.")}
+    programs = list(rules.PROGRAMS) + sorted({m.split(".")[1] for m in values if m.startswith(("funds.", "pending."))}
                                              - set(rules.PROGRAMS))
     out = {}
     for program in programs:
         paid = values.get(f"funds.{program}.paid", Decimal(0))
-        pending = rules.pending(values.get(f"owed.{program}", Decimal(0)), paid)
+        if program in rules.WELFARE_PROGRAMS:  # the benefits finance has recorded and neither paid nor reversed
+            pending = max(values.get(f"pending.{program}", Decimal(0)), Decimal(0))
+        else:
+            pending = rules.pending(values.get(f"owed.{program}", Decimal(0)), paid)
         # allocated: finance's funds-allocated events into the programme accounts of the division's jurisdictions
         allocated = values.get(f"funds.{program}.allocated", Decimal(0))
         out[program] = {"allocated": _money(allocated), "paid": _money(paid), "pending": _money(pending)}

@@ -86,3 +86,19 @@ class Progress(SQLModel, table=True):
 
     id: int = Field(primary_key=True)
     as_of: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Benefit(SQLModel, table=True):
+    """A welfare benefit as the events told of it: `benefit-due` (program, village, amount), `benefit-cancelled`,
+    and finance's `payment-completed` for it (paid or reversed: `settled`). Its pending amount is derived from this
+    row (`rules.benefit_contribution`); events may come in any order across the three topics."""
+
+    __tablename__ = "benefit"
+
+    benefit_id: str = Field(primary_key=True, max_length=100)
+    program: str | None = Field(default=None, max_length=40)
+    village_code: str | None = Field(default=None, max_length=12)
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(16, 2)))
+    due: bool = False
+    cancelled: bool = False
+    settled: bool = False

@@ -1,8 +1,11 @@
 """The war map's numbers as pure functions: what one fact adds to its divisions, incidence and the tile colour."""
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
+
+from fupin_kit import clock
 
 Tallies = dict[str, Decimal]
 Color = Literal["red", "amber", "green"]
@@ -15,6 +18,10 @@ REGISTERED_POOR = frozenset({"registered", "exited", "returned"})
 RED_FROM = Decimal("0.03")
 AMBER_FROM = Decimal("0.01")
 PROGRAMS = ("education_grants", "medical_assistance", "loan_interest_subsidy", "risk_compensation")
+# Contract v2 §5: a `benefit-due` kind and the welfare programme account finance pays it from.
+BENEFIT_PROGRAMS = {"minimum_living": "minimum_living", "temporary_assistance": "temporary_assistance",
+                    "eco_ranger": "eco_rangers", "relocation": "relocation"}
+WELFARE_PROGRAMS = frozenset(BENEFIT_PROGRAMS.values())
 ONE = Decimal(1)
 
 
@@ -39,6 +46,27 @@ def household_contribution(*, status: str | None, persons: int, exit_year: int |
         if has_loan:
             out["loans.households"] = ONE
     return out
+
+
+def exit_year(moment: dt.datetime) -> int:
+    """The year an exit counts in: the moment's year in China Standard Time (the services' clock; 31 Dec 16:00 UTC
+    is already 1 Jan there). A naive moment is taken as UTC."""
+    return clock.china_date(moment).year
+
+
+def benefit_pending(*, due: bool, cancelled: bool, settled: bool) -> bool:
+    """Whether a welfare benefit is waiting in finance (`pending_funds`, contract v2 §5): finance recorded it
+    (`benefit-due`) and has neither paid nor reversed it (`payment-completed`, `settled`). A `benefit-cancelled`
+    ends the wait either way: finance reverses a waiting payment, and one it paid first stays paid."""
+    return due and not cancelled and not settled
+
+
+def benefit_contribution(*, program: str | None, amount: Decimal | None, due: bool, cancelled: bool,
+                         settled: bool) -> Tallies:
+    """What one benefit adds to its village, town and county: its amount to `pending.<program>` while it waits."""
+    if program is None or amount is None or not benefit_pending(due=due, cancelled=cancelled, settled=settled):
+        return {}
+    return {f"pending.{program}": amount} if amount else {}
 
 
 def difference(new: Mapping[str, Decimal], old: Mapping[str, Decimal]) -> Tallies:
