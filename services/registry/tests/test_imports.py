@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from registry_helpers import KAFKA, READ, WRITE, bad_check_digit, household_body, make_tree
 
-from fupin_events.payloads import HouseholdSnapshot
+from fupin_events.payloads import HouseholdSnapshot, HouseholdStatusChanged
 from fupin_kit.testing import wait_for_event
 from registry.imports.parsing import COLUMNS
 from registry.synthetic import households, write_file
@@ -104,6 +104,27 @@ async def test_xlsx_with_historical_status_publishes_registration(client: httpx.
     assert household["history"][0]["action"] == "imported"
     stats = (await client.get(f"/registry/divisions/{tree['village']}", headers=READ)).json()["stats"]
     assert stats["poor_persons"] == sum(len(f) for f in families)
+
+
+async def test_early_statuses_imported_in_bulk_publish_status_changed(client: httpx.AsyncClient) -> None:
+    """Issue 17: the war map counts identified and town_verified households of a file as it counts those registered
+    one by one (`household-status-changed`, the event the single-household path stages)."""
+    tree = await make_tree(client)
+    families = list(households(8, villages=[tree["village"]], statuses={"identified": 1}))
+    verified = list(households(8, villages=[tree["village"]], statuses={"town_verified": 1}))
+    job = await finished(client, (await upload(client, "early.csv", to_csv(families + verified))).json()["import_id"])
+    assert job["households_created"] == len(families) + len(verified), job["errors"]
+    for family, status in ((families[0], "identified"), (verified[0], "town_verified")):
+        found = (await lookup(client, family[0]["id_number"])).json()
+        assert found["status"] == status
+        event = await wait_for_event(KAFKA, "household-status-changed", found["household_id"])
+        data = HouseholdStatusChanged.model_validate(event["data"])
+        assert (data.status, data.previous_status) == (status, None)
+        assert (data.village_code, data.town_code, data.county_code) == (tree["village"], tree["town"],
+                                                                         tree["county"])
+        assert event["source"] == "registry" and event["subject"] == found["household_id"]
+        raw = str(event)
+        assert family[0]["id_number"] not in raw and family[0]["name"] not in raw and "person_ref" not in raw
 
 
 async def test_person_registered_through_the_api_is_refused_in_a_file(client: httpx.AsyncClient) -> None:

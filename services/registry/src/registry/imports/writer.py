@@ -13,6 +13,7 @@ from fupin_kit.events.outbox import copy_events
 from registry.config import COMPONENT
 from registry.households.models import Status
 from registry.households.snapshot import EXIT_CERTIFIED, HOUSEHOLD_REGISTERED, RETURNED_TO_POVERTY, household_snapshot
+from registry.households.status_events import HOUSEHOLD_STATUS_CHANGED, announced_here, status_changed
 from registry.imports.drafts import HouseholdDraft, RowError, rejected_rows
 
 # An imported historical household announces its state like a live one would have.
@@ -40,10 +41,16 @@ def already_registered(draft: HouseholdDraft, taken: set[str]) -> list[RowError]
 
 
 def _event(draft: HouseholdDraft) -> tuple[str, str, dict[str, Any]] | None:
+    """The snapshot a household of a historical status publishes; a status no snapshot topic announces (identified,
+    town_verified) goes on `household-status-changed`, as the single-household path stages it (the war map counts
+    every status)."""
     topic = TOPIC_FOR.get(draft.status)
-    if topic is None:
-        return None
-    return (topic, str(draft.id), household_snapshot(draft, draft.members, sequence=1))
+    if topic is not None:
+        return (topic, str(draft.id), household_snapshot(draft, draft.members, sequence=1))
+    if announced_here(draft.status):
+        return (HOUSEHOLD_STATUS_CHANGED, str(draft.id), status_changed(
+            household_id=draft.id, status=draft.status, previous=None, village_code=draft.village_code))
+    return None
 
 
 async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, import_id: uuid.UUID,
