@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from education.auth import Reader
+from education.access import Reader
 from education.dropouts import service
 from education.dropouts.service import DropoutRisks
 from fupin_kit.clock import Today

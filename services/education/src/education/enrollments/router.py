@@ -2,20 +2,20 @@
 
 from fastapi import APIRouter, status
 
-from education.auth import Reader, Writer
-from education.config import get_settings
+from education.access import Reader, Writer
 from education.enrollments import service
 from education.enrollments.models import EnrollmentCreate, EnrollmentPublic
 from fupin_kit.db import SessionDep
+from fupin_kit.pseudonyms import PseudonymKey
 
 router = APIRouter(prefix="/education/enrollments", tags=["enrollments"])
 
 
 @router.post("", response_model=EnrollmentPublic, status_code=status.HTTP_201_CREATED)
 async def enroll(data: EnrollmentCreate, session: SessionDep,
-                 principal: Writer) -> EnrollmentPublic:
+                 principal: Writer, key: PseudonymKey) -> EnrollmentPublic:
     return await service.enroll(session, data=data, recorded_by=principal.client_id,
-                                pseudonym_key=get_settings().pseudonym_key.get_secret_value())
+                                pseudonym_key=key)
 
 
 @router.get("/{enrollment_id}", response_model=EnrollmentPublic)

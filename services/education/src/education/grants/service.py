@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from education.config import COMPONENT
 from education.enrollments.models import Enrollment
+from education.events import published
 from education.grants.models import AWARDED, PAID, Grant
 from education.grants.rules import GrantKind, grants_due
 from education.households import service as households
@@ -18,9 +18,6 @@ from education.households.models import Household
 from education.households.rules import is_registered_poor
 from education.policies import service as policies
 from education.school_stages import Stage
-from fupin_kit.events.outbox import enqueue
-
-GRANT_AWARDED = "grant-awarded"
 
 
 async def award_grants(session: AsyncSession, *, enrollment: Enrollment, household: Household) -> list[Grant]:
@@ -59,12 +56,8 @@ async def _insert_grant(session: AsyncSession, *, enrollment: Enrollment, househ
     ).on_conflict_do_nothing().returning(col(Grant.grant_id)))
     if inserted.first() is None:
         return
-    await enqueue(session, source=COMPONENT, topic=GRANT_AWARDED, subject=str(household.household_id), data={
-        "grant_id": grant_id, "person_ref": enrollment.person_ref, "household_id": household.household_id,
-        "county_code": household.county_code, "village_code": household.village_code, "kind": kind.value,
-        "amount": amount, "academic_year": enrollment.academic_year, "enrollment_id": enrollment.enrollment_id,
-        "stage": enrollment.stage,
-    })
+    await published.grant_awarded(session, grant_id=grant_id, enrollment=enrollment, household=household,
+                                  kind=kind.value, amount=amount)
 
 
 async def _had_vocational_once(session: AsyncSession, *, person_ref: str) -> bool:

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from education.academic_years import AcademicYear
-from education.auth import Reader, Writer
+from education.access import Reader, Writer
 from education.policies import service
 from education.policies.models import PolicyAmounts, PolicyPublic
 from fupin_kit.db import SessionDep

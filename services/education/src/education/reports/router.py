@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from education.academic_years import AcademicYear, academic_year_on
-from education.auth import Reader
+from education.access import Reader
 from education.reports import service
 from education.reports.service import CoverageReport
 from fupin_kit.clock import Today

@@ -1,4 +1,5 @@
-"""The service's scopes as annotated principals (mypy reads these; a call like PrincipalWith(...) it cannot)."""
+"""Who may call what: the scopes of contract §3 as handler-signature aliases (mypy reads these; a call like
+PrincipalWith(...) it cannot)."""
 
 from typing import Annotated
 
