@@ -25,7 +25,7 @@ PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from medical.persons.handlers import HANDLERS
+    from medical.events.handlers import HANDLERS
 
     url = prepare_service_database(SERVICE, Path(__file__).resolve().parent.parent / "alembic.ini",
                                    tmp_path_factory.mktemp("keys"), PUBLIC_KEY)

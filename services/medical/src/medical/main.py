@@ -3,8 +3,8 @@ from fastapi import FastAPI
 from fupin_kit.app import create_service_app
 from medical.admissions.router import router as admissions_router
 from medical.config import COMPONENT, get_settings
+from medical.events.handlers import HANDLERS
 from medical.hospitals.router import router as hospitals_router
-from medical.persons.handlers import HANDLERS
 from medical.policies.router import router as policies_router
 from medical.reports.router import router as reports_router
 from medical.settlements.router import router as settlements_router

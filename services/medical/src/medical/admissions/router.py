@@ -1,8 +1,9 @@
 """POST /medical/eligibility-checks and POST /medical/admissions (the HIS at admission)."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from fupin_kit.db import SessionDep
+from fupin_kit.pseudonyms import PseudonymKey
 from medical.access import AUDIT_HOSPITAL, HisClient, require_hospital
 from medical.admissions import service
 from medical.admissions.models import Admission, AdmissionIn, AdmissionPublic, EligibilityCheckIn, EligibilityPublic
@@ -10,25 +11,21 @@ from medical.admissions.models import Admission, AdmissionIn, AdmissionPublic, E
 router = APIRouter(prefix="/medical", tags=["admissions"])
 
 
-def pseudonym_key(request: Request) -> str:
-    return str(request.app.state.settings.pseudonym_key.get_secret_value())
-
-
 @router.post("/eligibility-checks")
-async def check_eligibility(body: EligibilityCheckIn, session: SessionDep, request: Request, response: Response,
+async def check_eligibility(body: EligibilityCheckIn, session: SessionDep, response: Response, key: PseudonymKey,
                             principal: HisClient) -> EligibilityPublic:
     if body.hospital_code is not None:
         require_hospital(principal, body.hospital_code)
         response.headers[AUDIT_HOSPITAL] = body.hospital_code
-    return await service.check_eligibility(session, id_number=body.id_number, pseudonym_key=pseudonym_key(request))
+    return await service.check_eligibility(session, id_number=body.id_number, pseudonym_key=key)
 
 
 @router.post("/admissions", status_code=201)
-async def admit(body: AdmissionIn, session: SessionDep, request: Request, response: Response,
+async def admit(body: AdmissionIn, session: SessionDep, response: Response, key: PseudonymKey,
                 principal: HisClient) -> AdmissionPublic:
     require_hospital(principal, body.hospital_code)
     response.headers[AUDIT_HOSPITAL] = body.hospital_code
-    admission, created = await service.admit(session, admission_in=body, pseudonym_key=pseudonym_key(request))
+    admission, created = await service.admit(session, admission_in=body, pseudonym_key=key)
     response.status_code = 201 if created else 200
     return public(admission)
 

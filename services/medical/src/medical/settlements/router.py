@@ -1,8 +1,9 @@
 """The HIS at discharge: POST /medical/settlements, GET one, reverse one."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from fupin_kit.db import SessionDep
+from fupin_kit.pseudonyms import PseudonymKey
 from medical.access import (
     AUDIT_HOSPITAL,
     HisClient,
@@ -33,13 +34,13 @@ def public(settlement: Settlement) -> SettlementPublic:
 
 
 @router.post("", status_code=201)
-async def settle(body: SettlementIn, session: SessionDep, request: Request, response: Response,
+async def settle(body: SettlementIn, session: SessionDep, response: Response, key: PseudonymKey,
                  principal: HisClient) -> SettlementPublic:
     require_hospital(principal, body.hospital_code)
     response.headers[AUDIT_HOSPITAL] = body.hospital_code
     settlement, created = await service.settle(
         session, settlement_in=body, settled_by=principal.client_id,
-        pseudonym_key=request.app.state.settings.pseudonym_key.get_secret_value())
+        pseudonym_key=key)
     response.status_code = 201 if created else 200
     return public(settlement)
 

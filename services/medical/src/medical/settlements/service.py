@@ -13,10 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit import telemetry
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from fupin_kit.events.envelope import cloud_event
-from fupin_kit.events.outbox import NOTIFY_CHANNEL, enqueue
+from fupin_kit.events.outbox import NOTIFY_CHANNEL
 from medical.columns import MAX_TOTAL
 from medical.config import COMPONENT
 from medical.encounters import encounter_conflict, fingerprint
+from medical.events import published
 from medical.persons.models import REGISTERED_POOR
 from medical.persons.service import person_ref_of
 from medical.policies.models import YearPolicy
@@ -137,8 +138,8 @@ async def settle(session: AsyncSession, *, settlement_in: SettlementIn, pseudony
         policy=_policy_document(policy), diagnoses=list(settlement_in.diagnoses), created_by=settled_by,
         **_breakdown_columns(breakdown))
     event_id = uuid.uuid4()
-    event = cloud_event(source=COMPONENT, topic="settlement-completed", subject=str(settlement.id),
-                        data=completed_event(settlement), event_id=event_id,
+    event = cloud_event(source=COMPONENT, topic=published.SETTLEMENT_COMPLETED, subject=str(settlement.id),
+                        data=published.settlement_completed(settlement), event_id=event_id,
                         traceparent=telemetry.current_traceparent())
     settlement.created_at = await driver.fetchval(
         _WRITE_SQL, settlement.id, settlement.encounter_id, request_hash, person_ref, masked,
@@ -178,15 +179,6 @@ def breakdown_of(settlement: Settlement) -> Breakdown:
                      patient_pays=settlement.patient_pays, critical_illness_base=settlement.critical_illness_base)
 
 
-def completed_event(settlement: Settlement) -> dict[str, Any]:
-    """settlement-completed (docs/conventions.md): ids, codes and amounts only — no diagnosis, no ID number."""
-    return {"settlement_id": settlement.id, "person_ref": settlement.person_ref,
-            "household_id": settlement.household_id, "county_code": settlement.county_code,
-            "village_code": settlement.village_code, "hospital_code": settlement.hospital_code,
-            "medical_assistance": settlement.medical_assistance, "supplementary": settlement.supplementary,
-            "amount": settlement.medical_assistance + settlement.supplementary}
-
-
 async def get_settlement(session: AsyncSession, *, settlement_id: str, for_update: bool = False) -> Settlement:
     try:
         key = uuid.UUID(settlement_id)
@@ -219,6 +211,5 @@ async def reverse(session: AsyncSession, *, settlement_id: str, reversal: Revers
     session.add_all([settlement, totals])
     await session.flush()
     # The free-text reason stays here: it may name the patient. The event carries the code only.
-    await enqueue(session, source=COMPONENT, topic="settlement-reversed", subject=str(settlement.id),
-                  data={"settlement_id": settlement.id, "reason_code": reversal.reason_code})
+    await published.settlement_reversed(session, settlement, reason_code=reversal.reason_code)
     return settlement
