@@ -53,6 +53,19 @@ async def add(session: AsyncSession, codes: Iterable[str], values: Mapping[str, 
     await (await session.connection()).execute(statement)
 
 
+async def add_totals(session: AsyncSession, totals: Mapping[tuple[str, str], Decimal]) -> None:
+    """tally[code][metric] += value for every (code, metric) of a batch (one upsert, rows in one order)."""
+    rows = [{"division_code": code, "metric": metric, "value": value}
+            for (code, metric), value in sorted(totals.items()) if value != 0]
+    if not rows:
+        return
+    statement = insert(Tally).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=[col(Tally.division_code), col(Tally.metric)],
+        set_={"value": Tally.__table__.c.value + statement.excluded.value})  # type: ignore[attr-defined]
+    await (await session.connection()).execute(statement)
+
+
 async def _progress(session: AsyncSession, event: Mapping[str, Any]) -> None:
     try:
         moment = dt.datetime.fromisoformat(str(event.get("time")))
@@ -149,13 +162,7 @@ async def _households_after(session: AsyncSession, result: Applied) -> None:
         table = Household.__table__  # type: ignore[attr-defined]
         await connection.execute(update(table).where(table.c.household_id == bindparam("id"))
                                  .values(exit_year=bindparam("year")), exit_years)
-    rows = [{"division_code": code, "metric": metric, "value": value}
-            for (code, metric), value in totals.items() if value != 0]
-    if rows:
-        statement = insert(Tally).values(rows)
-        await connection.execute(statement.on_conflict_do_update(
-            index_elements=[col(Tally.division_code), col(Tally.metric)],
-            set_={"value": Tally.__table__.c.value + statement.excluded.value}))  # type: ignore[attr-defined]
+    await add_totals(session, totals)
     if result.events:
         await _progress(session, {"time": max(item.time for item in result.events).isoformat()})
 
@@ -361,13 +368,7 @@ async def apply_benefits(session: AsyncSession, changes: Sequence[BenefitChange]
     if changed:
         await connection.execute(update(table).where(table.c.benefit_id == bindparam("id")).values(
             {c: bindparam(c) for c in _BENEFIT_COLUMNS}), changed)
-    tallies = [{"division_code": code, "metric": metric, "value": value}
-               for (code, metric), value in totals.items() if value != 0]
-    if tallies:
-        statement = insert(Tally).values(tallies)
-        await connection.execute(statement.on_conflict_do_update(
-            index_elements=[col(Tally.division_code), col(Tally.metric)],
-            set_={"value": Tally.__table__.c.value + statement.excluded.value}))  # type: ignore[attr-defined]
+    await add_totals(session, totals)
     await _progress(session, {"time": max(change.time for change in changes).isoformat()})
 
 
@@ -394,30 +395,61 @@ on_benefit_due = BatchHandler(_benefit_due, apply_benefits)
 on_benefit_cancelled = BatchHandler(_benefit_cancelled, apply_benefits)
 
 
-async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> None:
-    """Paid adds, reversed takes off what the same payment line added. A welfare payment, paid or reversed, no
-    longer waits: its benefit leaves `pending`."""
+@dataclasses.dataclass(frozen=True)
+class _PaymentLine:
+    key: str
+    time: dt.datetime
+    data: payloads.PaymentCompleted
+
+
+def _payment_line(event: dict[str, Any]) -> _PaymentLine:
     data = payloads.PaymentCompleted.model_validate(event.get("data"))
-    if data.program in rules.WELFARE_PROGRAMS:
-        await apply_benefits(session, [BenefitChange(benefit_id=data.reference, time=_event_time(event),
-                                                     settled=True)])
-    key = f"{data.payment_id}:{data.item_reference or ''}"
-    payment = await session.get(Payment, key, with_for_update=True)
-    if payment is not None and payment.status == data.status:
+    return _PaymentLine(f"{data.payment_id}:{data.item_reference or ''}", _event_time(event), data)
+
+
+async def _apply_payments(session: AsyncSession, lines: Sequence[_PaymentLine]) -> None:
+    """Paid adds, reversed takes off what the same payment line added (the status each line was last seen in is
+    kept). A welfare payment, paid or reversed, no longer waits: its benefit leaves `pending`. A poll batch in one
+    transaction: the lines' rows locked in one order, one row upsert, one tally upsert. (A payment's events share
+    its reference as key, so one partition, in order, carries every event of a line.)"""
+    if not lines:
         return
-    if payment is None and data.status == "reversed":
-        return  # never saw it paid: nothing to take off
-    village, county = (payment.village_code, payment.county_code) if payment else (data.village_code, data.county_code)
-    codes = rules.places(village) if village else (county,)
-    sign = Decimal(1) if data.status == "paid" else Decimal(-1)
-    if payment is None:
-        session.add(Payment(payment_key=key, program=data.program, county_code=data.county_code,
-                            village_code=data.village_code, amount=data.amount, status=data.status))
-    else:
-        payment.status = data.status
-    await add(session, codes, {f"funds.{data.program}.paid": sign * data.amount})
-    await session.flush()
-    await _progress(session, event)
+    await apply_benefits(session, [BenefitChange(benefit_id=line.data.reference, time=line.time, settled=True)
+                                   for line in lines if line.data.program in rules.WELFARE_PROGRAMS])
+    connection = await session.connection()
+    table = Payment.__table__  # type: ignore[attr-defined]
+    keys = sorted({line.key for line in lines})
+    rows = (await connection.execute(select(table).where(table.c.payment_key.in_(keys))
+                                     .order_by(table.c.payment_key).with_for_update())).all()
+    seen: dict[str, dict[str, Any]] = {row.payment_key: dict(row._mapping) for row in rows}
+    changed: dict[str, dict[str, Any]] = {}
+    totals: dict[tuple[str, str], Decimal] = {}
+    for line in lines:
+        data, payment = line.data, seen.get(line.key)
+        if payment is not None and payment["status"] == data.status:
+            continue
+        if payment is None and data.status == "reversed":
+            continue  # never saw it paid: nothing to take off
+        if payment is None:
+            payment = {"payment_key": line.key, "program": data.program, "county_code": data.county_code,
+                       "village_code": data.village_code, "amount": data.amount, "status": data.status}
+            seen[line.key] = payment
+        payment["status"] = data.status
+        changed[line.key] = payment
+        village = payment["village_code"]
+        sign = Decimal(1) if data.status == "paid" else Decimal(-1)
+        for code in rules.places(village) if village else (payment["county_code"],):
+            metric = f"funds.{payment['program']}.paid"
+            totals[code, metric] = totals.get((code, metric), ZERO) + sign * payment["amount"]
+    if changed:
+        statement = insert(table).values(list(changed.values()))
+        await connection.execute(statement.on_conflict_do_update(
+            index_elements=[table.c.payment_key], set_={"status": statement.excluded.status}))
+    await add_totals(session, totals)
+    await _progress(session, {"time": max(line.time for line in lines).isoformat()})
+
+
+on_payment_completed = BatchHandler(_payment_line, _apply_payments)
 
 
 async def on_funds_allocated(session: AsyncSession, event: dict[str, Any]) -> None:
