@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import Column, DateTime, Numeric, func
+from sqlalchemy import Column, DateTime, func
 from sqlmodel import Field, SQLModel
 
 from fupin_kit.money import Money, decimal, money_column, numeric
@@ -18,8 +18,8 @@ class JurisdictionYear(SQLModel, table=True):
 
     jurisdiction_code: str = Field(primary_key=True)
     year: int = Field(primary_key=True)
-    general_budget_revenue: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
-    special_fund_budget: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    general_budget_revenue: Decimal = money_column()
+    special_fund_budget: Decimal = money_column()
     recorded_by: str
     note: str | None = None
     updated_at: dt.datetime | None = Field(

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Numeric, func
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, func
 from sqlmodel import Field, SQLModel
 
 from finance.divisions import JURISDICTION_PATTERN
 from finance.ledger.rules import Program
-from fupin_kit.money import Money
+from fupin_kit.money import Money, money_column
 from fupin_kit.text import NoNul
 
 FundSource = Literal["central", "provincial", "municipal", "county", "lottery"]
@@ -45,7 +45,7 @@ class Fund(SQLModel, table=True):
     year: int
     source: str  # central | provincial | municipal | county | lottery | integrated
     purpose: str
-    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    amount: Decimal = money_column()
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False, unique=True))
     recorded_by: str
     note: str | None = None
@@ -58,7 +58,7 @@ class FundComponent(SQLModel, table=True):
 
     integrated_fund_id: uuid.UUID = Field(foreign_key="funds.id", primary_key=True)
     component_fund_id: uuid.UUID = Field(foreign_key="funds.id", primary_key=True)
-    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    amount: Decimal = money_column()
 
 
 class Allocation(SQLModel, table=True):
@@ -69,7 +69,7 @@ class Allocation(SQLModel, table=True):
     jurisdiction_code: str
     program: str
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
-    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    amount: Decimal = money_column()
     status: str = "allocated"  # allocated | pending_approval | rejected (funds.rules)
     entry_id: int | None = Field(default=None, sa_column=Column(BigInteger, ForeignKey("journal_entries.id")))
     recorded_by: str

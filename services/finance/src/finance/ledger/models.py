@@ -12,7 +12,6 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
-    Numeric,
     Uuid,
     func,
     text,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention first)
+from fupin_kit.money import money_column
 
 
 def _now_column() -> Column:  # type: ignore[type-arg]
@@ -39,7 +39,7 @@ class Account(SQLModel, table=True):
     kind: str
     jurisdiction_code: str | None = Field(default=None, index=True)
     program: str | None = None
-    balance: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    balance: Decimal | None = money_column(nullable=True)
     created_at: dt.datetime | None = Field(default=None, sa_column=_now_column())
 
 
@@ -64,8 +64,8 @@ class JournalLine(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     entry_id: int = Field(sa_column=Column(BigInteger, ForeignKey("journal_entries.id"), nullable=False, index=True))
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False, index=True))
-    debit: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False, server_default="0"))
-    credit: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False, server_default="0"))
+    debit: Decimal = money_column(server_default="0")
+    credit: Decimal = money_column(server_default="0")
 
 
 class Lot(SQLModel, table=True):
@@ -80,5 +80,5 @@ class Lot(SQLModel, table=True):
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
     entry_id: int = Field(sa_column=Column(BigInteger, ForeignKey("journal_entries.id"), nullable=False, index=True))
     source_fund_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey("funds.id"), nullable=False))
-    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
-    remaining: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    amount: Decimal = money_column()
+    remaining: Decimal = money_column()

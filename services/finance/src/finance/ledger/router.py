@@ -5,13 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.access import FinanceReader
 from finance.divisions import JURISDICTION_PATTERN
-from finance.ledger.models import Account, JournalEntry, JournalLine
+from finance.ledger import service as ledger
 from finance.ledger.rules import PROGRAMS, Program
 from finance.ledger.verification import verify_ledger
 from finance.payments import service as payments
@@ -46,22 +43,12 @@ class Entry(BaseModel):
     lines: list[EntryLine]
 
 
-async def _program_accounts(session: AsyncSession, jurisdiction_code: str | None,
-                            program: str | None) -> list[Account]:
-    query = select(Account).where(col(Account.kind) == "program")
-    if jurisdiction_code:
-        query = query.where(col(Account.jurisdiction_code) == jurisdiction_code)
-    if program:
-        query = query.where(col(Account.program) == program)
-    return list((await session.exec(query.order_by(col(Account.jurisdiction_code), col(Account.id)))).scalars().all())  # type: ignore[call-overload]
-
-
 @router.get("/accounts", response_model=list[AccountBalance])
 async def list_accounts(session: SessionDep, _: FinanceReader,
                         jurisdiction_code: Annotated[str | None, Query(pattern=JURISDICTION_PATTERN)] = None,
                         program: Program | None = None) -> list[AccountBalance]:
     """Programme account balances; for one jurisdiction every programme is listed (zero where never funded)."""
-    accounts = await _program_accounts(session, jurisdiction_code, program)
+    accounts = await ledger.program_accounts(session, jurisdiction_code, program)
     pending = await payments.pending_total(session, [a.id for a in accounts if a.id is not None])
     found = {(a.jurisdiction_code, a.program): a for a in accounts}
     keys: list[tuple[str, str]] = list(found)  # type: ignore[arg-type]
@@ -81,13 +68,8 @@ async def list_accounts(session: SessionDep, _: FinanceReader,
 async def list_entries(reference: Annotated[str, Query(min_length=1, max_length=100), NoNul], session: SessionDep,
                        _: FinanceReader) -> list[Entry]:
     """The audit trail of one business object (a fund, allocation or payment id): who, why, which lines."""
-    entries = (await session.exec(select(JournalEntry).where(col(JournalEntry.reference) == reference)
-                                  .order_by(col(JournalEntry.id)))).scalars().all()  # type: ignore[call-overload]
     answer = []
-    for entry in entries:
-        lines = (await session.exec(select(col(Account.code), col(JournalLine.debit), col(JournalLine.credit))  # type: ignore[call-overload]
-                                    .join(Account, col(Account.id) == col(JournalLine.account_id))
-                                    .where(col(JournalLine.entry_id) == entry.id).order_by(col(JournalLine.id)))).all()
+    for entry, lines in await ledger.entries_with_lines(session, reference):
         answer.append(Entry(entry_id=entry.id or 0, kind=entry.kind, reference=entry.reference,
                             recorded_by=entry.recorded_by, note=entry.note, created_at=entry.created_at,
                             lines=[EntryLine(account=code, debit=debit, credit=credit)

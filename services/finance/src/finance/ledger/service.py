@@ -167,3 +167,31 @@ async def account_pieces(session: AsyncSession, account_id: int) -> list[Piece]:
         select(col(Lot.source_fund_id), func.sum(col(Lot.amount))).where(col(Lot.account_id) == account_id)
         .group_by(col(Lot.source_fund_id)).order_by(func.min(col(Lot.id))))).all()
     return [Piece(fund_id, amount) for fund_id, amount in rows]
+
+
+async def program_accounts(session: AsyncSession, jurisdiction_code: str | None, program: str | None) -> list[Account]:
+    """Programme accounts, of one jurisdiction and/or programme when given, by jurisdiction then id."""
+    query = select(Account).where(col(Account.kind) == "program")
+    if jurisdiction_code:
+        query = query.where(col(Account.jurisdiction_code) == jurisdiction_code)
+    if program:
+        query = query.where(col(Account.program) == program)
+    return list((await session.exec(query.order_by(  # type: ignore[call-overload]
+        col(Account.jurisdiction_code), col(Account.id)))).scalars().all())
+
+
+async def entries_with_lines(session: AsyncSession, reference: str
+                             ) -> list[tuple[JournalEntry, list[tuple[str, Decimal, Decimal]]]]:
+    """The journal entries of one business reference in id order, each with its lines (account code, debit,
+    credit) in id order: two queries however many entries."""
+    entries = list((await session.exec(select(JournalEntry).where(  # type: ignore[call-overload]
+        col(JournalEntry.reference) == reference).order_by(col(JournalEntry.id)))).scalars().all())
+    lines: dict[int, list[tuple[str, Decimal, Decimal]]] = {e.id: [] for e in entries if e.id is not None}
+    if lines:
+        rows = (await session.exec(  # type: ignore[call-overload]
+            select(col(JournalLine.entry_id), col(Account.code), col(JournalLine.debit), col(JournalLine.credit))
+            .join(Account, col(Account.id) == col(JournalLine.account_id))
+            .where(col(JournalLine.entry_id).in_(list(lines))).order_by(col(JournalLine.id)))).all()  # type: ignore[attr-defined]
+        for entry_id, code, debit, credit in rows:
+            lines[entry_id].append((code, debit, credit))
+    return [(e, lines.get(e.id or 0, [])) for e in entries]

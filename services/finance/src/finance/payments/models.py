@@ -14,14 +14,13 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
-    Numeric,
     UniqueConstraint,
     func,
     text,
 )
 from sqlmodel import Field, SQLModel
 
-from fupin_kit.money import Money
+from fupin_kit.money import Money, money_column, numeric
 
 PaymentStatus = Literal["paid", "pending_funds", "reversed"]
 
@@ -45,7 +44,7 @@ class Payment(SQLModel, table=True):
     county_code: str
     village_code: str | None = None
     payee: str
-    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    amount: Decimal = money_column()
     status: str
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
     payee_account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
@@ -58,7 +57,7 @@ class Payment(SQLModel, table=True):
     paid_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     reversed_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     # while waiting: the account's paid_out at which this payment stops being overtaken (rules.plan_payments)
-    barrier_at: Decimal | None = Field(default=None, sa_column=Column(Numeric(20, 2)))
+    barrier_at: Decimal | None = numeric(20, 2, nullable=True)
 
 
 class PaymentQueue(SQLModel, table=True):
@@ -66,8 +65,7 @@ class PaymentQueue(SQLModel, table=True):
     __tablename__ = "payment_queues"
 
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), primary_key=True))
-    paid_out: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(20, 2), nullable=False,
-                                                                    server_default="0"))
+    paid_out: Decimal = numeric(20, 2, default=Decimal("0"), server_default="0")
 
 
 class SettlementReversal(SQLModel, table=True):

@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from finance.access import FinanceReader
-from finance.funds.models import Fund
 from finance.payments import service
 from finance.payments.models import LineageSource, Payment, PaymentLineage, PaymentPublic
 from fupin_kit.db import SessionDep
@@ -34,11 +33,8 @@ async def list_payments(reference: Annotated[str, Query(min_length=1, max_length
 async def payment_lineage(payment_id: uuid.UUID, session: SessionDep, _: FinanceReader) -> PaymentLineage:
     """Which received funds, and how much of each, the payment was paid from (to the fen)."""
     payment = await service.get_payment(session, payment_id)
-    sources = []
-    for piece in await service.lineage(session, payment):
-        fund = await session.get(Fund, piece.source_fund_id)
-        assert fund is not None
-        sources.append(LineageSource(fund_id=fund.id, source=fund.source, purpose=fund.purpose,
-                                     jurisdiction_code=fund.jurisdiction_code, year=fund.year, amount=piece.amount))
+    sources = [LineageSource(fund_id=fund.id, source=fund.source, purpose=fund.purpose,
+                             jurisdiction_code=fund.jurisdiction_code, year=fund.year, amount=amount)
+               for fund, amount in await service.lineage_sources(session, payment)]
     return PaymentLineage(payment_id=payment.id, reference=payment.reference, program=payment.program,
                           amount=payment.amount, status=payment.status, sources=sources)

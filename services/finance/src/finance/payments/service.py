@@ -14,6 +14,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.config import COMPONENT
+from finance.funds.models import Fund
 from finance.ledger import service as ledger
 from finance.ledger.rules import Piece, Posting
 from finance.payments import settle
@@ -142,6 +143,16 @@ async def lineage(session: AsyncSession, payment: Payment) -> list[Piece]:
     if payment.entry_id is None:
         return []
     return await ledger.entry_pieces(session, payment.entry_id, payment.payee_account_id)
+
+
+async def lineage_sources(session: AsyncSession, payment: Payment) -> list[tuple[Fund, Decimal]]:
+    """`lineage` with each source fund's row: (fund, amount) in lineage order."""
+    pieces = await lineage(session, payment)
+    if not pieces:
+        return []
+    funds = {f.id: f for f in (await session.exec(select(Fund).where(  # type: ignore[call-overload]
+        col(Fund.id).in_([p.source_fund_id for p in pieces])))).scalars().all()}  # type: ignore[attr-defined]
+    return [(funds[p.source_fund_id], p.amount) for p in pieces]
 
 
 async def pending_total(session: AsyncSession, account_ids: list[int]) -> dict[int, Decimal]:
