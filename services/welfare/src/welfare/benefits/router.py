@@ -6,18 +6,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from fupin_kit.auth import Principal, scoped
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import Unprocessable
 from fupin_kit.text import NoNul
+from welfare.access import WelfareReader, WelfareWriter
 from welfare.benefits import run as monthly_run
 from welfare.benefits import service
 from welfare.benefits.models import benefit_out, run_out
 from welfare.months import MONTH_PATTERN
 
 router = APIRouter(prefix="/welfare", tags=["benefits"])
-Read = Annotated[Principal, scoped("welfare:read", "welfare:write")]
-Write = Annotated[Principal, scoped("welfare:write")]
 
 
 class RunIn(BaseModel):
@@ -25,19 +23,19 @@ class RunIn(BaseModel):
 
 
 @router.post("/runs", status_code=201)
-async def create_run(body: RunIn, session: SessionDep, principal: Write) -> JSONResponse:
+async def create_run(body: RunIn, session: SessionDep, principal: WelfareWriter) -> JSONResponse:
     run = await monthly_run.run_month(session, month=body.month, created_by=principal.client_id)
     return JSONResponse(run_out(run), status_code=201, headers={"Location": f"/welfare/runs/{run.run_id}"})
 
 
 @router.get("/runs/{run_id}")
-async def read_run(run_id: str, session: SessionDep, _: Read) -> dict[str, Any]:
+async def read_run(run_id: str, session: SessionDep, _: WelfareReader) -> dict[str, Any]:
     return run_out(await service.get_run(session, run_id))
 
 
 @router.get("/benefits")
 async def list_benefits(
-        session: SessionDep, _: Read,
+        session: SessionDep, _: WelfareReader,
         case_id: Annotated[str | None, Query(max_length=64), NoNul] = None,
         household_id: Annotated[str | None, Query(max_length=64), NoNul] = None) -> list[dict[str, Any]]:
     if case_id is None and household_id is None:
@@ -47,5 +45,5 @@ async def list_benefits(
 
 
 @router.get("/benefits/{benefit_id}")
-async def read_benefit(benefit_id: str, session: SessionDep, _: Read) -> dict[str, Any]:
+async def read_benefit(benefit_id: str, session: SessionDep, _: WelfareReader) -> dict[str, Any]:
     return benefit_out(await service.get_benefit(session, benefit_id))

@@ -81,6 +81,14 @@ async def load_case(session: AsyncSession, case_id: str, *, lock: bool = False) 
     return case
 
 
+async def read_case(session: AsyncSession, case_id: str) -> dict[str, Any]:
+    """The case's view; a status the view brings up to date (`_sync_status`) is kept."""
+    case = await load_case(session, case_id)
+    view = await case_view(session, case)
+    session.add(case)
+    return view
+
+
 async def case_view(session: AsyncSession, case: Case, *, policy_of: PolicyOf | None = None,
                     reopen: bool = False) -> dict[str, Any]:
     """The case with its members, standard and the amount of its current month: the opening month, else the month

@@ -4,8 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from fupin_kit.auth import Principal, scoped
 from fupin_kit.db import SessionDep
+from welfare.access import WelfareReader, WelfareWriter
 from welfare.policies import service
 from welfare.policies.models import PolicyIn, policy_out
 
@@ -15,13 +15,13 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 
 @router.get("/{year}")
 async def read_policy(year: Year, session: SessionDep,
-                      _: Annotated[Principal, scoped("welfare:read", "welfare:write")]) -> dict[str, Any]:
+                      _: WelfareReader) -> dict[str, Any]:
     policy, is_default = await service.policy_for(session, year=year)
     return policy_out(year, policy, is_default)
 
 
 @router.put("/{year}")
 async def set_policy(year: Year, terms: PolicyIn, session: SessionDep,
-                     principal: Annotated[Principal, scoped("welfare:write")]) -> dict[str, Any]:
+                     principal: WelfareWriter) -> dict[str, Any]:
     policy = await service.set_policy(session, year=year, terms=terms, updated_by=principal.client_id)
     return policy_out(year, policy, False)

@@ -12,9 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.clock import today
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
-from fupin_kit.ids import InvalidResidentId, age_from_birth, validate_resident_id
+from fupin_kit.ids import InvalidResidentId, age_from_birth, pseudonym, validate_resident_id
 from welfare.households.service import member_by_person_ref
-from welfare.persons import person_ref_of
 from welfare.policies.service import policy_for
 from welfare.rangers.models import PostEndIn, PostIn, RangerPost, RangerQuota, post_out
 from welfare.rangers.rules import ranger_reasons
@@ -60,13 +59,13 @@ async def set_quota(session: AsyncSession, county_code: str, year: int, quota: i
     return quota_out(county_code, year, quota, taken), False
 
 
-async def appoint(session: AsyncSession, body: PostIn) -> dict[str, Any]:
+async def appoint(session: AsyncSession, body: PostIn, *, pseudonym_key: str) -> dict[str, Any]:
     try:
         id_number = validate_resident_id(body.id_number)
     except InvalidResidentId as exc:
         raise Unprocessable("invalid_id_number", f"id_number: {exc}",
                             errors=[{"field": "id_number", "message": str(exc)}]) from None
-    found = await member_by_person_ref(session, person_ref_of(id_number))
+    found = await member_by_person_ref(session, pseudonym(id_number, pseudonym_key))
     if found is None:
         raise Unprocessable("not_eligible", "the person is not eligible for a ranger post",
                             reasons=["not_registered_poor"])
