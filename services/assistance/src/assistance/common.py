@@ -1,15 +1,12 @@
-"""Shared bits of the routers: scopes, ids, path types."""
+"""Shared bits of the routers: ids, path types (the scopes are in `assistance.access`)."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import Path
 
-from fupin_kit.auth import Principal, scoped
 from fupin_kit.errors import NotFound
 
-Reader = Annotated[Principal, scoped("assistance:read", "assistance:write")]
-Writer = Annotated[Principal, scoped("assistance:write")]
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
 CountyPath = Annotated[str, Path(pattern=r"^\d{6}$")]
 

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from assistance.access import Reader, Writer
 from assistance.assessment import service
 from assistance.assessment.schemas import (
     AssessmentIn,
@@ -15,7 +16,7 @@ from assistance.assessment.schemas import (
     TargetsIn,
     TargetsOut,
 )
-from assistance.common import CountyPath, Reader, Writer, YearPath
+from assistance.common import CountyPath, YearPath
 from fupin_kit.db import SessionDep
 
 router = APIRouter(prefix="/assistance", tags=["targets and assessment"])

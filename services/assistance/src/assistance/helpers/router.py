@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from assistance.common import Reader, Writer
+from assistance.access import Reader, Writer
 from assistance.helpers import service
 from assistance.helpers.schemas import CoverageOut, EndIn, HelperIn, HelperOut, PairingIn, PairingOut
 from fupin_kit.db import SessionDep

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from assistance.common import Reader, Writer
+from assistance.access import Reader, Writer
 from assistance.plans import service
 from assistance.plans.schemas import MeasureIn, MeasureOut, PlanOut, ProgressIn
 from fupin_kit.db import SessionDep

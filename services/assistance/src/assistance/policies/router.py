@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from assistance.common import Reader, Writer, YearPath
+from assistance.access import Reader, Writer
+from assistance.common import YearPath
 from assistance.policies import service
 from assistance.policies.models import PolicyIn, PolicyOut
 from fupin_kit.db import SessionDep

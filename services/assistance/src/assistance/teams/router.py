@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from assistance.common import Reader, Writer, YearPath
+from assistance.access import Reader, Writer
+from assistance.common import YearPath
 from assistance.teams import service
 from assistance.teams.schemas import (
     AttendanceIn,
