@@ -7,6 +7,7 @@ from fupin_kit.app import create_service_app
 from registry import health
 from registry.config import COMPONENT, get_settings
 from registry.divisions.router import router as divisions
+from registry.events.handlers import HANDLERS
 from registry.exits.router import router as exits
 from registry.households.router import router as households
 from registry.imports import service as imports_service
@@ -22,7 +23,8 @@ def create_app() -> FastAPI:
     app = create_service_app(component=COMPONENT, title="Fupin registry", settings=settings,
                              routers=[divisions, households, verification, exits, policies, imports,
                                       monitoring, warmap,
-                                      health.router])
+                                      health.router],
+                             handlers=HANDLERS)
     platform_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

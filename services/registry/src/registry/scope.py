@@ -1,7 +1,7 @@
 """An official's division subtree (contract §9): the gateway mints the official's division into the session token
 (`division` claim, `Principal.division`); systems have none and are not limited. For an official, a division or a
 household outside the subtree does not exist: `404 division_not_found` / `404 household_not_found`. A write that
-is not about one division (policies, bulk imports) is refused to officials by `registry.auth.Writer` (403)."""
+is not about one division (policies, bulk imports) is refused to officials by `registry.access.Writer` (403)."""
 
 import uuid
 
@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import AppError, NotFound
-from registry.auth import DivisionWriter
+from registry.access import DivisionWriter
 from registry.divisions.models import Division
 from registry.households.models import Household
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import problem
 from registry import scope
-from registry.auth import DivisionWriter, Reader
+from registry.access import DivisionWriter, Reader
 from registry.divisions import service
 from registry.divisions.models import Division, DivisionExit, DivisionPublic, DivisionPut
 

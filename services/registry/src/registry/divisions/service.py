@@ -8,16 +8,13 @@ from sqlalchemy import ColumnElement, distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fupin_events.payloads import DivisionUpdated
 from fupin_kit import clock
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
-from fupin_kit.events.outbox import enqueue
-from registry.config import COMPONENT
 from registry.divisions.models import Division, DivisionExit, DivisionPut, DivisionStats, Level
 from registry.divisions.rules import division_code_problem, is_code
+from registry.events import published
 from registry.exits.rules import division_may_exit, poverty_incidence
 from registry.households.models import CLOSED, POOR_FOR_INCIDENCE, Household, Member, Status
-from registry.households.snapshot import DIVISION_EXITED, DIVISION_UPDATED
 from registry.policies.service import policy_for
 
 
@@ -52,9 +49,7 @@ async def put_division(session: AsyncSession, *, code: str, body: DivisionPut) -
     await session.flush()
     # Every PUT publishes (created or not, changed or not): the topic is compacted by code, so a consumer started
     # later rebuilds the whole tree from it (contract v2 §6).
-    await enqueue(session, source=COMPONENT, topic=DIVISION_UPDATED, subject=code, data=DivisionUpdated(
-        division_code=code, level=str(division.level), parent_code=division.parent_code, name=division.name,
-        poor=division.poor, population=division.population).model_dump(mode="json"))
+    await published.division_updated(session, division)
     return division, created
 
 
@@ -126,10 +121,10 @@ async def decide_division_exit(session: AsyncSession, *, code: str, actor: str) 
     session.add(decision)
     if exited:
         division.exited_at = dt.datetime.now(dt.UTC)
-        await enqueue(session, source=COMPONENT, topic=DIVISION_EXITED, subject=code, data={
-            "division_code": code, "level": str(division.level),
-            "poverty_incidence": stats.poverty_incidence, "threshold": f"{policy.exit_incidence_threshold:.4f}",
-            "poor_persons": stats.poor_persons, "population": division.population})
+        assert stats.poverty_incidence is not None  # a division that exits has a population
+        await published.division_exited(session, division, poverty_incidence=stats.poverty_incidence,
+                                        threshold=f"{policy.exit_incidence_threshold:.4f}",
+                                        poor_persons=stats.poor_persons)
     await session.flush()
     return division, decision
 

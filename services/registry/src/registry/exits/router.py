@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from fupin_kit.db import SessionDep
 from fupin_kit.errors import problem
-from registry.auth import DivisionWriter as Writer
+from registry.access import DivisionWriter as Writer
 from registry.exits import service
 from registry.exits.models import AnnualReviewIn, AnnualReviewPublic, ExitDecision, ExitDecisionPublic, ExitIn
 from registry.exits.rules import per_capita_income

@@ -5,11 +5,11 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.errors import Conflict
+from registry.events.published import EXIT_CERTIFIED, HOUSEHOLD_REMOVED, RETURNED_TO_POVERTY, publish_household
 from registry.exits.models import AnnualReview, AnnualReviewIn, ExitDecision
 from registry.exits.rules import exit_standard_unmet, per_capita_income
 from registry.households import service as households
 from registry.households.models import CLOSED, Household, Status
-from registry.households.snapshot import EXIT_CERTIFIED, HOUSEHOLD_REMOVED, RETURNED_TO_POVERTY, publish_household
 from registry.policies.service import policy_for
 
 MAY_EXIT = (Status.registered, Status.returned)

@@ -5,8 +5,9 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from fupin_kit.db import SESSION_STATE_KEY, Database, SessionDep
+from fupin_kit.pseudonyms import PseudonymKey
 from registry import scope
-from registry.auth import DivisionWriter, Reader
+from registry.access import DivisionWriter, Reader
 from registry.households import service
 from registry.households.public import household_public, read_public
 from registry.households.schemas import HouseholdCreate, HouseholdPublic, PersonFound, PersonLookup
@@ -16,12 +17,11 @@ router = APIRouter(prefix="/registry", tags=["households"])
 
 @router.post("/households", status_code=201, response_model=HouseholdPublic)
 async def identify_household(body: HouseholdCreate, session: SessionDep, principal: DivisionWriter,
-                             response: Response) -> HouseholdPublic:
+                             response: Response, key: PseudonymKey) -> HouseholdPublic:
     """An official identifies households in villages of their subtree only (another is `404 division_not_found`;
     a code that is no village stays `422 invalid_division`, as for systems)."""
     await scope.require_known_division(session, body.village_code, principal.division)
-    household = await service.identify_household(session, body=body, actor=principal.client_id)
-    await session.refresh(household)
+    household = await service.identify_household(session, body=body, actor=principal.client_id, pseudonym_key=key)
     response.headers["Location"] = f"/registry/households/{household.id}"
     return await household_public(session, household)
 
@@ -38,7 +38,7 @@ async def read_household(household_id: uuid.UUID, request: Request, _: Reader) -
 
 
 @router.post("/person-lookups", response_model=PersonFound)
-async def look_up_person(body: PersonLookup, session: SessionDep, _: Reader) -> PersonFound:
-    member, household = await service.find_person(session, id_number=body.id_number)
+async def look_up_person(body: PersonLookup, session: SessionDep, _: Reader, key: PseudonymKey) -> PersonFound:
+    member, household = await service.find_person(session, id_number=body.id_number, pseudonym_key=key)
     return PersonFound(household_id=household.id, status=household.status, village_code=household.village_code,
                        relation=member.relation, masked_id_number=member.masked_id_number)

@@ -14,19 +14,21 @@ from registry import persons
 from registry.divisions.models import Division, Level
 from registry.divisions.rules import CODE_LENGTH, is_code
 from registry.divisions.service import get_division, invalid_division
+from registry.events.published import publish_status
 from registry.households.models import CLOSED, Household, Member, Status, StatusChange
 from registry.households.schemas import HouseholdCreate, Relation
-from registry.households.status_events import publish_status
 
 ALREADY_REGISTERED = "a member already belongs to a household that is not rejected or removed"
 
 
-async def identify_household(session: AsyncSession, *, body: HouseholdCreate, actor: str) -> Household:
+async def identify_household(session: AsyncSession, *, body: HouseholdCreate, actor: str,
+                             pseudonym_key: str) -> Household:
     """Create an `identified` household; every member's ID number checked, each person in one live household."""
     village = await _village(session, body.village_code)
-    people = [persons.identify_or_422(m.id_number, field=f"members[{i}].id_number", who=f"member {i}")
+    people = [persons.identify_or_422(m.id_number, key=pseudonym_key, field=f"members[{i}].id_number",
+                                      who=f"member {i}")
               for i, m in enumerate(body.members)]
-    head = persons.identify_or_422(body.head_id_number, field="head_id_number", who="the head")
+    head = persons.identify_or_422(body.head_id_number, key=pseudonym_key, field="head_id_number", who="the head")
     refs = [p.person_ref for p in people]
     for i, ref in enumerate(refs):
         if ref in refs[:i]:
@@ -53,6 +55,7 @@ async def identify_household(session: AsyncSession, *, body: HouseholdCreate, ac
     except IntegrityError as exc:  # a concurrent registration of one of the members won the race
         raise Conflict("person_already_registered", ALREADY_REGISTERED) from exc
     await publish_status(session, household, previous=None)
+    await session.refresh(household)  # the database's defaults (created_at, updated_at)
     return household
 
 
@@ -126,9 +129,9 @@ async def move(session: AsyncSession, household: Household, *, to: Status, actio
     await session.flush()
 
 
-async def find_person(session: AsyncSession, *, id_number: str) -> tuple[Member, Household]:
+async def find_person(session: AsyncSession, *, id_number: str, pseudonym_key: str) -> tuple[Member, Household]:
     """The person's live membership, else the latest closed one; `404 person_not_found`."""
-    person = persons.identify_or_422(id_number, field="id_number", who="id_number")
+    person = persons.identify_or_422(id_number, key=pseudonym_key, field="id_number", who="id_number")
     row = (await session.exec(
         select(Member, Household).join(Household, col(Household.id) == Member.household_id)
         .where(Member.person_ref == person.person_ref)

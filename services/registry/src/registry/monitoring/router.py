@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from fupin_kit import clock
 from fupin_kit.db import SessionDep
 from fupin_kit.money import Money
-from registry.auth import Reader
+from registry.access import Reader
 from registry.monitoring import service
 
 router = APIRouter(prefix="/registry", tags=["monitoring"])

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Path, Response
 
 from fupin_kit.db import SessionDep
-from registry.auth import Reader, Writer
+from registry.access import Reader, Writer
 from registry.policies import service
 from registry.policies.models import PolicyIn, PolicyPublic
 from registry.policies.service import YearPolicy

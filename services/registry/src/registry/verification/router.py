@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter
 
 from fupin_kit.db import SessionDep
-from registry.auth import DivisionWriter as Writer
+from registry.access import DivisionWriter as Writer
 from registry.households.models import Household
 from registry.scope import HouseholdInScope
 from registry.verification import service
@@ -46,7 +46,6 @@ async def file_objection(household_id: uuid.UUID, body: ObjectionIn, session: Se
                          principal: Writer) -> ObjectionPublic:
     objection, household = await service.file_objection(session, household_id=household_id, body=body,
                                                         actor=principal.client_id)
-    await session.refresh(objection)
     return _objection_public(objection, household)
 
 
@@ -55,5 +54,4 @@ async def resolve_objection(household_id: uuid.UUID, objection_id: uuid.UUID, bo
                             session: SessionDep, principal: Writer) -> ObjectionPublic:
     objection, household = await service.resolve_objection(
         session, household_id=household_id, objection_id=objection_id, body=body, actor=principal.client_id)
-    await session.refresh(objection)
     return _objection_public(objection, household)

@@ -7,9 +7,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.errors import Conflict, NotFound
+from registry.events.published import HOUSEHOLD_REGISTERED, publish_household
 from registry.households import service as households
 from registry.households.models import Household, Status
-from registry.households.snapshot import HOUSEHOLD_REGISTERED, publish_household
 from registry.verification.models import (
     Objection,
     ObjectionIn,
@@ -65,6 +65,7 @@ async def file_objection(session: AsyncSession, *, household_id: uuid.UUID, body
     objection = Objection(household_id=household_id, reason=body.reason, state=ObjectionState.open, filed_by=actor)
     session.add(objection)
     await session.flush()
+    await session.refresh(objection)  # the database's defaults
     return objection, household
 
 
@@ -84,4 +85,5 @@ async def resolve_objection(session: AsyncSession, *, household_id: uuid.UUID, o
         await households.move(session, household, to=Status.rejected, action="objection_upheld", actor=actor,
                               reason=body.note or objection.reason)
     await session.flush()
+    await session.refresh(objection)
     return objection, household
