@@ -1,14 +1,12 @@
 """Traces across the Kafka hop: `enqueue` saves the trace context in the outbox row, the relay sends it as the
 `traceparent` header from a publish span, a consumer's `event_span` continues it; with tracing off nothing is added."""
 
-import asyncio
 import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from conftest import Widget
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -20,8 +18,8 @@ from fupin_kit import telemetry
 from fupin_kit.db import Database
 from fupin_kit.events.outbox import enqueue
 from fupin_kit.events.relay import OutboxRelay, build_producer
-from fupin_kit.events.topics import kafka_topic
 from fupin_kit.telemetry_export import JsonLinesExporter, scrubbed
+from fupin_kit.testing import events_about
 
 TOPIC = "kit-test-events"
 
@@ -35,20 +33,6 @@ def spans(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
     monkeypatch.setattr(telemetry, "_enabled", True)
     monkeypatch.setattr(telemetry, "_tracer", provider.get_tracer("test"))
     yield exporter
-
-
-async def _record_about(kafka: str, subject: str, timeout: float = 20.0) -> tuple[dict, list[tuple[str, bytes]]]:
-    consumer = AIOKafkaConsumer(kafka_topic(TOPIC), bootstrap_servers=kafka, group_id=f"probe-{uuid.uuid4().hex}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        async with asyncio.timeout(timeout):
-            async for record in consumer:
-                if record.key is not None and record.key.decode() == subject:
-                    return json.loads(record.value), list(record.headers or [])
-    finally:
-        await consumer.stop()
-    raise AssertionError("unreachable")
 
 
 async def _relay_all(db: Database, kafka: str, subject: str) -> None:
@@ -79,7 +63,8 @@ async def test_one_trace_runs_from_the_request_through_the_relay_to_the_consumer
     assert telemetry.trace_id_of(staged["traceparent"]) == trace_id  # the CloudEvents extension, saved in the row
 
     await _relay_all(db, kafka, subject)
-    event, headers = await _record_about(kafka, subject)
+    (record,) = await events_about(kafka, TOPIC, {subject}, 1, timeout=20)
+    event, headers = record.event, record.headers
     assert event["traceparent"] == staged["traceparent"]  # the envelope keeps the context it was created in
     (header,) = [value.decode() for name, value in headers if name == "traceparent"]
     (publish,) = [s for s in spans.get_finished_spans() if s.name == f"{TOPIC} publish"]

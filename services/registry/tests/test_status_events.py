@@ -1,37 +1,15 @@
 """`household-status-changed` (the war map counts every status): identified, town_verified and rejected are published
 through the outbox with ids, the division and the status only; registered goes on its snapshot topic, not here."""
 
-import asyncio
 import json
-import uuid
-from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 from registry_helpers import KAFKA, WRITE, create_household, household_body, make_tree, verify
 
 from fupin_events.payloads import HouseholdStatusChanged
-from fupin_kit.events.topics import kafka_topic
+from fupin_kit.testing import events_about
 
 TOPIC = "household-status-changed"
-
-
-async def events_about(subjects: set[str], count: int, timeout: float = 20) -> list[dict[str, Any]]:
-    """The first `count` events of the topic about any of `subjects`, in topic order (one partition per key)."""
-    consumer = AIOKafkaConsumer(kafka_topic(TOPIC), bootstrap_servers=KAFKA, group_id=f"probe-{uuid.uuid4().hex}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        async with asyncio.timeout(timeout):
-            async for record in consumer:
-                if record.key is not None and record.key.decode() in subjects:
-                    found.append(json.loads(record.value))
-                    if len(found) == count:
-                        return found
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_statuses_without_a_snapshot_are_published(client: httpx.AsyncClient) -> None:
@@ -43,7 +21,7 @@ async def test_statuses_without_a_snapshot_are_published(client: httpx.AsyncClie
     refused = (await create_household(client, tree["village"]))["household_id"]
     assert (await verify(client, refused, "town", approved=False)).json()["status"] == "rejected"
 
-    events = await events_about({registered, refused}, 4)
+    events = [r.event for r in await events_about(KAFKA, TOPIC, {registered, refused}, 4, timeout=20)]
     by_household: dict[str, list[str]] = {}
     for event in events:
         data = HouseholdStatusChanged.model_validate(event["data"])

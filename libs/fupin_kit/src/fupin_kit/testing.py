@@ -27,6 +27,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,65 @@ async def wait_for_event(bootstrap_servers: str, topic: str, subject: str, *, ti
     finally:
         await consumer.stop()
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Received:
+    """One record a probe read: the CloudEvent, its key, its Kafka headers and where it was."""
+
+    key: str
+    event: dict[str, Any]
+    headers: list[tuple[str, bytes]]
+    partition: int
+    offset: int
+
+    def header(self, name: str) -> str | None:
+        return next((v.decode() for k, v in self.headers if k == name), None)
+
+
+async def events_about(bootstrap_servers: str, topic: str, subjects: Iterable[str], count: int = 1, *,
+                       timeout: float = 60.0, from_end: int | None = None, drain: bool = False) -> list[Received]:
+    """The first `count` records of `topic` (this run's Kafka topic) whose key is one of `subjects`, in each
+    partition's order. The partitions are assigned directly (no consumer group to join or rebalance) and read from
+    their beginning, or from `from_end` records before their end (an event published a moment ago on a long topic).
+    With `drain`, the records about `subjects` up to the partitions' ends once `count` have arrived are returned too
+    (to show that nothing else was published before them). Raises TimeoutError when fewer arrive within `timeout`."""
+    import json
+
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    wanted = set(subjects)
+    found: list[Received] = []
+    name = kafka_topic(topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    metadata = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)  # the one public client that waits for them
+    await consumer.start()
+    await metadata.start()
+    try:
+        async with asyncio.timeout(timeout):
+            assigned = [TopicPartition(name, p) for p in sorted(await metadata.partitions_for(name))]
+            await metadata.stop()
+            consumer.assign(assigned)
+            if from_end is None:
+                await consumer.seek_to_beginning(*assigned)
+            else:
+                for tp, end in (await consumer.end_offsets(assigned)).items():
+                    consumer.seek(tp, max(0, end - from_end))
+            ends: dict[Any, int] | None = None
+            while True:
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    found.extend(Received(r.key.decode(), json.loads(r.value), list(r.headers or []), r.partition,
+                                          r.offset) for r in records if r.key is not None and r.key.decode() in wanted)
+                if len(found) >= count and not drain:
+                    return found[:count]
+                if len(found) >= count and ends is None:
+                    ends = await consumer.end_offsets(assigned)
+                if ends is not None and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
+                    return found
+    finally:
+        await metadata.stop()
+        await consumer.stop()
 
 
 async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 1,
