@@ -11,13 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from conftest import KAFKA, Divisions, household_body, member, resident_id
 from typer.testing import CliRunner
 
 from fupin_dev import cli, config, traces
 from fupin_events import TOPICS
 from fupin_kit.events import consumer as kit_consumer
+from fupin_kit.testing import events_about
 
 TOPIC = "household-registered"
 CONSUMERS = set(next(t for t in TOPICS if t.name == TOPIC).consumers)
@@ -31,20 +31,9 @@ def _traced_stack() -> Path:
 
 
 async def _kafka_traceparent(household_id: str, timeout: float = 20.0) -> str | None:
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=KAFKA, group_id=f"probe-{uuid.uuid4().hex}",
-                                auto_offset_reset="latest", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        # from the end, less a few records per partition: the event was published a moment ago
-        for tp in consumer.assignment() or set():
-            consumer.seek(tp, max(0, (await consumer.end_offsets([tp]))[tp] - 200))
-        async with asyncio.timeout(timeout):
-            async for record in consumer:
-                if record.key is not None and record.key.decode() == household_id:
-                    return next((v.decode() for k, v in record.headers or [] if k == "traceparent"), None)
-    finally:
-        await consumer.stop()
-    return None
+    # from the end, less a few records per partition: the event was published a moment ago
+    (record,) = await events_about(KAFKA, TOPIC, {household_id}, 1, timeout=timeout, from_end=200)
+    return record.header("traceparent")
 
 
 async def test_a_registration_is_one_trace_across_the_gateway_the_registry_the_relay_and_the_consumers(
