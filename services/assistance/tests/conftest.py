@@ -7,15 +7,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from as_support import Upstream
 
 from assistance.events.handlers import HANDLERS
 from fupin_kit.testing import (
+    PrefixedProducer,
     bearer,
     ensure_topics,
     fresh_consumer_group,
     generate_keypair,
+    isolate_topics,
     kafka_bootstrap,
     prepare_service_database,
     serve,
@@ -23,6 +24,7 @@ from fupin_kit.testing import (
 )
 
 SERVICE = "assistance"
+TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never reach the running stack
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 KAFKA = kafka_bootstrap()
 PUBLISHED = ("helper-assigned", "helper-released", "plan-measure-completed", "assessment-completed")
@@ -40,7 +42,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 async def upstream(database_url: str) -> AsyncIterator[Upstream]:
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    producer = PrefixedProducer(bootstrap_servers=KAFKA, acks="all")
     await producer.start()
     try:
         yield Upstream(producer, database_url.replace("postgresql+asyncpg://", "postgresql://"))
