@@ -7,13 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from mc_support import Registry
 
 from fupin_kit.testing import (
+    PrefixedProducer,
     bearer,
     fresh_consumer_group,
     generate_keypair,
+    isolate_topics,
     kafka_bootstrap,
     prepare_service_database,
     serve,
@@ -21,6 +22,7 @@ from fupin_kit.testing import (
 )
 
 SERVICE = "microcredit"
+TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never reach the running stack
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 KAFKA = kafka_bootstrap()
 HOUSEHOLD_TOPICS = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed")
@@ -38,7 +40,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 async def registry(database_url: str) -> AsyncIterator[Registry]:
     """Plays the registry service: household snapshots onto the real Kafka topics."""
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    producer = PrefixedProducer(bootstrap_servers=KAFKA, acks="all")
     await producer.start()
     try:
         yield Registry(producer, database_url.replace("postgresql+asyncpg://", "postgresql://"))
