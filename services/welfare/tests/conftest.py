@@ -7,14 +7,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from wf_support import Bus
 
 from fupin_kit.testing import (
+    PrefixedProducer,
     bearer,
     ensure_topics,
     fresh_consumer_group,
     generate_keypair,
+    isolate_topics,
     kafka_bootstrap,
     prepare_service_database,
     serve,
@@ -22,6 +23,7 @@ from fupin_kit.testing import (
 )
 
 SERVICE = "welfare"
+TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never reach the running stack
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 KAFKA = kafka_bootstrap()
 CONSUMED = ("household-registered", "exit-certified", "returned-to-poverty", "household-removed", "payment-completed")
@@ -41,7 +43,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 async def bus(database_url: str) -> AsyncIterator[Bus]:
     """Plays the registry and finance: household snapshots and payments onto the real Kafka topics."""
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    producer = PrefixedProducer(bootstrap_servers=KAFKA, acks="all")
     await producer.start()
     try:
         yield Bus(producer, database_url.replace("postgresql+asyncpg://", "postgresql://"))
