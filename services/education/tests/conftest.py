@@ -13,9 +13,17 @@ from aiokafka import AIOKafkaProducer
 from edu_support import KAFKA, PUBLIC_KEY, new_village, publish_household
 from fastapi import FastAPI
 
-from fupin_kit.testing import asgi_client, fresh_consumer_group, prepare_service_database, skip_history
+from fupin_kit.testing import (
+    PrefixedProducer,
+    asgi_client,
+    fresh_consumer_group,
+    isolate_topics,
+    prepare_service_database,
+    skip_history,
+)
 
 SERVICE = "education"
+TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never reach the running stack
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +78,7 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture(scope="session")
 async def producer() -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    kafka = PrefixedProducer(bootstrap_servers=KAFKA, acks="all")
     await kafka.start()
     yield kafka
     await kafka.stop()
