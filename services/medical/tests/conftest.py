@@ -13,6 +13,7 @@ from fupin_kit.testing import (
     bearer,
     fresh_consumer_group,
     generate_keypair,
+    isolate_topics,
     kafka_bootstrap,
     prepare_service_database,
     serve,
@@ -20,6 +21,7 @@ from fupin_kit.testing import (
 )
 
 SERVICE = "medical"
+TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never reach the running stack
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 
 

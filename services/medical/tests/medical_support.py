@@ -10,14 +10,13 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaProducer
 from conftest import token
 from stdnum.cn import ric
 
 from fupin_kit.events.envelope import cloud_event
 from fupin_kit.ids import pseudonym
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
-from fupin_kit.testing import household_event
+from fupin_kit.testing import PrefixedProducer, household_event
 
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 COUNTY = "610723"
@@ -51,7 +50,7 @@ def household_snapshot(id_numbers: list[str], *, status: str = "registered", hou
 
 async def publish(topic: str, data: dict[str, Any], *, raw: bytes | None = None, key: str | None = None) -> None:
     """Publish a registry event the way the registry's relay does (key = household id unless given)."""
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
+    producer = PrefixedProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
     await producer.start()
     try:
         event = cloud_event(source="registry", topic=topic, subject=data.get("household_id", "x"), data=data)
