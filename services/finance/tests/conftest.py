@@ -20,9 +20,11 @@ from fupin_kit.events.envelope import cloud_event
 from fupin_kit.events.failures import Failure, classify
 from fupin_kit.events.models import InboxEvent
 from fupin_kit.testing import (
+    PrefixedProducer,
     bearer,
     fresh_consumer_group,
     generate_keypair,
+    isolate_topics,
     kafka_bootstrap,
     migrate,
     pg_server_dsn,
@@ -32,6 +34,7 @@ from fupin_kit.testing import (
 )
 
 SERVICE = "finance"
+TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never reach the running stack
 KAFKA = kafka_bootstrap()
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 
@@ -146,7 +149,7 @@ async def http(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="module")
 async def producer() -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
+    kafka = PrefixedProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
     await kafka.start()
     yield kafka
     await kafka.stop()

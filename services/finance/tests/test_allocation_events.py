@@ -13,6 +13,7 @@ from conftest import KAFKA, new_county, receive
 from test_allocation_approval import decide, request, year_with_threshold
 
 from fupin_events.payloads import FundsAllocated
+from fupin_kit.events.topics import kafka_topic
 
 TOPIC = "funds-allocated"
 
@@ -20,7 +21,7 @@ TOPIC = "funds-allocated"
 async def published(until_subject: str, timeout: float = 20) -> dict[str, dict[str, Any]]:
     """Every funds-allocated event by subject, read from the start until `until_subject` shows up (and 1 s more,
     for the other partitions)."""
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=KAFKA, group_id=f"probe-{uuid.uuid4().hex}",
+    consumer = AIOKafkaConsumer(kafka_topic(TOPIC), bootstrap_servers=KAFKA, group_id=f"probe-{uuid.uuid4().hex}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     seen: dict[str, dict[str, Any]] = {}
