@@ -21,13 +21,11 @@ from decimal import Decimal
 import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fupin_events.payloads import BenefitDue
 from fupin_kit.clock import today
 from fupin_kit.errors import Unprocessable
-from fupin_kit.events.outbox import copy_events
 from welfare.benefits.models import Run
 from welfare.cases.rules import Assessment, Member, PolicyOf, timeline_for
-from welfare.config import COMPONENT
+from welfare.events import published
 from welfare.households.service import REGISTERED_POOR
 from welfare.months import first_day, last_day, month_from_index, month_of
 from welfare.policies.service import policy_table
@@ -204,12 +202,7 @@ async def run_month(session: AsyncSession, *, month: str, created_by: str) -> Ru
         years, [p.minimum_living_standard for p in policies], [p.supplements.elderly for p in policies],
         [p.supplements.minor for p in policies], [p.supplements.severe_disability for p in policies],
         list(paying), list(paying.values()), start.month, start.year, run.run_id)
-    # payloads built without validation (the row is the model's shape; a SQLModel or validated model per benefit
-    # costs more than the whole statement), one COPY for all of them
-    await copy_events(raw, [("benefit-due", r["household_id"], BenefitDue.model_construct(
-        benefit_id=str(r["benefit_id"]), kind=r["kind"], case_id=str(r["case_id"]),
-        household_id=uuid.UUID(r["household_id"]), county_code=r["county_code"], village_code=r["village_code"],
-        month=month, amount=r["amount"]).model_dump(mode="json")) for r in rows], source=COMPONENT)
+    await published.benefits_due(raw, rows, month=month)
     run.created_minimum_living = sum(1 for r in rows if r["kind"] == "minimum_living")
     run.created_eco_ranger = sum(1 for r in rows if r["kind"] == "eco_ranger")
     run.total_amount = sum((r["amount"] for r in rows), ZERO)

@@ -1,11 +1,15 @@
 """The events welfare publishes (contract v2 §8), built with fupin_events' models; subject = the household id."""
 
 import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_events.payloads import BenefitCancelled, BenefitDue, RelocationCompleted
-from fupin_kit.events.outbox import enqueue
+from fupin_kit.events.outbox import copy_events, enqueue
 from welfare.benefits.models import Benefit
 from welfare.config import COMPONENT
 
@@ -21,6 +25,16 @@ def benefit_due_payload(benefit: Benefit) -> BenefitDue:
 async def benefit_due(session: AsyncSession, benefit: Benefit) -> None:
     await enqueue(session, source=COMPONENT, topic="benefit-due", subject=benefit.household_id,
                   data=benefit_due_payload(benefit).model_dump(mode="json"))
+
+
+async def benefits_due(raw: asyncpg.Connection, rows: Sequence[Mapping[str, Any]], *, month: str) -> None:
+    """The monthly run's `benefit-due` events (`welfare.benefits.run`), one COPY for all of them in the caller's
+    transaction. The payloads are built without validation (the row is the model's shape; a SQLModel or validated
+    model per benefit costs more than the whole statement)."""
+    await copy_events(raw, [("benefit-due", r["household_id"], BenefitDue.model_construct(
+        benefit_id=str(r["benefit_id"]), kind=r["kind"], case_id=str(r["case_id"]),
+        household_id=uuid.UUID(r["household_id"]), county_code=r["county_code"], village_code=r["village_code"],
+        month=month, amount=r["amount"]).model_dump(mode="json")) for r in rows], source=COMPONENT)
 
 
 async def benefit_cancelled(session: AsyncSession, benefit: Benefit) -> None:
