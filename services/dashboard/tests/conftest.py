@@ -11,9 +11,18 @@ from aiokafka import AIOKafkaProducer
 from dash_support import KAFKA, PUBLIC_KEY
 from fastapi import FastAPI
 
-from fupin_kit.testing import asgi_client, ensure_topics, fresh_consumer_group, prepare_service_database, skip_history
+from fupin_kit.testing import (
+    PrefixedProducer,
+    asgi_client,
+    ensure_topics,
+    fresh_consumer_group,
+    isolate_topics,
+    prepare_service_database,
+    skip_history,
+)
 
 SERVICE = "dashboard"
+TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never reach the running stack
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +38,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 async def producer() -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=KAFKA)
+    kafka = PrefixedProducer(bootstrap_servers=KAFKA)
     await kafka.start()
     yield kafka
     await kafka.stop()
