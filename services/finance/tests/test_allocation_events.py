@@ -2,39 +2,22 @@
 once or when a checker approves it; an allocation waiting for approval or refused moves nothing and publishes
 nothing."""
 
-import asyncio
-import json
-import uuid
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 from conftest import KAFKA, new_county, receive
 from test_allocation_approval import decide, request, year_with_threshold
 
 from fupin_events.payloads import FundsAllocated
-from fupin_kit.events.topics import kafka_topic
+from fupin_kit.testing import events_about
 
 TOPIC = "funds-allocated"
 
 
-async def published(until_subject: str, timeout: float = 20) -> dict[str, dict[str, Any]]:
-    """Every funds-allocated event by subject, read from the start until `until_subject` shows up (and 1 s more,
-    for the other partitions)."""
-    consumer = AIOKafkaConsumer(kafka_topic(TOPIC), bootstrap_servers=KAFKA, group_id=f"probe-{uuid.uuid4().hex}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    seen: dict[str, dict[str, Any]] = {}
-    try:
-        async with asyncio.timeout(timeout):
-            while until_subject not in seen:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    seen.update({r.key.decode(): json.loads(r.value) for r in records if r.key is not None})
-        for records in (await consumer.getmany(timeout_ms=1000)).values():
-            seen.update({r.key.decode(): json.loads(r.value) for r in records if r.key is not None})
-    finally:
-        await consumer.stop()
-    return seen
+async def published(subjects: set[str], count: int) -> dict[str, dict[str, Any]]:
+    """The funds-allocated events about `subjects`, by subject: the first `count` of them, and every other one about
+    them on the topic once those arrived (its partitions read to their ends)."""
+    return {r.key: r.event for r in await events_about(KAFKA, TOPIC, subjects, count, timeout=20, drain=True)}
 
 
 async def test_allocations_publish_when_their_money_moves(client: httpx.AsyncClient) -> None:
@@ -48,7 +31,8 @@ async def test_allocations_publish_when_their_money_moves(client: httpx.AsyncCli
     approved = await request(client, fund["fund_id"], "150.00", program="education_grants")
     assert (await decide(client, approved["allocation_id"], True)).json()["status"] == "allocated"
 
-    events = await published(approved["allocation_id"])
+    ids = {a["allocation_id"] for a in (at_once, refused, waiting, approved)}
+    events = await published(ids, 2)  # at once and approved, and nothing about the others before them
     assert refused["allocation_id"] not in events and waiting["allocation_id"] not in events
     first = FundsAllocated.model_validate(events[at_once["allocation_id"]]["data"])
     assert (first.jurisdiction_code, first.program, str(first.amount), first.year) == (
@@ -59,4 +43,4 @@ async def test_allocations_publish_when_their_money_moves(client: httpx.AsyncCli
     assert second["data"]["amount"] == "150.00" and second["data"]["program"] == "education_grants"
     # the checker's queue still holds the one waiting; approving it later publishes it then
     assert (await decide(client, waiting["allocation_id"], True)).status_code == 200
-    assert waiting["allocation_id"] in await published(waiting["allocation_id"])
+    assert waiting["allocation_id"] in await published({waiting["allocation_id"]}, 1)
