@@ -850,6 +850,31 @@ def monitoring_docs() -> tuple[str, list[dict[str, Any]]]:
          "expr": "absent(cnpg_fupin_ledger_unbalanced_entries)",
          "for": "30m", "labels": {"severity": "warning"},
          "annotations": {"summary": "the ledger verification query returns nothing (exporter or query broken)"}},
+        # Backups (point-in-time recovery): WAL that PostgreSQL cannot hand to the Barman Cloud plugin. With the
+        # plugin, CloudNativePG's cnpg_collector_*backup* gauges stay empty; the archiver's state is what tells.
+        {"alert": "FupinWALArchivingFailing",
+         "expr": f'sum by (pod) (increase(cnpg_pg_stat_archiver_failed_count{{pod=~"{PG}-[0-9]+"}}[15m])) > 0',
+         "for": "15m", "labels": {"severity": "critical"},
+         "annotations": {"summary": "{{ $labels.pod }} fails to archive WAL to the object store (point-in-time "
+                                    "recovery stops at the last archived segment)",
+                         "runbook": "deploy/README.md#backups-failing"}},
+        {"alert": "FupinWALArchiveBacklog",
+         "expr": f'max by (pod) (cnpg_collector_pg_wal_archive_status{{value="ready", pod=~"{PG}-[0-9]+"}}) > 10',
+         "for": "30m", "labels": {"severity": "warning"},
+         "annotations": {"summary": "{{ $labels.pod }} has {{ $value }} WAL segments waiting to be archived",
+                         "runbook": "deploy/README.md#backups-failing"}},
+        # Kafka (Strimzi's Kafka Exporter): a broker gone or partitions short of replicas; writes stop (acks=all,
+        # min.insync.replicas 2) when two of three brokers are gone.
+        {"alert": "FupinKafkaBrokerMissing",
+         "expr": f"max(kafka_brokers) < {REPLICAS}",
+         "for": "5m", "labels": {"severity": "critical"},
+         "annotations": {"summary": "{{ $value }} Kafka brokers answer (of " + str(REPLICAS) + ")",
+                         "runbook": "deploy/README.md#scaling-limits"}},
+        {"alert": "FupinKafkaUnderReplicated",
+         "expr": "sum(kafka_topic_partition_under_replicated_partition) > 0",
+         "for": "10m", "labels": {"severity": "warning"},
+         "annotations": {"summary": "{{ $value }} partitions have fewer in-sync replicas than replicas",
+                         "runbook": "deploy/README.md#scaling-limits"}},
         {"alert": "FupinPostgresConnectionsHigh",
          "expr": f'sum(cnpg_backends_total{{pod=~"{PG}-.*"}}) by (pod) > {int(MAX_CONNECTIONS * 0.8)}',
          "for": "10m", "labels": {"severity": "warning"},
@@ -861,7 +886,8 @@ def monitoring_docs() -> tuple[str, list[dict[str, Any]]]:
             "spec": {"groups": [{"name": "fupin", "rules": rules}]}}
     header = (f"Prometheus Operator {OPERATORS['prometheus-operator']} objects: PodMonitors for the apps (/metrics on "
               "8080), PostgreSQL and its pooler (CloudNativePG),\nthe Kafka Exporter (Strimzi), and the alert rules "
-              "(consumer lag, DLQ depth, outbox age and parked rows, pool use, 5xx rate, ledger verification).")
+              "(consumer lag, DLQ depth, outbox age and parked rows, pool use, 5xx rate, ledger verification,\nWAL "
+              "archiving for the backups, Kafka brokers and replication).")
     return header, [*monitors, rule]
 
 

@@ -556,9 +556,20 @@ def test_metrics_are_scraped_and_alerts_cover_the_platform(rendered: dict[str, l
     rules = {r["alert"]: r["expr"] for g in rule["spec"]["groups"] for r in g["rules"]}
     covered = {"kafka_consumergroup_lag": "consumer lag", ".dlq": "DLQ depth",
                "cnpg_fupin_outbox_oldest_unsent_age_seconds": "outbox age", 'status=~"5.."': "5xx rate",
-               "cnpg_fupin_ledger_unbalanced_entries": "ledger verification"}
+               "cnpg_fupin_ledger_unbalanced_entries": "ledger verification",
+               "cnpg_pg_stat_archiver_failed_count": "WAL archiving (backups)", "kafka_brokers": "Kafka brokers"}
     for needle, what in covered.items():
         assert any(needle in expr for expr in rules.values()), what
+    # every alert points at a section of the runbook that exists, and the runbook's alert table lists every alert
+    readme = (REPO / "deploy" / "README.md").read_text(encoding="utf-8")
+    anchors = {re.sub(r"[^a-z0-9 -]", "", h.strip().lower()).replace(" ", "-")
+               for h in re.findall(r"^#+ (.+)$", readme, re.M)}
+    for r in (r for g in rule["spec"]["groups"] for r in g["rules"]):
+        runbook = r["annotations"].get("runbook")
+        if runbook:
+            path, _, anchor = runbook.partition("#")
+            assert path == "deploy/README.md" and anchor in anchors, (r["alert"], runbook)
+        assert f"| `{r['alert']}` |" in readme, f"{r['alert']} is missing from the alert table of deploy/README.md"
     kit_metrics = {m.describe()[0].name for m in (observability.HTTP_REQUESTS, observability.EVENTS_CONSUMED)}
     assert {"fupin_http_request_duration_seconds", "fupin_events_consumed"} <= kit_metrics
 
