@@ -21,7 +21,7 @@ from fupin_kit.db import asyncpg_dsn
 from fupin_kit.errors import AppError, NotFound, Unprocessable
 from fupin_kit.text import printable
 from registry.imports import writer
-from registry.imports.drafts import HouseholdDraft, RowError, build_household
+from registry.imports.drafts import HouseholdDraft, QuickCheck, RowError, build_household
 from registry.imports.models import ImportJob, ImportPublic, ImportRowError, ImportState, RowErrorPublic
 from registry.imports.parsing import MAX_BYTES, Row, UnreadableFile, check_file, file_format, read_file_rows
 
@@ -202,12 +202,14 @@ async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, pat
     chunks = [[(key, households[key]) for key in keys[start:start + CHUNK_HOUSEHOLDS]]
               for start in range(0, len(keys), CHUNK_HOUSEHOLDS)]
     # Checking is CPU work: done in a thread, the next chunk's while the current one is being stored.
-    pending = asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[0], villages, seen)) if chunks else None
+    quick = QuickCheck.now()
+    pending = (asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[0], villages, seen, quick))
+               if chunks else None)
     for index, chunk in enumerate(chunks):
         assert pending is not None
         drafts, errors = await pending
         if index + 1 < len(chunks):
-            pending = asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[index + 1], villages, seen))
+            pending = asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[index + 1], villages, seen, quick))
         await _store_chunk(conn, import_id, actor, drafts, errors, rows=sum(len(m) for _, m in chunk),
                            households=len(chunk))
     # The upload (names, plain ID numbers, health) is deleted once processed (contract v2 §0): the job keeps its
@@ -216,12 +218,12 @@ async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, pat
                        "WHERE id = $1", import_id)
 
 
-def _check_chunk(chunk: list[tuple[str, list[tuple[int, Row]]]], villages: set[str],
-                 seen: dict[str, int]) -> tuple[list[HouseholdDraft], list[RowError]]:
+def _check_chunk(chunk: list[tuple[str, list[tuple[int, Row]]]], villages: set[str], seen: dict[str, int],
+                 quick: QuickCheck | None = None) -> tuple[list[HouseholdDraft], list[RowError]]:
     drafts: list[HouseholdDraft] = []
     errors: list[RowError] = []
     for key, members in chunk:
-        draft, draft_errors = build_household(key, members, villages, seen)
+        draft, draft_errors = build_household(key, members, villages, seen, quick)
         errors.extend(draft_errors)
         if draft:
             drafts.append(draft)

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+from pydantic import TypeAdapter
 
-from fupin_kit.events.outbox import copy_events
+from fupin_kit import telemetry
+from fupin_kit.events.outbox import NOTIFY_CHANNEL
 from registry.config import COMPONENT
 from registry.households.models import Status
-from registry.households.snapshot import EXIT_CERTIFIED, HOUSEHOLD_REGISTERED, RETURNED_TO_POVERTY, household_snapshot
-from registry.households.status_events import HOUSEHOLD_STATUS_CHANGED, announced_here, status_changed
+from registry.households.snapshot import EXIT_CERTIFIED, HOUSEHOLD_REGISTERED, RETURNED_TO_POVERTY
+from registry.households.status_events import HOUSEHOLD_STATUS_CHANGED, announced_here
 from registry.imports.drafts import HouseholdDraft, RowError, rejected_rows
 
 # An imported historical household announces its state like a live one would have.
@@ -25,6 +27,8 @@ HOUSEHOLD_COLUMNS = ("id", "village_code", "town_code", "county_code", "status",
 MEMBER_COLUMNS = ("id", "household_id", "position", "person_ref", "masked_id_number", "birth_date", "name",
                   "relation", "health", "disability_grade", "labor", "school_stage", "boarding", "active")
 HISTORY_COLUMNS = ("household_id", "from_status", "to_status", "action", "actor", "reason", "at")
+OUTBOX_COLUMNS = ("event_id", "topic", "key", "payload")  # the kit's outbox row (fupin_kit.events.outbox)
+_INSTANT = TypeAdapter(dt.datetime)
 
 
 async def taken_refs(conn: asyncpg.Connection, refs: Sequence[str]) -> set[str]:
@@ -40,17 +44,56 @@ def already_registered(draft: HouseholdDraft, taken: set[str]) -> list[RowError]
     return errors + rejected_rows(draft.key, draft.rows, {e.row for e in errors})
 
 
-def _event(draft: HouseholdDraft) -> tuple[str, str, dict[str, Any]] | None:
-    """The snapshot a household of a historical status publishes; a status no snapshot topic announces (identified,
-    town_verified) goes on `household-status-changed`, as the single-household path stages it (the war map counts
-    every status)."""
-    topic = TOPIC_FOR.get(draft.status)
-    if topic is not None:
-        return (topic, str(draft.id), household_snapshot(draft, draft.members, sequence=1))
-    if announced_here(draft.status):
-        return (HOUSEHOLD_STATUS_CHANGED, str(draft.id), status_changed(
-            household_id=draft.id, status=draft.status, previous=None, village_code=draft.village_code))
-    return None
+def snapshot_data(draft: HouseholdDraft, occurred_at: str) -> dict[str, Any]:
+    """`household_snapshot(draft, draft.members, sequence=1)` built directly as JSON data (the pydantic model's
+    `model_dump(mode="json")`, the same keys and values: tests/test_import_writer.py), for the thousands of a chunk.
+    `occurred_at` is the instant as the model serialises it (`instant`)."""
+    village = draft.village_code
+    return {
+        "household_id": str(draft.id), "status": str(draft.status), "village_code": village,
+        "town_code": village[:9], "county_code": village[:6], "causes": list(draft.causes),
+        "members": [{"member_id": str(m.id), "person_ref": m.person_ref, "birth_date": m.birth_date.isoformat(),
+                     "relation": m.relation, "labor": m.labor, "school_stage": m.school_stage,
+                     "boarding": m.boarding} for m in draft.members],
+        "occurred_at": occurred_at, "sequence": 1}
+
+
+def status_data(draft: HouseholdDraft, occurred_at: str) -> dict[str, Any]:
+    """`status_changed(...)` of an imported household (no previous status), built directly as JSON data."""
+    village = draft.village_code
+    return {"household_id": str(draft.id), "status": str(draft.status), "previous_status": None,
+            "village_code": village, "town_code": village[:9], "county_code": village[:6],
+            "occurred_at": occurred_at}
+
+
+def instant(at: dt.datetime) -> str:
+    """A UTC instant as the event payload models serialise it."""
+    return str(_INSTANT.dump_python(at, mode="json"))
+
+
+def event_records(drafts: Sequence[HouseholdDraft], *, now: dt.datetime,
+                  traceparent: str | None) -> list[tuple[uuid.UUID, str, str, str]]:
+    """Outbox rows of the drafts' events: the kit's CloudEvents envelope (`cloud_event`) around `snapshot_data` or
+    `status_data`, serialised once."""
+    occurred, stamp = instant(now), now.isoformat()
+    records = []
+    for draft in drafts:
+        topic = TOPIC_FOR.get(draft.status)
+        if topic is not None:
+            data = snapshot_data(draft, occurred)
+        elif announced_here(draft.status):
+            topic, data = HOUSEHOLD_STATUS_CHANGED, status_data(draft, occurred)
+        else:
+            continue
+        event_id = uuid.uuid4()
+        subject = str(draft.id)
+        envelope: dict[str, Any] = {
+            "specversion": "1.0", "id": str(event_id), "source": COMPONENT, "type": f"cn.fupin.{topic}",
+            "subject": subject, "time": stamp, "datacontenttype": "application/json", "data": data}
+        if traceparent:
+            envelope["traceparent"] = traceparent
+        records.append((event_id, topic, subject, json.dumps(envelope, ensure_ascii=False)))
+    return records
 
 
 async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, import_id: uuid.UUID,
@@ -69,7 +112,10 @@ async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, i
         for d in drafts for i, m in enumerate(d.members)])
     await conn.copy_records_to_table("status_change", columns=HISTORY_COLUMNS, records=[
         (d.id, None, str(d.status), "imported", actor, reason, now) for d in drafts])
-    await copy_events(conn, [e for e in map(_event, drafts) if e is not None], source=COMPONENT)
+    events = event_records(drafts, now=now, traceparent=telemetry.current_traceparent())
+    if events:  # like the kit's copy_events: published if and only if the transaction commits; NOTIFY at commit
+        await conn.copy_records_to_table("outbox", columns=OUTBOX_COLUMNS, records=events)
+        await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
 async def record_errors(conn: asyncpg.Connection, import_id: uuid.UUID, errors: Sequence[RowError]) -> None:
