@@ -35,6 +35,8 @@ from fupin_kit import telemetry
 from fupin_kit.db import Database, asyncpg_dsn
 from fupin_kit.events.consumer import Backoff
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
+from fupin_kit.events.topics import kafka_topic
+from fupin_kit.events.topics import topic_prefix as _prefix
 from fupin_kit.kafka_security import kafka_client_options
 from fupin_kit.observability import EVENTS_PUBLISHED
 
@@ -94,7 +96,7 @@ class OutboxRelay:
     """Publishes the service's outbox. A broker outage delays events; none is lost, since rows stay unsent."""
 
     def __init__(self, db: Database, producer: AIOKafkaProducer, *, component: str, batch_size: int = 2000,
-                 poll_interval: float = 1.0, backoff: Backoff | None = None,
+                 poll_interval: float = 1.0, backoff: Backoff | None = None, topic_prefix: str | None = None,
                  send_timeout: float = 20.0) -> None:
         self.db = db
         self.producer = producer
@@ -105,6 +107,7 @@ class OutboxRelay:
         # the longest a batch's sends may take while the relay holds its transaction and the database's relay lock
         # (well below the session's idle-in-transaction limit, 60 s by default)
         self.send_timeout = send_timeout
+        self.topic_prefix = _prefix() if topic_prefix is None else topic_prefix  # Kafka topic = prefix + row.topic
         self.last_error: str | None = None
         self.active = False  # holds the relay lock (the others are on standby)
         self._wake = asyncio.Event()
@@ -216,7 +219,7 @@ class OutboxRelay:
                 span_of[row.id] = spans.get(group)
                 try:
                     pending.append((row.id, await self.producer.send(
-                        row.topic, row.body.encode(), key=row.key.encode(),
+                        kafka_topic(row.topic, self.topic_prefix), row.body.encode(), key=row.key.encode(),
                         headers=headers[group])))
                 except _NEVER_PUBLISHABLE as exc:
                     if not parking:
