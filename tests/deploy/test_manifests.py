@@ -749,3 +749,44 @@ def test_image_build_covers_every_component() -> None:
 
 def test_base_renders_alone() -> None:
     assert render(Path(K8S / "base"))
+
+
+# --- the runbook's operator pod -------------------------------------------------------------------------------------
+
+
+def test_the_runbooks_dlq_pod_is_valid_restricted_and_admitted(rendered: dict[str, list[Doc]]) -> None:
+    """The fupin-dlq pod of deploy/README.md "DLQ replay": valid Kubernetes 1.31, meets the restricted Pod Security
+    Standard like the apps, is let through to the brokers by the NetworkPolicies and Strimzi's listener peers, and
+    authenticates as the fupin-operator KafkaUser with settings the kit reads."""
+    from fupin_kit.kafka_security import KafkaSecurity
+
+    readme = (REPO / "deploy" / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```yaml\n(apiVersion: v1\nkind: Pod\n.*?)```", readme, re.S)
+    assert found
+    pod = yaml.safe_load(found.group(1).replace("<registry>/fupin/registry:<version>", "registry.example/fupin/x:1"))
+    kubernetes_validate.validate(pod, desired_version=K8S_VERSION, strict=True)
+    spec = pod["spec"]
+    (container,) = spec["containers"]
+    assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] == 10001
+    assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    assert spec["automountServiceAccountToken"] is False
+    security = container["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False and security["capabilities"]["drop"] == ["ALL"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert "/tmp" in {m["mountPath"] for m in container["volumeMounts"]}
+    docs = rendered["prod"]
+    labels = pod["metadata"]["labels"]
+    assert any(selects(p["spec"]["podSelector"], labels) and "Egress" in p["spec"]["policyTypes"]
+               and any(r.get("ports") == [{"protocol": "TCP", "port": KAFKA_PORT}] for r in p["spec"].get("egress", []))
+               for p in of_kind(docs, "NetworkPolicy")), "no egress to the brokers"
+    (listener,) = named(docs, "Kafka", KAFKA)["spec"]["kafka"]["listeners"]
+    assert any(selects(peer["podSelector"], labels) for peer in listener["networkPolicyPeers"])
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert set(env) <= {f"KAFKA_{n.upper()}" for n in KafkaSecurity.model_fields} | {"KAFKA_BOOTSTRAP_SERVERS"}
+    assert env["KAFKA_SASL_USERNAME"] == "fupin-operator"
+    named(docs, "KafkaUser", "fupin-operator")
+    assert env["KAFKA_SASL_PASSWORD"]["secretKeyRef"]["name"] == "kafka-user-fupin-operator"
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == generator.KAFKA_BOOTSTRAP
+    ca = {v["name"]: v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+    mount = next(m for m in container["volumeMounts"] if m["name"] in ca)
+    assert ca[mount["name"]] == f"{KAFKA}-cluster-ca-cert" and env["KAFKA_SSL_CAFILE"].startswith(mount["mountPath"])
