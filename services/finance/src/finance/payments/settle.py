@@ -32,6 +32,12 @@ PAYMENT_COMPLETED = "payment-completed"
 ZERO = Decimal("0.00")
 
 
+class RecordedMeanwhile(Exception):
+    """A payment reference was recorded by a concurrent transaction after this one looked: apply again (a
+    serialization failure's SQLSTATE, so the kit's consumer retries the batch as transient)."""
+    sqlstate = "40001"
+
+
 @dataclass(frozen=True)
 class Ordered:
     """What one event asks: its payment orders, and who/why for the ledger's audit trail."""
@@ -60,6 +66,7 @@ class Row:
     paid_at: dt.datetime | None = None
     recorded_by: str = ""
     note: str | None = None
+    event_id: str = ""
 
 
 _COLUMNS = ("id, seq, reference, item_reference, program, county_code, village_code, payee, amount, status, "
@@ -147,51 +154,71 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
     balances = await lock_accounts(raw, program_ids)
     counters = await paid_out(raw, program_ids)
     cancelled = await _cancelled(raw, [o for _, o in pairs])
-
-    columns: dict[str, list[Any]] = defaultdict(list)
+    # Under the account locks, a reference already recorded (a replay, the same reference under another event id)
+    # stays recorded: such orders are dropped here, and so is a second order of one reference within the batch.
+    recorded_before = await _recorded(raw, [o for _, o in pairs])
+    fresh: list[Row] = []
     for (item, order), spec, payee in zip(pairs, specs, payee_specs, strict=True):
+        key = (order.reference, order.program, order.item_reference)
+        if key in recorded_before:
+            continue
+        recorded_before.add(key)
         account_id = accounts[spec.code]
         gone = (order.program, order.reference) in cancelled
-        for key, value in (
-                ("id", uuid.uuid4()), ("reference", order.reference), ("item", order.item_reference),
-                ("program", order.program), ("county", order.county_code), ("village", order.village_code),
-                ("payee", order.payee), ("amount", order.amount), ("status", "reversed" if gone else "pending_funds"),
-                ("account", account_id), ("payee_account", accounts[payee.code]), ("event", item.event_id),
-                ("barrier", None if gone else rules.barrier_at(counters[account_id], order.amount))):
-            columns[key].append(value)
-    records = await raw.fetch(
-        f"""INSERT INTO payments (id, reference, item_reference, program, county_code, village_code, payee, amount,
-                                  status, account_id, payee_account_id, event_id, barrier_at, reversed_at)
-            SELECT id, ref, item, program, county, village, payee, amount, status, account, payee_account, event,
-                   barrier, CASE WHEN status = 'reversed' THEN now() END
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                        $8::numeric[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::numeric[])
-                 WITH ORDINALITY AS u(id, ref, item, program, county, village, payee, amount, status, account,
-                                      payee_account, event, barrier, ord)
-            ORDER BY ord
-            ON CONFLICT ON CONSTRAINT uq_payments_business_reference DO NOTHING
-            RETURNING {_COLUMNS}""",
-        *(columns[k] for k in ("id", "reference", "item", "program", "county", "village", "payee", "amount",
-                               "status", "account", "payee_account", "event", "barrier")))
-    who = {o: (item.recorded_by, item.note) for item, o in pairs}
-    by_key = {(o.reference, o.program, o.item_reference): o for _, o in pairs}
-    recorded = sorted((_row(r, *who[by_key[(r["reference"], r["program"], r["item_reference"])]])
-                       for r in records), key=lambda p: p.seq)
-    if not recorded:
+        fresh.append(Row(
+            id=uuid.uuid4(), seq=0, reference=order.reference, item_reference=order.item_reference,
+            program=order.program, county_code=order.county_code, village_code=order.village_code,
+            payee=order.payee, amount=order.amount, status="reversed" if gone else "pending_funds",
+            account_id=account_id, payee_account_id=accounts[payee.code],
+            barrier_at=None if gone else rules.barrier_at(counters[account_id], order.amount),
+            recorded_by=item.recorded_by, note=item.note, event_id=item.event_id))
+    if not fresh:
         return []
-    await _announce(raw, [p for p in recorded if p.status == "reversed"])
-    waiting = [p for p in recorded if p.status == "pending_funds"]
+    # Planned before they are written, so each row is inserted once with its final status (no update after): every
+    # payment still waiting is older than these and was found unpayable when its account's balance last grew
+    # (payments only take money out), so only the new ones are candidates, behind any barrier among the older ones.
+    waiting = [p for p in fresh if p.status == "pending_funds"]
+    chosen: list[Row] = []
     if waiting:
-        # Every older payment still waiting was found unpayable when its account's balance last grew (payments
-        # only take money out): only the new ones are candidates, behind any barrier among the older ones.
-        barriers = await _older_barriers(raw, sorted({p.account_id for p in waiting}), waiting[0].seq)
-        chosen: list[Row] = []
+        barriers = await _older_barriers(raw, sorted({p.account_id for p in waiting}))
         for account_id in sorted({p.account_id for p in waiting}):
             candidates = [p for p in waiting if p.account_id == account_id]
             chosen += plan(candidates, balance=balances[account_id], paid_out=counters[account_id],
                            older_barrier=barriers.get(account_id))
-        await pay(raw, chosen)
-    return recorded
+    paid_at = dt.datetime.now(dt.UTC)
+    entries = await _post(raw, chosen)
+    for p in chosen:
+        p.status, p.paid_at = "paid", paid_at
+    rows = await raw.fetch(
+        """INSERT INTO payments (id, reference, item_reference, program, county_code, village_code, payee, amount,
+                                 status, account_id, payee_account_id, event_id, barrier_at, reversed_at, entry_id,
+                                 paid_at)
+           SELECT id, ref, item, program, county, village, payee, amount, status, account, payee_account, event,
+                  barrier, CASE WHEN status = 'reversed' THEN now() END, entry, paid
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::numeric[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::numeric[],
+                       $14::bigint[], $15::timestamptz[])
+                WITH ORDINALITY AS u(id, ref, item, program, county, village, payee, amount, status, account,
+                                     payee_account, event, barrier, entry, paid, ord)
+           ORDER BY ord
+           ON CONFLICT ON CONSTRAINT uq_payments_business_reference DO NOTHING
+           RETURNING id, seq""",
+        [p.id for p in fresh], [p.reference for p in fresh], [p.item_reference for p in fresh],
+        [p.program for p in fresh], [p.county_code for p in fresh], [p.village_code for p in fresh],
+        [p.payee for p in fresh], [p.amount for p in fresh], [p.status for p in fresh],
+        [p.account_id for p in fresh], [p.payee_account_id for p in fresh], [p.event_id for p in fresh],
+        [p.barrier_at for p in fresh], [entries.get(p.id) for p in fresh], [p.paid_at for p in fresh])
+    if len(rows) != len(fresh):
+        # recorded meanwhile under another account's lock (the same reference for another county or programme):
+        # roll back; the batch is applied again, or its events one by one, and finds the reference recorded
+        raise RecordedMeanwhile(f"{len(fresh) - len(rows)} payment references recorded by another transaction")
+    seqs = {r["id"]: r["seq"] for r in rows}
+    for p in fresh:
+        p.seq = seqs[p.id]
+    await _announce(raw, [p for p in fresh if p.status == "reversed"])
+    await _count_paid(raw, chosen)
+    await _announce(raw, chosen)
+    return fresh
 
 
 def plan(candidates: Sequence[Row], *, balance: Decimal, paid_out: Decimal,
@@ -229,56 +256,79 @@ async def _cancelled(raw: asyncpg.Connection, orders: Sequence[PaymentOrder]) ->
     return found
 
 
-async def _older_barriers(raw: asyncpg.Connection, account_ids: Sequence[int], before_seq: int) -> dict[int, Decimal]:
+async def _older_barriers(raw: asyncpg.Connection, account_ids: Sequence[int]) -> dict[int, Decimal]:
+    """The smallest barrier of each account's waiting payments (all older than the ones being recorded)."""
     rows = await raw.fetch(
         """SELECT account_id, min(barrier_at) AS barrier FROM payments
-           WHERE account_id = ANY($1::bigint[]) AND status = 'pending_funds' AND seq < $2
-           GROUP BY account_id""", list(account_ids), before_seq)
+           WHERE account_id = ANY($1::bigint[]) AND status = 'pending_funds'
+           GROUP BY account_id""", list(account_ids))
     return {r["account_id"]: r["barrier"] for r in rows if r["barrier"] is not None}
 
 
+async def _recorded(raw: asyncpg.Connection, orders: Sequence[PaymentOrder]) -> set[tuple[str, str, str]]:
+    """(reference, program, item_reference) of these orders already recorded."""
+    rows = await raw.fetch(
+        """SELECT reference, program, item_reference FROM payments WHERE reference = ANY($1::text[])""",
+        sorted({o.reference for o in orders}))
+    return {(r["reference"], r["program"], r["item_reference"]) for r in rows}
+
+
 async def pay(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
-    """Pay these payments (their programme accounts locked by the caller, each balance covering them): one journal
-    entry each (debit the payee, credit the programme account), balances, lineage lots taken FIFO, the payments
-    marked paid, `payment-completed` for each, and the accounts' paid_out counters."""
+    """Pay these recorded payments (their programme accounts locked by the caller, each balance covering them): the
+    ledger's part (`_post`), the payments marked paid, the accounts' paid_out counters, `payment-completed` each."""
     if not payments:
         return
     paid_at = dt.datetime.now(dt.UTC)
-    moving = [p for p in payments if p.amount > 0]
-    entries: dict[uuid.UUID, int] = {}
-    if moving:
-        rows = await raw.fetch(
-            """INSERT INTO journal_entries (kind, reference, recorded_by, note)
-               SELECT 'payment', r, b, n FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY u(r, b, n, o)
-               ORDER BY o RETURNING id, reference""",
-            [str(p.id) for p in moving], [p.recorded_by for p in moving], [p.note for p in moving])
-        entries = {uuid.UUID(r["reference"]): r["id"] for r in rows}
-        lines = [(entries[p.id], p.payee_account_id, p.amount, ZERO) for p in moving] + [
-            (entries[p.id], p.account_id, ZERO, p.amount) for p in moving]
-        await raw.execute(
-            """INSERT INTO journal_lines (entry_id, account_id, debit, credit)
-               SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::numeric[])""",
-            *(list(column) for column in zip(*lines, strict=True)))
-        totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        for p in moving:
-            totals[p.account_id] += p.amount
-        await raw.execute(
-            """UPDATE accounts SET balance = balance - v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
-               WHERE accounts.id = v.id AND accounts.kind IN ('fund', 'program')""",
-            list(totals), list(totals.values()))
-        await _move_lots(raw, moving, entries)
+    entries = await _post(raw, payments)
     await raw.execute(
         """UPDATE payments SET status = 'paid', entry_id = v.e, paid_at = $3
            FROM unnest($1::uuid[], $2::bigint[]) v(id, e) WHERE payments.id = v.id""",
         [p.id for p in payments], [entries.get(p.id) for p in payments], paid_at)
-    counted: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for p in payments:
         p.status, p.paid_at = "paid", paid_at
+    await _count_paid(raw, payments)
+    await _announce(raw, payments)
+
+
+async def _post(raw: asyncpg.Connection, payments: Sequence[Row]) -> dict[uuid.UUID, int]:
+    """The ledger's part of paying: one journal entry per payment that moves money (debit the payee, credit the
+    programme account), the programme balances, lineage lots taken FIFO. Returns each payment's entry id."""
+    moving = [p for p in payments if p.amount > 0]
+    if not moving:
+        return {}
+    rows = await raw.fetch(
+        """INSERT INTO journal_entries (kind, reference, recorded_by, note)
+           SELECT 'payment', r, b, n FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY u(r, b, n, o)
+           ORDER BY o RETURNING id, reference""",
+        [str(p.id) for p in moving], [p.recorded_by for p in moving], [p.note for p in moving])
+    entries = {uuid.UUID(r["reference"]): r["id"] for r in rows}
+    lines = [(entries[p.id], p.payee_account_id, p.amount, ZERO) for p in moving] + [
+        (entries[p.id], p.account_id, ZERO, p.amount) for p in moving]
+    await raw.execute(
+        """INSERT INTO journal_lines (entry_id, account_id, debit, credit)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::numeric[])""",
+        *(list(column) for column in zip(*lines, strict=True)))
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for p in moving:
+        totals[p.account_id] += p.amount
+    await raw.execute(
+        """UPDATE accounts SET balance = balance - v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
+           WHERE accounts.id = v.id AND accounts.kind IN ('fund', 'program')""",
+        list(totals), list(totals.values()))
+    await _move_lots(raw, moving, entries)
+    return entries
+
+
+async def _count_paid(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
+    """Add what was paid to the accounts' paid_out counters (the clock of the payments' barriers)."""
+    if not payments:
+        return
+    counted: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for p in payments:
         counted[p.account_id] += p.amount
     await raw.execute(
         """UPDATE payment_queues SET paid_out = paid_out + v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
            WHERE payment_queues.account_id = v.id""", list(counted), list(counted.values()))
-    await _announce(raw, payments)
 
 
 async def _move_lots(raw: asyncpg.Connection, payments: Sequence[Row], entries: dict[uuid.UUID, int]) -> None:
