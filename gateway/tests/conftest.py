@@ -54,6 +54,8 @@ def echo_app() -> FastAPI:
     async def everything(path: str, request: Request) -> JSONResponse:
         # `X-Echo-Audit-Hospital` asks the echo to answer as medical does, naming a hospital for the audit
         hospital = request.headers.get("x-echo-audit-hospital")
+        if delay := request.query_params.get("echo_sleep"):  # a slow route, for the upstream timeouts
+            await asyncio.sleep(float(delay))
         return JSONResponse(await _echo(request), headers={"Fupin-Audit-Hospital": hospital} if hospital else None)
 
     async def _echo(request: Request) -> dict[str, Any]:

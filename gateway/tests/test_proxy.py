@@ -219,3 +219,54 @@ async def test_an_upload_over_the_limit_is_413_while_it_streams(gateway_with) ->
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "payload_too_large"
     assert after.status_code == 200  # the pooled connection cut off mid-body is not reused
+
+
+def test_a_proxied_route_is_labelled_by_service_and_template_without_ids() -> None:
+    from gateway import proxy
+
+    assert proxy.path_template("registry", "/registry/households/7f2c0e1a-1b2c/verifications") == \
+        "/registry/households/{id}/verifications"
+    assert proxy.path_template("finance", "/finance/jurisdictions/610723/years/2026/compliance") == \
+        "/finance/jurisdictions/{id}/years/{id}/compliance"
+    # a resident ID number, a name or an upper-case code never shows; nor does a deep path
+    assert proxy.path_template("registry", "/registry/people/61072319800501123X") == "/registry/people/{id}"
+    assert proxy.path_template("welfare", "/welfare/cases/王小明/H001") == "/welfare/cases/{id}/{id}"
+    assert proxy.path_template("dashboard", "/dashboard/" + "/".join("a" * 10)) == \
+        "/dashboard/a/a/a/a/a/a/a/a/{more}"
+
+
+def test_route_labels_stay_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gateway import proxy
+
+    monkeypatch.setattr(proxy, "_templates", set())
+    monkeypatch.setattr(proxy, "MAX_TEMPLATES", 2)
+    # refused before the service answered, or answered 404: not learnt
+    assert proxy.route_label("registry", "/registry/households/1", answered=None) == "/registry/{unchecked}"
+    assert proxy.route_label("registry", "/registry/nothing-here", answered=404) == "/registry/{not_found}"
+    assert proxy.route_label("registry", "/registry/nothing", answered=502) == "/registry/{unchecked}"
+    assert proxy.route_label("registry", "/registry/households/1", answered=200) == "/registry/households/{id}"
+    assert proxy.route_label("registry", "/registry/households/2", answered=None) == "/registry/households/{id}"
+    assert proxy.route_label("registry", "/registry/households/3", answered=404) == "/registry/{not_found}"
+    assert proxy.route_label("finance", "/finance/accounts", answered=200) == "/finance/accounts"
+    assert proxy.route_label("finance", "/finance/funds", answered=201) == "/finance/{other}"
+    assert proxy._templates == {"/registry/households/{id}", "/finance/accounts"}
+
+
+async def test_metrics_name_the_proxied_route(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.get("/registry/households/7f2c0e1a/members", headers=bearer("registry:read"))
+    assert answer.status_code == 200
+    metrics = (await gateway.get("/metrics")).text
+    assert 'route="/registry/households/{id}/members"' in metrics
+    assert "7f2c0e1a" not in metrics
+    refused = await gateway.get("/medical/route-nobody-called/s-1", headers=bearer("registry:read"))
+    assert refused.status_code == 403
+    assert 'route="/medical/{unchecked}"' in (await gateway.get("/metrics")).text
+
+
+async def test_a_route_may_have_its_own_upstream_timeout(gateway_with) -> None:  # type: ignore[no-untyped-def]
+    """`upstream_route_timeouts` lets one route (by exact path) answer later than `upstream_timeout`; others 502."""
+    async with gateway_with(upstream_timeout=0.3, upstream_route_timeouts={"/finance/ledger/verify": 5.0}) as http:
+        slow = await http.get("/finance/ledger/verify", params={"echo_sleep": "0.8"}, headers=bearer("finance:read"))
+        assert slow.status_code == 200, slow.text
+        other = await http.get("/finance/accounts", params={"echo_sleep": "0.8"}, headers=bearer("finance:read"))
+        assert other.status_code == 502 and other.json()["code"] == "upstream_unavailable"

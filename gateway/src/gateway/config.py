@@ -42,6 +42,14 @@ class Settings(PlatformSettings):
     def body_limit(self, path: str) -> int:
         return self.max_upload_bytes if path in self.upload_paths else self.max_body_bytes
 
+    # Routes allowed longer than `upstream_timeout` to answer (path → seconds, exact path): the whole-ledger check reads
+    # every journal line (~33 s on a large ledger); a 502 at 30 s told the auditor nothing. Other routes keep 30 s.
+    upstream_route_timeouts: dict[str, float] = Field(default_factory=lambda: {"/finance/ledger/verify": 120.0})
+
+    def route_timeout(self, path: str) -> float | None:
+        """The read timeout of a route that has its own, else None (the client's default)."""
+        return self.upstream_route_timeouts.get(path)
+
     # Token bucket per client: default, per-client overrides ({"client_id": {"per_second": 5, "burst": 10}}).
     rate_limit_per_second: float = Field(50.0, gt=0)
     rate_limit_burst: int = Field(100, ge=1)

@@ -22,6 +22,57 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 RATE_LIMITED = Counter("fupin_gateway_rate_limited_total", "Calls refused with 429", ["client"])
 READINESS_TIMEOUT = 3.0
 
+# The request log's and metrics' `route` of a proxied call: the service and a templated path. A segment stays literal
+# only if it is a lowercase word (a route's own name: households, verifications, public-notice); anything else (ids,
+# codes, years, numbers, names in any script) is `{id}`; at most MAX_SEGMENTS segments. A template is learnt only from
+# a call the service answered (not 404: perhaps no such route; not the gateway's own 502/504), at most MAX_TEMPLATES
+# of them; a call refused before it reached the service (401, 403, 429) shows a learnt template or `{unchecked}`.
+_LITERAL = re.compile(r"^[a-z][a-z_-]{0,39}$")
+MAX_SEGMENTS = 8
+MAX_TEMPLATES = 500
+UNVERIFIED_STATUSES = frozenset({404, 502, 504})
+_templates: set[str] = set()
+
+
+def path_template(service: str, path: str) -> str:
+    """`/registry/households/7f2c.../verifications` → `/registry/households/{id}/verifications` (no id, no personal
+    data)."""
+    segments = path.strip("/").split("/")[1:]
+    shown = [s if _LITERAL.match(s) else "{id}" for s in segments[:MAX_SEGMENTS]]
+    if len(segments) > MAX_SEGMENTS:
+        shown.append("{more}")
+    return "/".join(["", service, *shown])
+
+
+def route_label(service: str, path: str, *, answered: int | None) -> str:
+    """The label of a call: its template once the service answered it (`answered`: the status), else a template
+    already learnt or a fixed placeholder, so the number of distinct labels stays bounded."""
+    template = path_template(service, path)
+    if template in _templates:
+        return f"/{service}/{{not_found}}" if answered == 404 else template
+    if answered is None:
+        return f"/{service}/{{unchecked}}"
+    if answered in UNVERIFIED_STATUSES:
+        return f"/{service}/{{not_found}}" if answered == 404 else f"/{service}/{{unchecked}}"
+    if len(_templates) >= MAX_TEMPLATES:
+        return f"/{service}/{{other}}"
+    _templates.add(template)
+    return template
+
+
+class RouteLabel:
+    """What the kit's request log, metrics and server span read as the matched route (`scope["route"].path`)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def label_route(request: Request, service: str, answered: int | None = None) -> None:
+    request.scope["route"] = RouteLabel(route_label(service, request.url.path, answered=answered))
+
+
 # Contract §1 and §5: the two routes anyone may read without a token.
 PUBLIC_ROUTES = (re.compile(r"^/registry/divisions/[^/]+/public-notice$"),
                  re.compile(r"^/finance/disclosures/[^/]+$"))
@@ -74,11 +125,20 @@ async def _pass_through(rt: Runtime, request: Request, service: str, call: Audit
             call.body = body
     except BodyTooLarge:
         return problem(413, "payload_too_large", f"request bodies on this route are limited to {limit} bytes")
+    request.state.forwarded = True
     return await forward(rt.upstream, service=service, base_url=rt.settings.upstream_url(service), request=request,
-                         path=upstream_path(request), body=body)
+                         path=upstream_path(request), body=body,
+                         read_timeout=rt.settings.route_timeout(request.url.path))
 
 
 async def _guarded(request: Request, service: str) -> Response:
+    label_route(request, service)  # what a refusal (raised before the service answered) is logged as
+    response = await _checked(request, service)
+    label_route(request, service, response.status_code if getattr(request.state, "forwarded", False) else None)
+    return response
+
+
+async def _checked(request: Request, service: str) -> Response:
     rt = runtime(request)
     if any(segment in (".", "..") for segment in request.url.path.split("/")):
         # Dot segments would make the route the gateway checked differ from the one a normalising hop serves.

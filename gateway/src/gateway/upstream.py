@@ -157,13 +157,18 @@ def _too_large(limit: int) -> Response:
 
 
 async def forward(client: Upstream, *, service: str, base_url: str, request: Request, path: bytes,
-                  body: bytes | StreamedBody, timeout: float | None = None) -> Response:
-    """Send the request to `base_url` + `path` and return the answer; 503/502 when the service fails us."""
+                  body: bytes | StreamedBody, timeout: float | None = None,
+                  read_timeout: float | None = None) -> Response:
+    """Send the request to `base_url` + `path` and return the answer; 503/502 when the service fails us. `timeout`
+    caps the whole call; `read_timeout` replaces the client's idle-read timeout (a route's own allowance)."""
     query = request.scope.get("query_string", b"")
     target = (path + (b"?" + query if query else b"")).decode("latin-1")
     url = URL(base_url + target, encoded=True)
     call_timeout = client.default_timeout if timeout is None else aiohttp.ClientTimeout(
         total=timeout, connect=min(timeout, client.default_timeout.connect or timeout))
+    if read_timeout is not None:  # a route's own allowance to answer (idle read), connect as every call
+        call_timeout = aiohttp.ClientTimeout(total=None, connect=client.default_timeout.connect,
+                                             sock_read=read_timeout)
     headers = request_headers(request)
     data: bytes | AsyncIterator[bytes] | None
     if isinstance(body, StreamedBody):
