@@ -1,7 +1,6 @@
 """Checking intake rows and grouping them into whole households: a household with any bad row is rejected whole."""
 
 import datetime as dt
-import hashlib
 import hmac
 import uuid
 from collections.abc import Iterable
@@ -217,7 +216,7 @@ def quick_member(number: int, row: Row, quick: QuickCheck) -> MemberDraft | None
         return None
     if born > quick.today or born.year < 1900 or any(NUL in cell for cell in row.values()):
         return None
-    return MemberDraft(number, hmac.digest(quick.key, number_text.encode(), hashlib.sha256).hex(),
+    return MemberDraft(number, hmac.digest(quick.key, number_text.encode(), "sha256").hex(),
                        mask_id_number(number_text), born, name, relation, health, grade, labor, stage,
                        boarding_text in TRUE)
 
