@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from dashboard.auth import Reader
-from dashboard.figures import division_figures, visible_division
+from dashboard.figures import page
 from fupin_kit.db import SessionDep
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -16,5 +16,4 @@ Code = Annotated[str, Path(pattern=r"^\d{6}(\d{3}(\d{3})?)?$", description="a di
 async def get_division(code: Code, session: SessionDep, principal: Reader) -> dict[str, Any]:
     """An official sees only their own division and those below it (the `division` claim of the session token);
     any other division is `404 division_not_found`."""
-    division, ancestors = await visible_division(session, code, principal.division)
-    return await division_figures(session, division, ancestors=ancestors)
+    return await page(session, code, principal.division)
