@@ -45,22 +45,10 @@ lint: venv
 images: venv
 	deploy/images/build.sh $(IMAGES)
 
-# One pytest process per suite (SQLModel metadata is global). Every suite runs; the target fails if any failed.
-# Exit code 5 (no tests collected) counts as success; missing suites are skipped.
+# One pytest process per suite (SQLModel metadata is global), TEST_JOBS (default 2) at a time, the fault suite alone
+# last; fails if any suite failed (dev/run-suites.sh).
 test: up
-	@eval "$$($(BIN)/fupin-dev env)"; failed=""; \
-	suite() { \
-	  [ -d "$$1/$$2" ] || return 0; \
-	  echo "==> pytest -q $$2   (in $$1/)"; \
-	  (cd "$$1" && "$(CURDIR)/$(BIN)/pytest" -q "$$2"); rc=$$?; \
-	  if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then failed="$$failed $$1/$$2"; fi; \
-	}; \
-	for d in libs/*/ services/*/ gateway/; do suite "$${d%/}" tests; done; \
-	suite . tests/e2e; \
-	suite . tests/deploy; \
-	suite . tests/faults; \
-	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \
-	echo "all suites passed"
+	@dev/run-suites.sh
 
 # Issue 14's request-path figures against the running stack, with wrk (Debian package; installed when missing)
 bench: up

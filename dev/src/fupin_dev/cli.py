@@ -101,14 +101,17 @@ def _up() -> None:
             console.print(f"PostgreSQL: created databases {' '.join(created)}")
 
     present = _present()
+    mark = time.monotonic()
     with console.status("migrations"), ThreadPoolExecutor(max_workers=4) as pool:
         # one database per component: their migrations are independent
         list(pool.map(lambda c: components.migrate(c, env), present))
+    mark = _phase("migrations", mark)
 
     with console.status("Kafka: waiting for the broker"):
         asyncio.run(kafka.wait_ready(bootstrap, broker_pid=broker_pid if config.local_kafka() else None))
         if created_topics := asyncio.run(kafka.ensure_topics(bootstrap)):
             console.print(f"Kafka: created {len(created_topics)} topics")
+    mark = _phase("Kafka ready, topics", mark)
     for c in present:
         if (pid := components.start(c, env)) is not None:
             console.print(f"{c.name}: started on {c.url} (pid {pid})")
@@ -116,11 +119,20 @@ def _up() -> None:
         services = [c for c in present if c.name != "gateway"]
         asyncio.run(components.wait_ready(services))
         asyncio.run(components.wait_ready([c for c in present if c.name == "gateway"]))
+    mark = _phase("components ready", mark)
 
     if components.demo_pending():
         with console.status("loading the demo data"):
             components.load_demo(config.gateway().url, env)
         console.print("demo data loaded")
+        _phase("demo data", mark)
+
+
+def _phase(name: str, since: float) -> float:
+    """Print how long a phase of `up` took (CI's time budget is spent here); returns now."""
+    now = time.monotonic()
+    console.print(f"[dim]{name}: {now - since:.1f} s[/]")
+    return now
 
 
 def _summary() -> None:

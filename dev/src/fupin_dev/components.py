@@ -136,7 +136,9 @@ def load_demo(gateway_url: str, env: dict[str, str]) -> bool:
     for name in pending:
         try:
             module = importlib.import_module(name)
+            started = time.monotonic()
             asyncio.run(module.load(gateway_url))
+            print(f"demo data {name}: {time.monotonic() - started:.1f} s", flush=True)
         except Exception as exc:
             raise StackError(f"loading the demo data ({name}) failed: {exc!r}", traceback.format_exc()) from exc
         _marker(name).touch()
