@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -228,10 +229,13 @@ def isolate_topics(bootstrap_servers: str | None = None, extra: Iterable[str] = 
         atexit.register(_drop_topics, bootstrap_servers or kafka_bootstrap(), prefix)
     bootstrap = bootstrap_servers or kafka_bootstrap()
     names = topic_names() if contract else ()
-    if names:
-        asyncio.run(ensure_topics(bootstrap, list(names), partitions=3))
-    if names or extra:
-        asyncio.run(ensure_topics(bootstrap, [*(f"{t}.dlq" for t in names), *extra]))
+    try:
+        if names:
+            asyncio.run(ensure_topics(bootstrap, list(names), partitions=3))
+        if names or extra:
+            asyncio.run(ensure_topics(bootstrap, [*(f"{t}.dlq" for t in names), *extra]))
+    except Exception as exc:  # no broker: the suite's unit tests still run, its Kafka tests fail on their own
+        warnings.warn(f"isolate_topics: the topics of {prefix} were not created ({type(exc).__name__})", stacklevel=2)
     return prefix
 
 
