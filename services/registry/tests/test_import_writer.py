@@ -154,3 +154,15 @@ def test_event_records_are_the_kit_envelope() -> None:
         assert dt.datetime.fromisoformat(envelope["time"]) == now
         assert key == str(draft.id) and isinstance(event_id, uuid.UUID)
     assert "traceparent" not in json.loads(event_records(batch[:1], now=now, traceparent=None)[0][3])
+
+
+def test_csv_cells_are_stripped_and_short_rows_padded() -> None:
+    from registry.imports.parsing import COLUMNS, read_rows
+
+    header = ",".join(COLUMNS)
+    full = ",".join(f" {c} " for c in COLUMNS)
+    content = f"{header}\n{full},extra\n H1 ,610723101201\n,\n".encode()
+    parsed = list(read_rows(content, "csv"))
+    assert parsed[0] == (2, {c: c for c in COLUMNS})
+    assert parsed[1] == (3, {c: {"household_key": "H1", "village_code": "610723101201"}.get(c, "") for c in COLUMNS})
+    assert len(parsed) == 2  # a row of blank cells is skipped

@@ -214,7 +214,7 @@ def quick_member(number: int, row: Row, quick: QuickCheck) -> MemberDraft | None
         born = dt.date(int(number_text[6:10]), int(number_text[10:12]), int(number_text[12:14]))
     except ValueError:
         return None
-    if born > quick.today or born.year < 1900 or any(NUL in cell for cell in row.values()):
+    if born > quick.today or born.year < 1900 or NUL in "".join(row.values()):
         return None
     return MemberDraft(number, hmac.digest(quick.key, number_text.encode(), "sha256").hex(),
                        mask_id_number(number_text), born, name, relation, health, grade, labor, stage,

@@ -97,10 +97,14 @@ def _csv_rows(text: Iterable[str]) -> Iterator[tuple[int, Row]]:
         raise UnreadableFile("the file is empty") from exc
     except csv.Error as exc:
         raise UnreadableFile(f"not a CSV file: {exc}") from exc
+    width = len(header)
     try:
         for number, cells in enumerate(reader, start=2):
             if any(c.strip() for c in cells):
-                yield number, {name: _text(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)}
+                # csv gives text cells: `_text` is a strip; a short row's missing cells are blank
+                yield number, ({name: cell.strip() for name, cell in zip(header, cells, strict=False)}
+                               if len(cells) >= width else
+                               {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)})
     except csv.Error as exc:
         raise UnreadableFile(f"CSV error at row {reader.line_num}: {exc}") from exc
 
