@@ -259,11 +259,34 @@ async def on_interest_subsidy(session: AsyncSession, event: dict[str, Any]) -> N
     await _progress(session, event)
 
 
-async def on_grant_awarded(session: AsyncSession, event: dict[str, Any]) -> None:
+@dataclasses.dataclass(frozen=True)
+class _Grant:
+    village_code: str
+    amount: Decimal
+    time: dt.datetime
+
+
+def _grant(event: dict[str, Any]) -> _Grant:
     data = payloads.GrantAwarded.model_validate(event.get("data"))
-    await add(session, rules.places(data.village_code), {
-        "grants.count": Decimal(1), "grants.amount": data.amount, "owed.education_grants": data.amount})
-    await _progress(session, event)
+    return _Grant(data.village_code, data.amount, _event_time(event))
+
+
+async def _apply_grants(session: AsyncSession, grants: Sequence[_Grant]) -> None:
+    """A grant counts once (the inbox drops a redelivery) and is owed by education_grants until paid; a poll batch
+    in one transaction and one tally upsert."""
+    if not grants:
+        return
+    totals: dict[tuple[str, str], Decimal] = {}
+    for grant in grants:
+        values = {"grants.count": Decimal(1), "grants.amount": grant.amount, "owed.education_grants": grant.amount}
+        for code in rules.places(grant.village_code):
+            for metric, value in values.items():
+                totals[code, metric] = totals.get((code, metric), ZERO) + value
+    await add_totals(session, totals)
+    await _progress(session, {"time": max(grant.time for grant in grants).isoformat()})
+
+
+on_grant_awarded = BatchHandler(_grant, _apply_grants)
 
 
 async def on_settlement_completed(session: AsyncSession, event: dict[str, Any]) -> None:
