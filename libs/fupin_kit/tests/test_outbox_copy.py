@@ -81,3 +81,23 @@ async def test_rolled_back_copy_leaves_no_event_and_empty_copy_does_nothing(db: 
         assert await conn.fetchval("SELECT count(*) FROM outbox") == before
     finally:
         await conn.close()
+
+
+async def test_json_ready_data_is_staged_as_given(db: Database) -> None:
+    """`json_ready=True` (a payload model's JSON dump) skips the conversion; the envelope is the same."""
+    subjects = [uuid.uuid4().hex for _ in range(2)]
+    conn = await asyncpg.connect(asyncpg_dsn(db.url))
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        await copy_events(conn, [(TOPIC, subjects[0], {"amount": "12.50", "ids": ["a"]}),
+                                 (TOPIC, subjects[1], {"n": None})], source="kit", json_ready=True)
+        rows = await outbox_rows(conn, subjects)
+        payloads = [json.loads(r["payload"]) for r in rows]
+        assert [p["data"] for p in payloads] == [{"amount": "12.50", "ids": ["a"]}, {"n": None}]
+        assert [p["id"] for p in payloads] == [str(r["event_id"]) for r in rows]
+        assert len({p["id"] for p in payloads}) == 2 and all(uuid.UUID(p["id"]).version == 4 for p in payloads)
+        assert all(p["specversion"] == "1.0" and p["type"] == f"cn.fupin.{TOPIC}" for p in payloads)
+    finally:
+        await transaction.rollback()  # nothing left for other tests' relays
+        await conn.close()

@@ -1,6 +1,7 @@
 """Write an event in the same transaction as the change it announces."""
 
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -32,16 +33,25 @@ async def enqueue(session: AsyncSession, *, source: str, topic: str, subject: st
 
 
 async def copy_events(conn: asyncpg.Connection, events: Sequence[tuple[str, str, dict[str, Any]]], *,
-                      source: str) -> int:
+                      source: str, json_ready: bool = False) -> int:
     """Stage many CloudEvents at once, each `(topic, subject, data)`, with one COPY into the outbox (for bulk writers
     on a raw asyncpg connection). Like `enqueue`, run it inside the caller's transaction: the events are published
-    if and only if it commits, and the relay is woken (NOTIFY) at commit. Returns the number of events staged."""
+    if and only if it commits, and the relay is woken (NOTIFY) at commit. Returns the number of events staged.
+
+    `json_ready=True`: each `data` is JSON-safe already (a payload model's `model_dump(mode="json")`), so it is not
+    converted again (for a batch of thousands, that conversion was a third of its Python time)."""
     records = []
     traceparent = telemetry.current_traceparent()
-    for topic, subject, data in events:
-        event_id = uuid.uuid4()
-        payload = cloud_event(source=source, topic=topic, subject=subject, data=data, event_id=event_id,
-                              traceparent=traceparent)
+    randomness = os.urandom(16 * len(events))  # one system call for every event id, not one each
+    for i, (topic, subject, data) in enumerate(events):
+        event_id = uuid.UUID(bytes=randomness[16 * i:16 * i + 16], version=4)
+        if json_ready:
+            payload = cloud_event(source=source, topic=topic, subject=subject, data={}, event_id=event_id,
+                                  traceparent=traceparent)
+            payload["data"] = data
+        else:
+            payload = cloud_event(source=source, topic=topic, subject=subject, data=data, event_id=event_id,
+                                  traceparent=traceparent)
         records.append((event_id, topic, subject, json.dumps(payload, ensure_ascii=False)))
     if records:
         await conn.copy_records_to_table(OutboxEvent.__tablename__, columns=_COPY_COLUMNS, records=records)

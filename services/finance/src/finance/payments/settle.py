@@ -370,7 +370,7 @@ async def _move_lots(raw: asyncpg.Connection, payments: Sequence[Row], entries: 
 async def _announce(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
     """`payment-completed` for each paid or reversed payment, staged in the outbox (one COPY)."""
     await copy_events(raw, [(PAYMENT_COMPLETED, p.reference, completed(p).model_dump(mode="json")) for p in payments],
-                      source=COMPONENT)
+                      source=COMPONENT, json_ready=True)
 
 
 def completed(p: Any) -> PaymentCompleted:
