@@ -13,7 +13,7 @@ ROOT=$PWD
 eval "$("$ROOT/.venv/bin/fupin-dev" env)"
 JOBS=${TEST_JOBS:-2}
 LOGS=$(mktemp -d)
-trap 'rm -rf "$LOGS"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$LOGS"' EXIT  # a stopped run stops its suites
 
 # "<dir> <tests>", longest first (e2e ~160 s, finance ~60 s, gateway ~40 s on a quiet machine), then the rest
 ordered=(". tests/e2e" "services/finance tests" "gateway tests" "services/registry tests" "services/education tests"
