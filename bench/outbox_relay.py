@@ -3,7 +3,8 @@
 A throw-away database `relay_bench` on the local PostgreSQL with the kit's outbox (parking columns included) gets N
 rows shaped like welfare's `benefit-due` events, staged by one COPY (`copy_events`, as a monthly run stages them,
 all with one trace context); then `OutboxRelay` publishes them to a bench topic of 3 partitions on the local broker
-with the kit's producer (`build_producer`) until none is left. Prints events per second with the load average;
+with the kit's producer (`build_producer`) until none is left. Prints events per second with the load average (and a
+`BENCH_JSON` line for `make bench`, target 2,000/s: the consumers' rate);
 the database is dropped after (the topic stays, its retention deletes the events).
 
     python bench/outbox_relay.py --events 20000
@@ -11,6 +12,7 @@ the database is dropped after (the topic stays, its retention deletes the events
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -31,6 +33,10 @@ PG = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{os.e
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 TOPIC = "bench-relay"
 DATABASE = "relay_bench"
+
+
+# the consumers' target (issue 14 item 5): a relay slower than its consumers would be the event path's bottleneck
+TARGET = 2000.0
 
 
 def parse_args() -> argparse.Namespace:
@@ -69,6 +75,7 @@ async def main() -> int:
         try:
             relay = OutboxRelay(db, producer, component="bench")
             print(f"{args.events} rows staged; load {load()}")
+            load_before = os.getloadavg()[0]
             started, sent = time.perf_counter(), 0
             while n := await relay.publish_batch():
                 sent += n
@@ -77,6 +84,11 @@ async def main() -> int:
             await producer.stop()
         print(f"relay published {sent} events in {elapsed:.2f}s: {sent / elapsed:.0f} events/s "
               f"(batch {relay.batch_size}); load {load()}")
+        rate = sent / elapsed if elapsed else 0.0
+        print("BENCH_JSON " + json.dumps({
+            "figure": "outbox relay publishes a backlog", "value": round(rate, 1), "unit": "/s", "target": TARGET,
+            "met": rate >= TARGET and sent == args.events, "events": sent, "seconds": round(elapsed, 2),
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}))
         return 0 if sent == args.events else 1
     finally:
         await db.dispose()
