@@ -254,12 +254,17 @@ def _last_line(text: str) -> str:
 
 # smaller event bursts for `--quick`
 SCRIPT_QUICK = {"finance_payments.py": ("--events", "1000"), "household_consumers.py": ("--households", "2000"),
-                "registry_import.py": ("--members", "10000"), "outbox_relay.py": ("--events", "5000")}
+                "registry_import.py": ("--members", "20000"), "outbox_relay.py": ("--events", "5000")}
 
 
 @figure
 def finance_payments(b: Bench) -> list[Row]:
     return script_rows(b, "finance_payments.py")
+
+
+@figure
+def registry_import(b: Bench) -> list[Row]:
+    return script_rows(b, "registry_import.py")
 
 
 @figure
