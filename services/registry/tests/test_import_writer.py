@@ -13,9 +13,8 @@ from fupin_events.payloads import HouseholdSnapshot, HouseholdStatusChanged
 from fupin_kit import clock
 from fupin_kit.events.envelope import cloud_event
 from registry.config import get_settings
+from registry.events.published import household_snapshot, status_changed
 from registry.households.models import Status
-from registry.households.snapshot import household_snapshot
-from registry.households.status_events import status_changed
 from registry.imports.drafts import HouseholdDraft, QuickCheck, build_household, check_member, quick_member
 from registry.imports.parsing import Row
 from registry.imports.service import group_rows

@@ -17,7 +17,7 @@ from fupin_kit.text import NUL, NUL_MESSAGE, has_nul, printable
 from registry import persons
 from registry.config import get_settings
 from registry.households.models import Status
-from registry.households.schemas import Cause, Health, Labor, Relation, SchoolStage
+from registry.households.schemas import Cause, Health, IncomeYear, Labor, Relation, SchoolStage
 from registry.imports.parsing import Row
 
 # Statuses a file may set (historical data); anything else starts `identified` and goes through verification.
@@ -104,7 +104,7 @@ class HouseholdRow(BaseModel):
 
     village_code: str = Field(pattern=r"^\d{12}$")
     annual_income: Money
-    income_year: int = Field(ge=1990, le=clock.today().year + 1)
+    income_year: IncomeYear
     causes: list[Cause] = Field(min_length=1)
     food_clothing_secure: bool
     compulsory_education_ok: bool

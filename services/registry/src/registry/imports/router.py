@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, BackgroundTasks, File, Query, Request, Response, UploadFile
 
 from fupin_kit.db import SessionDep
-from registry.auth import Reader, Writer
+from registry.access import Reader, Writer
 from registry.imports import service
 from registry.imports.models import ImportPublic
 from registry.imports.parsing import MAX_BYTES

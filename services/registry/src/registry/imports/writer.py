@@ -13,9 +13,14 @@ from pydantic import TypeAdapter
 from fupin_kit import telemetry
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
 from registry.config import COMPONENT
+from registry.events.published import (
+    EXIT_CERTIFIED,
+    HOUSEHOLD_REGISTERED,
+    HOUSEHOLD_STATUS_CHANGED,
+    RETURNED_TO_POVERTY,
+    announced_here,
+)
 from registry.households.models import Status
-from registry.households.snapshot import EXIT_CERTIFIED, HOUSEHOLD_REGISTERED, RETURNED_TO_POVERTY
-from registry.households.status_events import HOUSEHOLD_STATUS_CHANGED, announced_here
 from registry.imports.drafts import HouseholdDraft, RowError, rejected_rows
 
 # An imported historical household announces its state like a live one would have.
