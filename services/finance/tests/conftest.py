@@ -44,7 +44,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of this session's own (`finance_test_<random>`, dropped at the end): several engineers and CI
     jobs run the finance suite on the one shared server at the same time, and a shared `finance_test` would be
     dropped under a running session."""
-    from finance.payments.handlers import HANDLERS
+    from finance.events.handlers import HANDLERS
 
     name = f"{SERVICE}_test_{uuid.uuid4().hex[:8]}"
     server = pg_server_dsn()
@@ -197,7 +197,7 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 async def deliver(db: Database, topic: str, event: dict[str, Any]) -> str:
     """What a consumer replica does with one record; transient failures (deadlocks, lock timeouts) are retried."""
-    from finance.payments.handlers import HANDLERS
+    from finance.events.handlers import HANDLERS
 
     while True:
         try:

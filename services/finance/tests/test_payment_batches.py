@@ -68,7 +68,7 @@ class Record:
 
 
 async def test_a_redelivered_batch_pays_nothing_again(http: httpx.AsyncClient, db: Database) -> None:
-    from finance.payments.handlers import HANDLERS
+    from finance.events.handlers import HANDLERS
 
     county, household = new_county(), str(uuid.uuid4())
     await fund_program(http, county, "education_grants", "100.00")

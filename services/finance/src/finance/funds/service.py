@@ -10,8 +10,8 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.budgets import service as budgets
-from finance.config import COMPONENT
 from finance.divisions import city_of
+from finance.events import published
 from finance.funds import rules
 from finance.funds.models import (
     Allocation,
@@ -26,12 +26,8 @@ from finance.ledger import service as ledger
 from finance.ledger.models import Account
 from finance.ledger.rules import MAX_BALANCE, Piece, Posting, fits
 from finance.payments import service as payments
-from fupin_events.payloads import FundsAllocated
 from fupin_kit.errors import AppError, Conflict, NotFound, Unprocessable
-from fupin_kit.events import outbox
 from fupin_kit.money import format_money
-
-FUNDS_ALLOCATED = "funds-allocated"
 
 
 def insufficient_funds(fund_id: uuid.UUID, balance: Decimal, amount: Decimal) -> Unprocessable:
@@ -177,12 +173,7 @@ async def _move(session: AsyncSession, allocation: Allocation, fund: Fund, *, re
     allocation.status, allocation.entry_id = rules.ALLOCATED, entry_id
     session.add(allocation)
     await session.flush()
-    await outbox.enqueue(session, source=COMPONENT, topic=FUNDS_ALLOCATED, subject=str(allocation.id),
-                         data=FundsAllocated(
-                             allocation_id=allocation.id, fund_id=fund.id,
-                             jurisdiction_code=allocation.jurisdiction_code, program=allocation.program,
-                             amount=allocation.amount, year=fund.year, allocated_at=dt.datetime.now(dt.UTC),
-                         ).model_dump(mode="json"))
+    await published.funds_allocated(session, allocation, fund_id=fund.id, year=fund.year)
     released = await payments.pay_pending(session, account_id=allocation.account_id, recorded_by=recorded_by,
                                           note=f"released by allocation {allocation.id}")
     after = await ledger.lock_balances(session, [fund.account_id, allocation.account_id])

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from finance.config import COMPONENT
+from finance.events import published
 from finance.funds.models import Fund
 from finance.ledger import service as ledger
 from finance.ledger.rules import Piece, Posting
@@ -21,7 +21,6 @@ from finance.payments import settle
 from finance.payments.models import BenefitCancellation, Payment, SettlementReversal
 from finance.payments.rules import WELFARE_PROGRAMS, PaymentOrder
 from fupin_kit.errors import NotFound
-from fupin_kit.events import outbox
 
 log = logging.getLogger("fupin.finance.payments")
 
@@ -73,7 +72,7 @@ async def reverse_settlement(session: AsyncSession, *, settlement_id: str, reaso
     payment.reversed_at = dt.datetime.now(dt.UTC)
     session.add(payment)
     await session.flush()
-    await _announce(session, payment)
+    await published.payment_completed(session, payment)  # reversed
     # money came back, or a waiting payment (perhaps a barrier) left the queue: others may be paid now
     await pay_pending(session, account_id=payment.account_id, recorded_by=recorded_by,
                       note=f"released by the reversal of settlement {settlement_id}")
@@ -103,7 +102,7 @@ async def cancel_benefit(session: AsyncSession, *, benefit_id: str, reason_code:
     payment.reversed_at = dt.datetime.now(dt.UTC)
     session.add(payment)
     await session.flush()
-    await _announce(session, payment)
+    await published.payment_completed(session, payment)  # reversed
     await pay_pending(session, account_id=payment.account_id, recorded_by=recorded_by,
                       note=f"released by the cancellation of benefit {benefit_id}")
     return payment
@@ -118,12 +117,6 @@ async def _counter_entry(session: AsyncSession, payment: Payment, *, recorded_by
     pieces = await ledger.take_entry_lots(session, payment.payee_account_id, payment.entry_id)
     await ledger.add_lots(session, payment.account_id, entry_id, pieces)
     return entry_id
-
-
-async def _announce(session: AsyncSession, payment: Payment) -> None:
-    """`payment-completed` for a reversed payment (through the outbox)."""
-    await outbox.enqueue(session, source=COMPONENT, topic=settle.PAYMENT_COMPLETED, subject=payment.reference,
-                         data=settle.completed(payment).model_dump(mode="json"))
 
 
 async def payments_for(session: AsyncSession, *, reference: str) -> list[Payment]:

@@ -20,15 +20,12 @@ from typing import Any
 import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from finance.config import COMPONENT
+from finance.events import published
 from finance.ledger import service as ledger
 from finance.ledger.rules import Piece, merge_pieces
 from finance.payments import rules
 from finance.payments.rules import WELFARE_PROGRAMS, PaymentOrder
-from fupin_events.payloads import PaymentCompleted
-from fupin_kit.events.outbox import copy_events
 
-PAYMENT_COMPLETED = "payment-completed"
 ZERO = Decimal("0.00")
 
 
@@ -215,9 +212,9 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
     seqs = {r["id"]: r["seq"] for r in rows}
     for p in fresh:
         p.seq = seqs[p.id]
-    await _announce(raw, [p for p in fresh if p.status == "reversed"])
+    await published.payments_completed(raw, [p for p in fresh if p.status == "reversed"])
     await _count_paid(raw, chosen)
-    await _announce(raw, chosen)
+    await published.payments_completed(raw, chosen)
     return fresh
 
 
@@ -287,7 +284,7 @@ async def pay(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
     for p in payments:
         p.status, p.paid_at = "paid", paid_at
     await _count_paid(raw, payments)
-    await _announce(raw, payments)
+    await published.payments_completed(raw, payments)
 
 
 async def _post(raw: asyncpg.Connection, payments: Sequence[Row]) -> dict[uuid.UUID, int]:
@@ -367,14 +364,3 @@ async def _move_lots(raw: asyncpg.Connection, payments: Sequence[Row], entries: 
         *(list(column) for column in zip(*new_lots, strict=True)))
 
 
-async def _announce(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
-    """`payment-completed` for each paid or reversed payment, staged in the outbox (one COPY)."""
-    await copy_events(raw, [(PAYMENT_COMPLETED, p.reference, completed(p).model_dump(mode="json")) for p in payments],
-                      source=COMPONENT, json_ready=True)
-
-
-def completed(p: Any) -> PaymentCompleted:
-    return PaymentCompleted(
-        payment_id=str(p.id), reference=p.reference, program=p.program, payee=p.payee, amount=p.amount,
-        status="paid" if p.status == "paid" else "reversed", item_reference=p.item_reference or None,
-        county_code=p.county_code, village_code=p.village_code, paid_at=p.paid_at)

@@ -1,4 +1,11 @@
-"""Kafka consumers (run by the kit inside one transaction with the inbox row, so each event is handled once)."""
+"""The handlers of the topics finance consumes, run by the kit's consumer with the inbox in the same transaction (each
+event is handled once; offsets are committed after the database commit).
+
+The topics that order payments have the kit's `BatchHandler`s: the kit inserts a poll batch's inbox rows in one
+statement and calls `apply` with the new events only, in offset order; `settle.order_many` records and pays them with
+set-based SQL (issue 14 target 4). A transient failure retries the batch, a bad record is dead-lettered alone (see
+`fupin_kit.events.consumer`). Reversals and cancellations are handled one event at a time.
+"""
 
 import logging
 from collections.abc import Callable, Sequence
