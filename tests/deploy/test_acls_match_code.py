@@ -8,7 +8,6 @@ one global metadata, so each service's modules are imported after clearing it), 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -29,17 +28,8 @@ print(json.dumps(out))
 """
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fupin_k8s_generate_acls", REPO / "deploy" / "k8s" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_every_subscription_of_the_code_is_granted_and_every_grant_is_used() -> None:
-    generator = _generator()
+def test_every_subscription_of_the_code_is_granted_and_every_grant_is_used(k8s_generator: ModuleType) -> None:
+    generator = k8s_generator
     modules: dict[str, str] = {}
     for c in generator.SERVICES:
         main = (REPO / c.folder / "src" / c.name / "main.py").read_text(encoding="utf-8")

@@ -1,9 +1,7 @@
 """The alert rules name the metrics the apps export (fupin_kit.platform_metrics): a renamed gauge breaks this test,
 not the alerts silently."""
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -17,17 +15,8 @@ import fupin_kit.platform_metrics  # noqa: F401  (each module registers its metr
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fupin_k8s_generate_alerts", K8S / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_alert_rules_name_only_metrics_the_apps_export() -> None:
-    _, docs = _generator().monitoring_docs()
+def test_alert_rules_name_only_metrics_the_apps_export(k8s_generator: ModuleType) -> None:
+    _, docs = k8s_generator.monitoring_docs()
     (rule,) = [d for d in docs if d["kind"] == "PrometheusRule"]
     expressions = " ".join(r["expr"] for g in rule["spec"]["groups"] for r in g["rules"])
     suffixes = {"counter": ("_total",), "histogram": ("_count", "_sum", "_bucket"), "gauge": ("",)}
