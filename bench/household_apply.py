@@ -46,7 +46,7 @@ SERVICES = {
     "medical": ("medical.events.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
     "assistance": ("assistance.events.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
     "welfare": ("welfare.events.handlers", "SELECT count(*) FROM households WHERE county_code = $1"),
-    "dashboard": ("dashboard.events", "SELECT count(*) FROM household WHERE village_code LIKE $1 || '%'"),
+    "dashboard": ("dashboard.events.handlers", "SELECT count(*) FROM household WHERE village_code LIKE $1 || '%'"),
 }
 
 

@@ -27,7 +27,7 @@ TOPIC_PREFIX = isolate_topics()  # this run's own Kafka topics: its events never
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from dashboard.events import HANDLERS
+    from dashboard.events.handlers import HANDLERS
 
     url = prepare_service_database(SERVICE, Path(__file__).resolve().parent.parent / "alembic.ini",
                                    tmp_path_factory.mktemp("keys"), PUBLIC_KEY)

@@ -1,7 +1,7 @@
 from fastapi import FastAPI
 
 from dashboard.config import COMPONENT, get_settings
-from dashboard.events import HANDLERS
+from dashboard.events.handlers import HANDLERS
 from dashboard.router import router
 from fupin_kit.app import create_service_app
 

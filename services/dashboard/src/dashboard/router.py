@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from dashboard.auth import Reader
+from dashboard.access import Reader
 from dashboard.figures import page
 from fupin_kit.db import SessionDep
 

@@ -22,7 +22,7 @@ from fupin_kit import clock
 from fupin_kit.events.consumer import BatchHandler, Handler
 from fupin_kit.events.households import HOUSEHOLD_TOPICS, Applied, HouseholdReadModel, SnapshotEvent
 
-log = logging.getLogger("dashboard.events")
+log = logging.getLogger("dashboard.events.handlers")
 __all__ = ["HANDLERS", "HOUSEHOLD_TOPICS", "READ_MODEL"]
 ZERO = Decimal("0.00")
 
