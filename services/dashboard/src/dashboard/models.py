@@ -5,8 +5,10 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, Numeric, String
+from sqlalchemy import BigInteger, Column, DateTime, String
 from sqlmodel import Field, SQLModel
+
+from fupin_kit.money import numeric
 
 
 class Division(SQLModel, table=True):
@@ -42,7 +44,7 @@ class Loan(SQLModel, table=True):
     loan_id: str = Field(primary_key=True, max_length=64)
     household_id: uuid.UUID
     village_code: str = Field(max_length=12)
-    amount: Decimal = Field(sa_column=Column(Numeric(16, 2), nullable=False))
+    amount: Decimal = numeric(16, 2)
     defaulted: bool = False
 
 
@@ -51,8 +53,8 @@ class Settlement(SQLModel, table=True):
 
     settlement_id: str = Field(primary_key=True, max_length=64)
     village_code: str = Field(max_length=12)
-    amount: Decimal = Field(sa_column=Column(Numeric(16, 2), nullable=False))
-    patient_pays: Decimal | None = Field(default=None, sa_column=Column(Numeric(16, 2)))
+    amount: Decimal = numeric(16, 2)
+    patient_pays: Decimal | None = numeric(16, 2, nullable=True)
     reversed: bool = False
 
 
@@ -65,7 +67,7 @@ class Payment(SQLModel, table=True):
     program: str = Field(max_length=40)
     county_code: str = Field(max_length=6)
     village_code: str | None = Field(default=None, max_length=12)
-    amount: Decimal = Field(sa_column=Column(Numeric(16, 2), nullable=False))
+    amount: Decimal = numeric(16, 2)
     status: str = Field(max_length=10)
 
 
@@ -76,7 +78,7 @@ class Tally(SQLModel, table=True):
 
     division_code: str = Field(primary_key=True, max_length=12)
     metric: str = Field(primary_key=True, max_length=80)
-    value: Decimal = Field(sa_column=Column(Numeric(20, 2), nullable=False))
+    value: Decimal = numeric(20, 2)
 
 
 class Progress(SQLModel, table=True):
@@ -98,7 +100,7 @@ class Benefit(SQLModel, table=True):
     benefit_id: str = Field(primary_key=True, max_length=100)
     program: str | None = Field(default=None, max_length=40)
     village_code: str | None = Field(default=None, max_length=12)
-    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(16, 2)))
+    amount: Decimal | None = numeric(16, 2, nullable=True)
     due: bool = False
     cancelled: bool = False
     settled: bool = False
