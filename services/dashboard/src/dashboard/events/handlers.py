@@ -325,22 +325,9 @@ async def on_settlement_reversed(session: AsyncSession, event: dict[str, Any]) -
 
 
 @dataclasses.dataclass(frozen=True)
-class BenefitChange:
-    """What one event says of a welfare benefit: `benefit-due` (where, which programme, how much), `benefit-cancelled`,
-    or finance's `payment-completed` for it (paid or reversed)."""
-
-    benefit_id: str
-    time: dt.datetime
-    program: str | None = None
-    village_code: str | None = None
-    amount: Decimal | None = None
-    due: bool = False
-    cancelled: bool = False
-    settled: bool = False
-
-
-@dataclasses.dataclass(frozen=True)
 class _BenefitRow:
+    """What the dashboard knows of a welfare benefit (its `benefit` row, without the id)."""
+
     program: str | None = None
     village_code: str | None = None
     amount: Decimal | None = None
@@ -352,15 +339,25 @@ class _BenefitRow:
         return rules.benefit_contribution(program=self.program, amount=self.amount, due=self.due,
                                           cancelled=self.cancelled, settled=self.settled)
 
-    def merged(self, change: BenefitChange) -> "_BenefitRow":
-        if change.due and not self.due:  # the first benefit-due tells where and how much (finance pays it once)
-            return dataclasses.replace(self, program=change.program, village_code=change.village_code,
-                                       amount=change.amount, due=True)
-        return dataclasses.replace(self, cancelled=self.cancelled or change.cancelled,
-                                   settled=self.settled or change.settled)
+    def merged(self, says: "_BenefitRow") -> "_BenefitRow":
+        if says.due and not self.due:  # the first benefit-due tells where and how much (finance pays it once)
+            return dataclasses.replace(self, program=says.program, village_code=says.village_code,
+                                       amount=says.amount, due=True)
+        return dataclasses.replace(self, cancelled=self.cancelled or says.cancelled,
+                                   settled=self.settled or says.settled)
 
 
-_BENEFIT_COLUMNS = ("program", "village_code", "amount", "due", "cancelled", "settled")
+@dataclasses.dataclass(frozen=True)
+class BenefitChange:
+    """What one event says of a welfare benefit: `benefit-due` (where, which programme, how much), `benefit-cancelled`,
+    or finance's `payment-completed` for it (paid or reversed)."""
+
+    benefit_id: str
+    time: dt.datetime
+    says: _BenefitRow
+
+
+_BENEFIT_COLUMNS = tuple(f.name for f in dataclasses.fields(_BenefitRow))
 
 
 async def apply_benefits(session: AsyncSession, changes: Sequence[BenefitChange]) -> None:
@@ -380,7 +377,7 @@ async def apply_benefits(session: AsyncSession, changes: Sequence[BenefitChange]
     totals: dict[tuple[str, str], Decimal] = {}
     for change in changes:
         old = state[change.benefit_id]
-        new = old.merged(change)
+        new = old.merged(change.says)
         state[change.benefit_id] = new
         for village, values in ((old.village_code, rules.negate(old.contribution())),
                                 (new.village_code, new.contribution())):
@@ -397,14 +394,13 @@ async def apply_benefits(session: AsyncSession, changes: Sequence[BenefitChange]
 
 def _benefit_due(event: dict[str, Any]) -> BenefitChange:
     data = payloads.BenefitDue.model_validate(event.get("data"))
-    return BenefitChange(benefit_id=data.benefit_id, time=_event_time(event),
-                         program=rules.BENEFIT_PROGRAMS[data.kind], village_code=data.village_code,
-                         amount=data.amount, due=True)
+    return BenefitChange(benefit_id=data.benefit_id, time=_event_time(event), says=_BenefitRow(
+        program=rules.BENEFIT_PROGRAMS[data.kind], village_code=data.village_code, amount=data.amount, due=True))
 
 
 def _benefit_cancelled(event: dict[str, Any]) -> BenefitChange:
     data = payloads.BenefitCancelled.model_validate(event.get("data"))
-    return BenefitChange(benefit_id=data.benefit_id, time=_event_time(event), cancelled=True)
+    return BenefitChange(benefit_id=data.benefit_id, time=_event_time(event), says=_BenefitRow(cancelled=True))
 
 
 def _event_time(event: Mapping[str, Any]) -> dt.datetime:
@@ -437,7 +433,8 @@ async def _apply_payments(session: AsyncSession, lines: Sequence[_PaymentLine]) 
     its reference as key, so one partition, in order, carries every event of a line.)"""
     if not lines:
         return
-    await apply_benefits(session, [BenefitChange(benefit_id=line.data.reference, time=line.time, settled=True)
+    settled = _BenefitRow(settled=True)
+    await apply_benefits(session, [BenefitChange(benefit_id=line.data.reference, time=line.time, says=settled)
                                    for line in lines if line.data.program in rules.WELFARE_PROGRAMS])
     connection = await session.connection()
     table = Payment.__table__  # type: ignore[attr-defined]
