@@ -110,25 +110,9 @@ def migrate(alembic_ini: Path, url_env: str, url: str) -> None:
 
 async def wait_for_event(bootstrap_servers: str, topic: str, subject: str, *, timeout: float = 60.0,
                          event_type: str | None = None) -> dict:
-    """Read `topic` from the beginning with a throw-away group until an event about `subject` arrives."""
-    import json
-
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(kafka_topic(topic), bootstrap_servers=bootstrap_servers,
-                                group_id=f"probe-{uuid.uuid4().hex}", auto_offset_reset="earliest",
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        async with asyncio.timeout(timeout):
-            async for record in consumer:
-                if record.key is not None and record.key.decode() == subject:
-                    event = json.loads(record.value)
-                    if event_type is None or event["type"] == event_type:
-                        return event
-    finally:
-        await consumer.stop()
-    raise AssertionError("unreachable")
+    """The first event of `topic` about `subject` (of `event_type`, when given), read from the beginning."""
+    found = await events_about(bootstrap_servers, topic, [subject], timeout=timeout, event_type=event_type)
+    return found[0].event
 
 
 @dataclass(frozen=True)
@@ -146,12 +130,14 @@ class Received:
 
 
 async def events_about(bootstrap_servers: str, topic: str, subjects: Iterable[str], count: int = 1, *,
-                       timeout: float = 60.0, from_end: int | None = None, drain: bool = False) -> list[Received]:
+                       timeout: float = 60.0, from_end: int | None = None, drain: bool = False,
+                       event_type: str | None = None) -> list[Received]:
     """The first `count` records of `topic` (this run's Kafka topic) whose key is one of `subjects`, in each
     partition's order. The partitions are assigned directly (no consumer group to join or rebalance) and read from
     their beginning, or from `from_end` records before their end (an event published a moment ago on a long topic).
     With `drain`, the records about `subjects` up to the partitions' ends once `count` have arrived are returned too
-    (to show that nothing else was published before them). Raises TimeoutError when fewer arrive within `timeout`."""
+    (to show that nothing else was published before them). With `event_type`, only events of that CloudEvent type
+    count. Raises TimeoutError when fewer arrive within `timeout`."""
     import json
 
     from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -177,8 +163,10 @@ async def events_about(bootstrap_servers: str, topic: str, subjects: Iterable[st
             ends: dict[Any, int] | None = None
             while True:
                 for records in (await consumer.getmany(timeout_ms=200)).values():
-                    found.extend(Received(r.key.decode(), json.loads(r.value), list(r.headers or []), r.partition,
-                                          r.offset) for r in records if r.key is not None and r.key.decode() in wanted)
+                    found.extend(received for received in (
+                        Received(r.key.decode(), json.loads(r.value), list(r.headers or []), r.partition, r.offset)
+                        for r in records if r.key is not None and r.key.decode() in wanted)
+                        if event_type is None or received.event["type"] == event_type)
                 if len(found) >= count and not drain:
                     return found[:count]
                 if len(found) >= count and ends is None:
