@@ -99,8 +99,8 @@ class Recorder:
             raise PoisonEvent("refused")
         await session.exec(insert(Widget).values([{"name": p["name"]} for p in mine]))  # type: ignore[call-overload]
 
-    def handler(self) -> BatchHandler[dict[str, Any] | None]:
-        return BatchHandler(self.prepare, self.apply)
+    def handler(self, max_records: int = 0) -> BatchHandler[dict[str, Any] | None]:
+        return BatchHandler(self.prepare, self.apply, max_records=max_records)
 
 
 async def publish(producer: AIOKafkaProducer, run: str, messages: list[dict[str, Any] | bytes]) -> None:
@@ -212,3 +212,24 @@ async def test_a_transient_failure_retries_the_batch_in_order_and_the_offset_wai
     assert recorder.fail_first == []
     assert offsets_while_retrying and set(offsets_while_retrying) == {start}  # nothing committed before the data
     assert await dead_letters(kafka, run, wait=1) == []
+
+
+async def test_a_subscription_sets_its_batch_size_and_the_poll_is_at_least_that(
+        db: Database, kafka: str, producer: AIOKafkaProducer) -> None:
+    run, group = uuid.uuid4().hex[:8], f"kit-test-{uuid.uuid4().hex[:8]}"
+    await skip_history(kafka, group, [TOPIC])
+    recorder = Recorder(run)
+    small = EventConsumer(db, bootstrap_servers=kafka, group_id=group, handlers={TOPIC: recorder.handler(7)},
+                          dlq_producer=producer)
+    large = EventConsumer(db, bootstrap_servers=kafka, group_id=group, handlers={TOPIC: recorder.handler(2000)},
+                          dlq_producer=producer, max_records=100)
+    assert (small.max_records, large.max_records) == (200, 2000)  # the default poll, or the largest batch
+    await publish(producer, run, [event(run, name=f"{run}-{i:02d}") for i in range(30)])
+
+    async def done() -> bool:
+        return len(await names_in_order(db, f"{run}-")) == 30 and await committed(kafka, group) == await end_offset(
+            kafka)
+
+    await consume_until(small, done)
+    assert await names_in_order(db, f"{run}-") == [f"{run}-{i:02d}" for i in range(30)]
+    assert max(recorder.batches) == 7 and sum(recorder.batches) == 30

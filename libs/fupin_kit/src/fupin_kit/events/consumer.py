@@ -13,7 +13,9 @@ Failure policy (contract §6), see `fupin_kit.events.failures`:
 Batches (issue 14): a topic whose handler is a `BatchHandler` is applied a poll batch per partition in ONE
 transaction: the inbox rows of the batch in one `INSERT ... ON CONFLICT DO NOTHING RETURNING event_id` (an id
 already there, or twice in the batch, is a duplicate), the handler's `apply` called once with the new events in
-offset order, commit, then the offset. The failure policy is the same: a transient failure holds the partition at
+offset order, commit, then the offset. A subscription sets its batch size: `BatchHandler(prepare, apply,
+max_records=2000)` applies up to 2,000 records of a partition per transaction (500 by default), and the consumer
+polls at least that many records. The failure policy is the same: a transient failure holds the partition at
 the batch's first record and retries the batch in order; any other failure (content the handler refuses, a bug)
 rolls the batch back and handles its records one by one through the per-record path, so only the bad record is
 dead-lettered and its batch-mates are applied once each.
@@ -85,12 +87,16 @@ class BatchHandler(Generic[Prepared]):
 
     `prepare(event)` reads an event (raising on content it can never process: `PoisonEvent`, a `ValidationError`)
     and returns what `apply` needs; `apply(session, prepared)` applies many prepared events, in order, inside the
-    caller's transaction (set-based SQL: one statement for the batch, not one per event)."""
+    caller's transaction (set-based SQL: one statement for the batch, not one per event). `max_records`: the most
+    records of one partition applied in one transaction (`BATCH_RECORDS` by default); the consumer polls at least
+    that many."""
 
     def __init__(self, prepare: Callable[[Event], Prepared],
-                 apply: Callable[[AsyncSession, Sequence[Prepared]], Awaitable[object]]) -> None:
+                 apply: Callable[[AsyncSession, Sequence[Prepared]], Awaitable[object]], *,
+                 max_records: int = 0) -> None:
         self.prepare = prepare
         self.apply = apply
+        self.max_records = max_records or BATCH_RECORDS
 
     async def __call__(self, session: AsyncSession, event: Event) -> None:
         await self.apply(session, [self.prepare(event)])
@@ -121,8 +127,9 @@ class EventConsumer:
         self.dlq_producer = dlq_producer
         self.attempts = attempts  # for failures neither transient nor content
         self.backoff = backoff or Backoff()
-        batching = any(isinstance(h, BatchHandler) for h in self.handlers.values())
-        self.max_records = max(max_records, BATCH_RECORDS) if batching else max_records
+        # records per poll (all partitions): at least what one batch handler applies in a transaction
+        self.max_records = max([max_records, *(h.max_records for h in self.handlers.values()
+                                               if isinstance(h, BatchHandler))])
         self._retrying: dict[TopicPartition, _Retry] = {}
         self._connected = False
 
@@ -204,23 +211,27 @@ class EventConsumer:
         # A batch that failed transiently is retried as a batch, and after a few failures record by record (a batch
         # too large for the statement timeout still moves on).
         if isinstance(handler, BatchHandler) and len(records) > 1 and (retry is None or retry.failures < 3):
-            try:
-                error = await self.process_batch(topic, records, handler)
-            except _OneByOne:
-                await self._process_records(consumer, tp, records)
-                return
-            if error is not None:  # transient: hold the partition at the batch's first record, retry it in order
-                self._hold(consumer, tp, records[0], error)
-                return
-            if tp in self._retrying:
-                del self._retrying[tp]
-                log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
-            await self._commit(consumer, tp, records[-1])
+            for start in range(0, len(records), handler.max_records):
+                chunk = records[start:start + handler.max_records]
+                try:
+                    error = await self.process_batch(topic, chunk, handler)
+                except _OneByOne:
+                    if not await self._process_records(consumer, tp, chunk):
+                        return
+                    continue
+                if error is not None:  # transient: hold the partition at the batch's first record, retry in order
+                    self._hold(consumer, tp, chunk[0], error)
+                    return
+                if tp in self._retrying:
+                    del self._retrying[tp]
+                    log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
+                await self._commit(consumer, tp, chunk[-1])
             return
         await self._process_records(consumer, tp, records)
 
     async def _process_records(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
-                               records: list[ConsumerRecord]) -> None:
+                               records: list[ConsumerRecord]) -> bool:
+        """Handle the records one by one; False when the partition is held at one of them (transient failure)."""
         done: ConsumerRecord | None = None
         for record in records:
             error = await self.process(record)
@@ -233,6 +244,7 @@ class EventConsumer:
                 log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
         if done is not None:
             await self._commit(consumer, tp, done)
+        return tp not in self._retrying
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, done: ConsumerRecord) -> None:
         try:
