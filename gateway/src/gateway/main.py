@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)  # the auditor's look-up and the chain check (audit:read)
     app.include_router(docs.router)
     app.include_router(asyncapi.router)
+    app.add_middleware(proxy.ProxyDispatch, services=SERVICES)  # innermost: after the cookie session, request ids
     web.install(app, services=SERVICES)  # officials' login, cookie sessions and the war map at / (§9)
     app.include_router(proxy.router)
     # request ids, metrics and, when an exporter is configured (fupin_kit.telemetry), the server span of each call;
