@@ -1,5 +1,6 @@
 """The generator writes valid, unique people; the parser reads what Excel users in China produce (no database)."""
 
+from pathlib import Path
 
 from fupin_kit import clock
 from fupin_kit.ids import validate_resident_id
@@ -43,3 +44,26 @@ def test_gbk_csv_with_chinese_booleans_builds_a_household() -> None:
     draft, errors = build_household(key, members, villages, {})
     assert errors == [] and draft is not None
     assert draft.indicators["basic_medical_ok"] is False and draft.causes == ["illness", "lack_skills"]
+
+
+def test_household_chunks_are_group_rows_in_chunks_however_the_file_is_ordered(tmp_path: Path) -> None:
+    from registry.imports import service
+    from registry.imports.parsing import household_sizes, read_file_rows
+
+    families = list(households(60, seed=5))
+    rows = [m for f in families for m in f]
+    rows = rows[::2] + rows[1::2] + [{**rows[0], "household_key": "", "relation": "head"}]  # interleaved, one keyless
+    path = tmp_path / "mixed.csv"
+    path.write_text(",".join(COLUMNS) + "\n" + "".join(",".join(str(r.get(c, "")) for c in COLUMNS) + "\n"
+                                                     for r in rows), encoding="utf-8")
+    expected = list(group_rows(list(read_file_rows(path, "csv"))).items())
+    sizes = household_sizes(path, "csv")
+    assert list(sizes) == [key for key, _ in expected] and sum(sizes.values()) == len(rows)
+    for size in (1, 7, 1000):
+        service.CHUNK_HOUSEHOLDS, saved = size, service.CHUNK_HOUSEHOLDS
+        try:
+            chunks = list(service.household_chunks(read_file_rows(path, "csv"), sizes))
+        finally:
+            service.CHUNK_HOUSEHOLDS = saved
+        assert [len(c) for c in chunks[:-1]] == [size] * (len(chunks) - 1)
+        assert [household for chunk in chunks for household in chunk] == expected

@@ -89,6 +89,35 @@ def read_file_rows(path: Path, fmt: str) -> Iterator[tuple[int, Row]]:
         yield from _csv_rows(text)
 
 
+def household_key(number: int, row: Row) -> str:
+    """The household a row belongs to: its `household_key`, or the row alone when that cell is blank."""
+    return row.get("household_key", "") or f"(row {number})"
+
+
+def household_sizes(path: Path, fmt: str) -> dict[str, int]:
+    """Rows per household of a file on disk, households in order of first appearance (the first of an import's two
+    passes: the second then holds a household's rows only until it is whole, never the whole file)."""
+    sizes: dict[str, int] = {}
+    if fmt == "xlsx":
+        for number, row in read_file_rows(path, fmt):
+            key = household_key(number, row)
+            sizes[key] = sizes.get(key, 0) + 1
+        return sizes
+    with path.open(encoding=_file_encoding(path), newline="") as text:
+        reader = csv.reader(text)
+        try:
+            column = _header(list(next(reader))).index("household_key")
+            for number, cells in enumerate(reader, start=2):  # the keys `_csv_rows` gives, without building rows
+                if any(c.strip() for c in cells):
+                    key = (cells[column].strip() if column < len(cells) else "") or f"(row {number})"
+                    sizes[key] = sizes.get(key, 0) + 1
+        except StopIteration as exc:
+            raise UnreadableFile("the file is empty") from exc
+        except csv.Error as exc:
+            raise UnreadableFile(f"CSV error at row {reader.line_num}: {exc}") from exc
+    return sizes
+
+
 def _csv_rows(text: Iterable[str]) -> Iterator[tuple[int, Row]]:
     reader = csv.reader(text)
     try:

@@ -9,7 +9,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -17,13 +18,23 @@ import asyncpg
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit import telemetry
 from fupin_kit.db import asyncpg_dsn
 from fupin_kit.errors import AppError, NotFound, Unprocessable
 from fupin_kit.text import printable
 from registry.imports import writer
 from registry.imports.drafts import HouseholdDraft, QuickCheck, RowError, build_household
 from registry.imports.models import ImportJob, ImportPublic, ImportRowError, ImportState, RowErrorPublic
-from registry.imports.parsing import MAX_BYTES, Row, UnreadableFile, check_file, file_format, read_file_rows
+from registry.imports.parsing import (
+    MAX_BYTES,
+    Row,
+    UnreadableFile,
+    check_file,
+    file_format,
+    household_key,
+    household_sizes,
+    read_file_rows,
+)
 
 log = logging.getLogger("registry.imports")
 CHUNK_HOUSEHOLDS = 1000
@@ -115,8 +126,31 @@ async def read_job(session: AsyncSession, import_id: uuid.UUID, *, errors_offset
 def group_rows(rows: Sequence[tuple[int, Row]]) -> dict[str, list[tuple[int, Row]]]:
     households: dict[str, list[tuple[int, Row]]] = {}
     for number, row in rows:
-        households.setdefault(row.get("household_key", "") or f"(row {number})", []).append((number, row))
+        households.setdefault(household_key(number, row), []).append((number, row))
     return households
+
+
+Chunk = list[tuple[str, list[tuple[int, Row]]]]
+
+
+def household_chunks(rows: Iterable[tuple[int, Row]], sizes: dict[str, int]) -> Iterator[Chunk]:
+    """`group_rows` of the whole file cut into chunks of CHUNK_HOUSEHOLDS (same households, same order), given as
+    soon as each chunk's households are whole: `sizes` (`household_sizes`) says how many rows each one has. A file
+    written household by household is thus held about one chunk at a time, never whole."""
+    order = list(sizes)
+    chunk_of = {key: i // CHUNK_HOUSEHOLDS for i, key in enumerate(order)}
+    missing = [sum(sizes[key] for key in order[start:start + CHUNK_HOUSEHOLDS])
+               for start in range(0, len(order), CHUNK_HOUSEHOLDS)]
+    pending: dict[str, list[tuple[int, Row]]] = {}
+    ready = 0
+    for number, row in rows:
+        key = household_key(number, row)
+        pending.setdefault(key, []).append((number, row))
+        missing[chunk_of[key]] -= 1
+        while ready < len(missing) and missing[ready] == 0:
+            keys = order[ready * CHUNK_HOUSEHOLDS:(ready + 1) * CHUNK_HOUSEHOLDS]
+            yield [(key, pending.pop(key)) for key in keys]
+            ready += 1
 
 
 async def run(database_url: str, import_id: uuid.UUID) -> None:
@@ -192,33 +226,47 @@ async def recover_interrupted(database_url: str) -> tuple[list[uuid.UUID], list[
 
 
 async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, path: Path, actor: str) -> None:
-    rows = await asyncio.to_thread(lambda: list(read_file_rows(path, fmt)))
-    households = group_rows(rows)
+    sizes = await asyncio.to_thread(household_sizes, path, fmt)
     await conn.execute("UPDATE import_job SET rows_total = $2, households_total = $3 WHERE id = $1",
-                       import_id, len(rows), len(households))
+                       import_id, sum(sizes.values()), len(sizes))
     villages = {r["code"] for r in await conn.fetch("SELECT code FROM division WHERE level = 'village'")}
-    seen: dict[str, int] = {}
-    keys = list(households)
-    chunks = [[(key, households[key]) for key in keys[start:start + CHUNK_HOUSEHOLDS]]
-              for start in range(0, len(keys), CHUNK_HOUSEHOLDS)]
-    # Checking is CPU work: done in a thread, the next chunk's while the current one is being stored.
-    quick = QuickCheck.now()
-    pending = (asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[0], villages, seen, quick))
-               if chunks else None)
-    for index, chunk in enumerate(chunks):
-        assert pending is not None
-        drafts, errors = await pending
-        if index + 1 < len(chunks):
-            pending = asyncio.create_task(asyncio.to_thread(_check_chunk, chunks[index + 1], villages, seen, quick))
-        await _store_chunk(conn, import_id, actor, drafts, errors, rows=sum(len(m) for _, m in chunk),
-                           households=len(chunk))
+    # Reading and checking a chunk is CPU work: done in a thread, the next chunk's while PostgreSQL stores the
+    # current one (the two cores work at once).
+    checking = _Checking(household_chunks(read_file_rows(path, fmt), sizes), villages, QuickCheck.now(),
+                         telemetry.current_traceparent())
+    pending = asyncio.create_task(asyncio.to_thread(checking.next))
+    try:
+        while (batch := await pending) is not None:
+            pending = asyncio.create_task(asyncio.to_thread(checking.next))
+            await _store_chunk(conn, import_id, actor, batch)
+    finally:
+        pending.cancel()
     # The upload (names, plain ID numbers, health) is deleted once processed (contract v2 §0): the job keeps its
     # figures and row errors, never the file.
     await conn.execute("UPDATE import_job SET state = 'done', finished_at = now(), content = ''::bytea "
                        "WHERE id = $1", import_id)
 
 
-def _check_chunk(chunk: list[tuple[str, list[tuple[int, Row]]]], villages: set[str], seen: dict[str, int],
+@dataclass
+class _Checking:
+    """The file's chunks checked one after the other (one thread at a time), with what storing them needs."""
+
+    chunks: Iterator[Chunk]
+    villages: set[str]
+    quick: QuickCheck
+    traceparent: str | None
+    seen: dict[str, int] = field(default_factory=dict)  # person_ref -> row, across the file's chunks
+
+    def next(self) -> writer.Batch | None:
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            return None
+        drafts, errors = _check_chunk(chunk, self.villages, self.seen, self.quick)
+        return writer.Batch.of(drafts, errors, rows=sum(len(m) for _, m in chunk), households=len(chunk),
+                               traceparent=self.traceparent)
+
+
+def _check_chunk(chunk: Chunk, villages: set[str], seen: dict[str, int],
                  quick: QuickCheck | None = None) -> tuple[list[HouseholdDraft], list[RowError]]:
     drafts: list[HouseholdDraft] = []
     errors: list[RowError] = []
@@ -230,19 +278,18 @@ def _check_chunk(chunk: list[tuple[str, list[tuple[int, Row]]]], villages: set[s
     return drafts, errors
 
 
-async def _store_chunk(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str, drafts: list[HouseholdDraft],
-                       errors: list[RowError], *, rows: int, households: int) -> None:
+async def _store_chunk(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str, batch: writer.Batch) -> None:
     try:
         async with conn.transaction():
-            stored, refused = await _store_checked(conn, import_id, actor, drafts)
-            await _progress(conn, import_id, rows=rows, created=stored, rejected=households - stored,
-                            errors=errors + refused)
+            stored, refused = await _store_checked(conn, import_id, actor, batch, batch.drafts)
+            await _progress(conn, import_id, rows=batch.rows, created=stored, rejected=batch.households - stored,
+                            errors=batch.errors + refused)
     except asyncpg.UniqueViolationError:
         # A registration through the API took one of these persons meanwhile: retry one household at a time.
-        await _store_one_by_one(conn, import_id, actor, drafts, errors, rows=rows, households=households)
+        await _store_one_by_one(conn, import_id, actor, batch)
 
 
-async def _store_checked(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str,
+async def _store_checked(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str, batch: writer.Batch,
                          drafts: list[HouseholdDraft]) -> tuple[int, list[RowError]]:
     """Store the drafts whose persons are free; returns how many were stored and the refused rows."""
     taken = await writer.taken_refs(conn, [m.person_ref for d in drafts for m in d.members])
@@ -253,19 +300,19 @@ async def _store_checked(conn: asyncpg.Connection, import_id: uuid.UUID, actor: 
         else:
             keep.append(draft)
     if keep:
-        await writer.store(conn, keep, import_id=import_id, actor=actor)
+        await writer.store(conn, keep, import_id=import_id, actor=actor, now=batch.now,
+                           events=batch.events_of(keep) if len(keep) < len(batch.drafts) else batch.events)
     return len(keep), refused
 
 
 async def _store_one_by_one(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str,
-                            drafts: list[HouseholdDraft], errors: list[RowError], *, rows: int,
-                            households: int) -> None:
-    stored, all_errors = 0, list(errors)
-    for draft in drafts:
+                            batch: writer.Batch) -> None:
+    stored, all_errors = 0, list(batch.errors)
+    for draft in batch.drafts:
         for _ in range(3):  # a household can lose a race again; it is then refused like any taken person
             try:
                 async with conn.transaction():
-                    count, refused = await _store_checked(conn, import_id, actor, [draft])
+                    count, refused = await _store_checked(conn, import_id, actor, batch, [draft])
                 stored += count
                 all_errors.extend(refused)
                 break
@@ -274,7 +321,8 @@ async def _store_one_by_one(conn: asyncpg.Connection, import_id: uuid.UUID, acto
         else:
             all_errors.extend(writer.already_registered(draft, {m.person_ref for m in draft.members}))
     async with conn.transaction():
-        await _progress(conn, import_id, rows=rows, created=stored, rejected=households - stored, errors=all_errors)
+        await _progress(conn, import_id, rows=batch.rows, created=stored, rejected=batch.households - stored,
+                        errors=all_errors)
 
 
 async def _progress(conn: asyncpg.Connection, import_id: uuid.UUID, *, rows: int, created: int, rejected: int,

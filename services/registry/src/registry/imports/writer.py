@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -34,6 +35,7 @@ MEMBER_COLUMNS = ("id", "household_id", "position", "person_ref", "masked_id_num
 HISTORY_COLUMNS = ("household_id", "from_status", "to_status", "action", "actor", "reason", "at")
 OUTBOX_COLUMNS = ("event_id", "topic", "key", "payload")  # the kit's outbox row (fupin_kit.events.outbox)
 _INSTANT = TypeAdapter(dt.datetime)
+EventRecord = tuple[uuid.UUID, str, str, str]  # an outbox row: event_id, topic, key (the household id), payload
 
 
 async def taken_refs(conn: asyncpg.Connection, refs: Sequence[str]) -> set[str]:
@@ -77,7 +79,7 @@ def instant(at: dt.datetime) -> str:
 
 
 def event_records(drafts: Sequence[HouseholdDraft], *, now: dt.datetime,
-                  traceparent: str | None) -> list[tuple[uuid.UUID, str, str, str]]:
+                  traceparent: str | None) -> list[EventRecord]:
     """Outbox rows of the drafts' events: the kit's CloudEvents envelope (`cloud_event`) around `snapshot_data` or
     `status_data`, serialised once."""
     occurred, stamp = instant(now), now.isoformat()
@@ -101,10 +103,35 @@ def event_records(drafts: Sequence[HouseholdDraft], *, now: dt.datetime,
     return records
 
 
+@dataclass
+class Batch:
+    """A checked chunk of a file with its households' events already serialised (built in the checking thread,
+    off the event loop); `now` is their creation time."""
+
+    drafts: list[HouseholdDraft]
+    errors: list[RowError]
+    rows: int
+    households: int
+    now: dt.datetime
+    events: list[EventRecord]
+
+    @classmethod
+    def of(cls, drafts: list[HouseholdDraft], errors: list[RowError], *, rows: int, households: int,
+           traceparent: str | None) -> "Batch":
+        now = dt.datetime.now(dt.UTC)
+        return cls(drafts, errors, rows, households, now, event_records(drafts, now=now, traceparent=traceparent))
+
+    def events_of(self, drafts: Sequence[HouseholdDraft]) -> list[EventRecord]:
+        """The events of some of the batch's households (the others were refused)."""
+        keys = {str(d.id) for d in drafts}
+        return [e for e in self.events if e[2] in keys]
+
+
 async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, import_id: uuid.UUID,
-                actor: str) -> None:
-    """COPY the households (inside the caller's transaction); raises UniqueViolationError on a lost race."""
-    now = dt.datetime.now(dt.UTC)
+                actor: str, now: dt.datetime | None = None, events: list[EventRecord] | None = None) -> None:
+    """COPY the households (inside the caller's transaction) with their `events` (built here when not given);
+    raises UniqueViolationError on a lost race."""
+    now = now or dt.datetime.now(dt.UTC)
     reason = f"bulk import {import_id}"
     await conn.copy_records_to_table("household", columns=HOUSEHOLD_COLUMNS, records=[
         (d.id, d.village_code, d.village_code[:9], d.village_code[:6], str(d.status), d.annual_income,
@@ -117,7 +144,8 @@ async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, i
         for d in drafts for i, m in enumerate(d.members)])
     await conn.copy_records_to_table("status_change", columns=HISTORY_COLUMNS, records=[
         (d.id, None, str(d.status), "imported", actor, reason, now) for d in drafts])
-    events = event_records(drafts, now=now, traceparent=telemetry.current_traceparent())
+    if events is None:
+        events = event_records(drafts, now=now, traceparent=telemetry.current_traceparent())
     if events:  # like the kit's copy_events: published if and only if the transaction commits; NOTIFY at commit
         await conn.copy_records_to_table("outbox", columns=OUTBOX_COLUMNS, records=events)
         await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
