@@ -19,14 +19,16 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Query, Request
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel
 from pydantic import Field as In
-from sqlalchemy import BigInteger, Column, DateTime, insert, text
+from sqlalchemy import BigInteger, Column, DateTime, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
@@ -142,6 +144,18 @@ def subject_of(path: str) -> str | None:
     return ",".join(ids)[:500] or None
 
 
+_ENTRY_COLUMNS = tuple(f.name for f in fields(AuditEntry))
+
+
+async def _copy_rows(conn: AsyncConnection, batch: list[AuditEntry]) -> None:
+    """One COPY of the batch, in order (the chain's BEFORE INSERT trigger runs for each row as for an INSERT): no
+    per-row parameter building (the ORM's insert and `asdict`'s deep copies cost a tenth of a proxied call)."""
+    raw = await conn.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    await driver.copy_records_to_table(AuditRecord.__tablename__, columns=_ENTRY_COLUMNS,
+                                       records=[tuple(getattr(e, c) for c in _ENTRY_COLUMNS) for e in batch])
+
+
 class AuditFull(Exception):
     """The backlog is at its bound: the database has not accepted audit rows for a while."""
 
@@ -186,7 +200,7 @@ class AuditWriter:
                 batch = self._pending[: self._batch_size]
                 try:
                     async with self._db.engine.begin() as conn:
-                        await conn.execute(insert(AuditRecord), [asdict(e) for e in batch])
+                        await _copy_rows(conn, batch)
                 except Exception:
                     AUDIT_WRITE_FAILURES.inc()
                     log.exception("audit: writing %d records failed; kept for the next attempt", len(batch))
