@@ -58,6 +58,34 @@ async def test_a_burst_is_paid_once_in_order(http: httpx.AsyncClient, producer: 
     await verify_ledger(http)
 
 
+async def test_payments_of_a_batch_share_an_entry_each_with_its_own_trail(
+        http: httpx.AsyncClient, producer: AIOKafkaProducer) -> None:
+    county, key = new_county(), str(uuid.uuid4())  # one key: one partition, so one batch as far as polls allow
+    await fund_program(http, county, "education_grants", "1000.00")
+    events = [grant(county, f"{n}.00", str(uuid.uuid4())) for n in range(1, 41)]
+    sends = [await producer.send("grant-awarded", json.dumps(e).encode(), key=key.encode()) for e in events]
+    for send in sends:
+        await send
+    await payments_when(http, events[-1]["data"]["grant_id"], has("paid"), timeout=90)
+    entries = set()
+    for n, event in enumerate(events, start=1):
+        [payment] = (await http.get("/finance/payments", headers=token(READER),
+                                    params={"reference": event["data"]["grant_id"]})).json()
+        # its audit trail: its entry with its own payee's line and the programme's, its lineage: its own amount
+        [entry] = (await http.get("/finance/ledger/entries", headers=token(READER),
+                                  params={"reference": payment["payment_id"]})).json()
+        entries.add(entry["entry_id"])
+        assert entry["kind"] == "payment" and entry["recorded_by"] == "event:test"
+        debits = [(line["account"], line["debit"]) for line in entry["lines"] if line["debit"] != "0.00"]
+        assert debits == [(f"payee:household:{event['data']['household_id']}", f"{n}.00")], entry
+        lineage = (await http.get(f"/finance/payments/{payment['payment_id']}/lineage",
+                                  headers=token(READER))).json()
+        assert [s["amount"] for s in lineage["sources"]] == [f"{n}.00"], lineage
+    assert len(entries) < len(events)  # batched: fewer entries than payments
+    assert await balance(http, county, "education_grants") == "180.00"  # 1000 - (1 + ... + 40)
+    await verify_ledger(http)
+
+
 @dataclass
 class Record:
     value: bytes

@@ -217,3 +217,20 @@ def test_benefit_kinds_map_to_their_programme_accounts() -> None:
         payment_rules.benefit_payment({**base, "kind": "relocation", "amount": "-0.01"})
     with pytest.raises(Exception, match="amount"):
         payment_rules.benefit_payment({**base, "kind": "relocation", "amount": "1000000000000.00"})
+
+
+def test_a_batch_has_one_journal_entry_per_account_and_recorder_each_payee_once() -> None:
+    from finance.payments.settle import Row, entry_groups
+
+    def row(account: int, payee: int, by: str = "event:education") -> Row:
+        return Row(id=uuid.uuid4(), seq=0, reference="r", item_reference="", program="education_grants",
+                   county_code="610723", village_code=None, payee=f"household:{payee}", amount=D("1.00"),
+                   status="pending_funds", account_id=account, payee_account_id=payee, barrier_at=None,
+                   recorded_by=by)
+
+    a1, a2, a3, b1, a1_again, a1_by_other = row(1, 10), row(1, 11), row(1, 12), row(2, 10), row(1, 10), \
+        row(1, 10, "event:welfare")
+    groups = entry_groups([a1, a2, a3, b1, a1_again, a1_by_other])
+    # payee 10 twice on account 1 by one recorder: its second payment goes to a second entry, so (entry, payee)
+    # names one payment (its lineage lots, its reversal)
+    assert [[p.id for p in g] for g in groups] == [[a1.id, a2.id, a3.id], [b1.id], [a1_again.id], [a1_by_other.id]]

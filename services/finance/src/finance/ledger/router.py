@@ -67,9 +67,12 @@ async def list_accounts(session: SessionDep, _: FinanceReader,
 @router.get("/ledger/entries", response_model=list[Entry])
 async def list_entries(reference: Annotated[str, Query(min_length=1, max_length=100), NoNul], session: SessionDep,
                        _: FinanceReader) -> list[Entry]:
-    """The audit trail of one business object (a fund, allocation or payment id): who, why, which lines."""
+    """The audit trail of one business object (a fund, allocation or payment id): who, why, which lines. A payment
+    paid in a batch shares its entry with the batch's other payments: only its programme's and its payee's lines
+    are shown."""
     answer = []
-    for entry, lines in await ledger.entries_with_lines(session, reference):
+    for entry, lines in await ledger.entries_with_lines(session, reference,
+                                                        linked=await payments.entries_of(session, reference)):
         answer.append(Entry(entry_id=entry.id or 0, kind=entry.kind, reference=entry.reference,
                             recorded_by=entry.recorded_by, note=entry.note, created_at=entry.created_at,
                             lines=[EntryLine(account=code, debit=debit, credit=credit)

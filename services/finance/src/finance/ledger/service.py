@@ -6,11 +6,11 @@ keep no balance and are never locked.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -180,18 +180,25 @@ async def program_accounts(session: AsyncSession, jurisdiction_code: str | None,
         col(Account.jurisdiction_code), col(Account.id)))).scalars().all())
 
 
-async def entries_with_lines(session: AsyncSession, reference: str
+async def entries_with_lines(session: AsyncSession, reference: str, *,
+                             linked: Mapping[int, Collection[int]] | None = None,
                              ) -> list[tuple[JournalEntry, list[tuple[str, Decimal, Decimal]]]]:
     """The journal entries of one business reference in id order, each with its lines (account code, debit,
-    credit) in id order: two queries however many entries."""
+    credit) in id order: two queries however many entries. `linked`: entries that belong to the object without
+    naming it (a batch's payment entry, shared by the payments of the batch), each with the accounts whose lines
+    concern the object (the programme account and the payee)."""
+    linked = linked or {}
     entries = list((await session.exec(select(JournalEntry).where(  # type: ignore[call-overload]
-        col(JournalEntry.reference) == reference).order_by(col(JournalEntry.id)))).scalars().all())
+        or_(col(JournalEntry.reference) == reference, col(JournalEntry.id).in_(list(linked))))  # type: ignore[attr-defined]
+        .order_by(col(JournalEntry.id)))).scalars().all())
     lines: dict[int, list[tuple[str, Decimal, Decimal]]] = {e.id: [] for e in entries if e.id is not None}
     if lines:
         rows = (await session.exec(  # type: ignore[call-overload]
-            select(col(JournalLine.entry_id), col(Account.code), col(JournalLine.debit), col(JournalLine.credit))
+            select(col(JournalLine.entry_id), col(JournalLine.account_id), col(Account.code),
+                   col(JournalLine.debit), col(JournalLine.credit))
             .join(Account, col(Account.id) == col(JournalLine.account_id))
             .where(col(JournalLine.entry_id).in_(list(lines))).order_by(col(JournalLine.id)))).all()  # type: ignore[attr-defined]
-        for entry_id, code, debit, credit in rows:
-            lines[entry_id].append((code, debit, credit))
+        for entry_id, account_id, code, debit, credit in rows:
+            if entry_id not in linked or account_id in linked[entry_id]:
+                lines[entry_id].append((code, debit, credit))
     return [(e, lines.get(e.id or 0, [])) for e in entries]

@@ -38,7 +38,7 @@ class Payment(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True))
-    reference: str = Field(index=True)
+    reference: str  # looked up through uq_payments_business_reference (its leading column)
     item_reference: str = ""  # the loan of an interest-subsidy claim item; empty otherwise
     program: str
     county_code: str

@@ -124,6 +124,19 @@ async def payments_for(session: AsyncSession, *, reference: str) -> list[Payment
                                     .order_by(col(Payment.seq)))).scalars().all())
 
 
+async def entries_of(session: AsyncSession, reference: str) -> dict[int, set[int]]:
+    """For a payment id: its payment and reversal entries, each with the accounts whose lines are the payment's."""
+    try:
+        payment_id = uuid.UUID(reference)
+    except ValueError:
+        return {}
+    payment = await session.get(Payment, payment_id)
+    if payment is None:
+        return {}
+    return {entry_id: {payment.account_id, payment.payee_account_id}
+            for entry_id in (payment.entry_id, payment.reversal_entry_id) if entry_id is not None}
+
+
 async def get_payment(session: AsyncSession, payment_id: uuid.UUID) -> Payment:
     payment = await session.get(Payment, payment_id)
     if payment is None:

@@ -287,20 +287,48 @@ async def pay(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
     await published.payments_completed(raw, payments)
 
 
+def entry_groups(payments: Sequence[Row]) -> list[list[Row]]:
+    """The journal entries of a batch's payments: one per programme account and recorder, holding each payee once
+    (the n-th payment of one payee in the batch goes to the account's n-th entry), so that a payment is still the
+    one (entry, payee account) pair: its lineage lots and its reversal name exactly its own money."""
+    groups: dict[tuple[int, str, int], list[Row]] = {}
+    seen: dict[tuple[int, str, int], int] = defaultdict(int)
+    for p in payments:
+        occurrence = seen[(p.account_id, p.recorded_by, p.payee_account_id)]
+        seen[(p.account_id, p.recorded_by, p.payee_account_id)] += 1
+        groups.setdefault((p.account_id, p.recorded_by, occurrence), []).append(p)
+    return list(groups.values())
+
+
+def entry_note(group: Sequence[Row]) -> str | None:
+    if len(group) == 1:
+        return group[0].note
+    return f"{len(group)} payments ordered by events (the first: {group[0].note})"
+
+
 async def _post(raw: asyncpg.Connection, payments: Sequence[Row]) -> dict[uuid.UUID, int]:
-    """The ledger's part of paying: one journal entry per payment that moves money (debit the payee, credit the
-    programme account), the programme balances, lineage lots taken FIFO. Returns each payment's entry id."""
+    """The ledger's part of paying: a journal entry per group of `entry_groups` (credit the programme account with
+    the group's total, debit each payee), the programme balances, lineage lots taken FIFO. An entry of one payment
+    has the payment's id as reference; a batch's entry has none (each payment names it in `entry_id`). Returns each
+    payment's entry id."""
     moving = [p for p in payments if p.amount > 0]
     if not moving:
         return {}
+    groups = entry_groups(moving)
     rows = await raw.fetch(
         """INSERT INTO journal_entries (kind, reference, recorded_by, note)
            SELECT 'payment', r, b, n FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY u(r, b, n, o)
-           ORDER BY o RETURNING id, reference""",
-        [str(p.id) for p in moving], [p.recorded_by for p in moving], [p.note for p in moving])
-    entries = {uuid.UUID(r["reference"]): r["id"] for r in rows}
-    lines = [(entries[p.id], p.payee_account_id, p.amount, ZERO) for p in moving] + [
-        (entries[p.id], p.account_id, ZERO, p.amount) for p in moving]
+           ORDER BY o RETURNING id""",
+        [str(g[0].id) if len(g) == 1 else None for g in groups], [g[0].recorded_by for g in groups],
+        [entry_note(g) for g in groups])
+    entries: dict[uuid.UUID, int] = {}
+    lines: list[tuple[int, int, Decimal, Decimal]] = []
+    for group, row in zip(groups, rows, strict=True):
+        entry_id = row["id"]
+        lines.append((entry_id, group[0].account_id, ZERO, sum((p.amount for p in group), ZERO)))
+        for p in group:
+            entries[p.id] = entry_id
+            lines.append((entry_id, p.payee_account_id, p.amount, ZERO))
     await raw.execute(
         """INSERT INTO journal_lines (entry_id, account_id, debit, credit)
            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::numeric[])""",
