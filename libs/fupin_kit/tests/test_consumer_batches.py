@@ -182,7 +182,8 @@ async def test_a_redelivered_batch_applies_nothing_again(db: Database, kafka: st
 
 class Record:
     def __init__(self, value: bytes, offset: int) -> None:
-        self.value, self.offset, self.partition, self.topic, self.key = value, offset, 0, TOPIC, None
+        self.value, self.offset, self.partition, self.topic = value, offset, 0, TOPIC
+        self.key: bytes | None = None
 
 
 async def test_a_transient_failure_retries_the_batch_in_order_and_the_offset_waits_for_the_commit(
@@ -233,3 +234,60 @@ async def test_a_subscription_sets_its_batch_size_and_the_poll_is_at_least_that(
     await consume_until(small, done)
     assert await names_in_order(db, f"{run}-") == [f"{run}-{i:02d}" for i in range(30)]
     assert max(recorder.batches) == 7 and sum(recorder.batches) == 30
+
+
+async def test_a_refused_batch_is_bisected_so_its_good_records_still_go_in_batches(
+        db: Database, kafka: str, producer: AIOKafkaProducer) -> None:
+    run = uuid.uuid4().hex[:8]
+    recorder = Recorder(run)
+    handler = recorder.handler()
+    consumer = EventConsumer(db, bootstrap_servers=kafka, group_id=f"kit-test-{run}", handlers={TOPIC: handler},
+                             dlq_producer=producer, backoff=Backoff(initial=0.05, cap=0.1))
+    names = [event(run, name=f"{run}-{i:02d}") for i in range(64)]
+    poison = event(run, refuse=True)
+    records = [Record(json.dumps(e).encode(), i) for i, e in enumerate([*names[:37], poison, *names[37:]])]
+    for record in records:  # as the broker gives them
+        record.topic, record.key = kafka_topic(TOPIC), run.encode()
+    done, held = await consumer._apply_in_batches(TOPIC, handler, records)  # type: ignore[arg-type]
+    assert (done, held) == (records[-1], None)
+    assert await names_in_order(db, f"{run}-") == [f"{run}-{i:02d}" for i in range(64)]
+    # 65 records, the poison at 37: the batches holding it fail as they halve (65, 33, 16, 8, 4, 2), their other
+    # halves go in (32, 4, 2, 8, 17), the poison's last neighbour and the poison alone (then the DLQ): 13
+    # transactions, not 65 one by one
+    assert recorder.batches == [65, 32, 33, 16, 8, 4, 4, 2, 1, 1, 2, 8, 17]
+    dead = await dead_letters(kafka, run, wait=2)
+    assert [json.loads(d.value)["id"] for d in dead] == [poison["id"]]
+
+
+async def test_partitions_take_turns_so_a_topic_handled_one_by_one_does_not_starve_the_others(
+        db: Database, kafka: str, producer: AIOKafkaProducer) -> None:
+    run, group, slow_topic = uuid.uuid4().hex[:8], f"kit-test-{uuid.uuid4().hex[:8]}", "kit-test-events"
+    await skip_history(kafka, group, [TOPIC, slow_topic])
+    recorder, slow_handled = Recorder(run), []
+
+    async def slow(session: AsyncSession, event: dict[str, Any]) -> None:  # one by one, 20 ms each
+        await asyncio.sleep(0.02)
+        if event.get("subject") == run:
+            slow_handled.append(event["id"])
+
+    sends = [await producer.send(slow_topic, json.dumps(event(run, n=i)).encode(), key=run.encode())
+             for i in range(300)]
+    for send in sends:
+        await send
+    consumer = EventConsumer(db, bootstrap_servers=kafka, group_id=group, dlq_producer=producer,
+                             handlers={TOPIC: recorder.handler(), slow_topic: slow}, max_records=1000)
+    published_at: list[int] = []  # how many slow events were handled when the others were published
+    handled_at: list[int] = []  # and when the others were all applied
+
+    async def done() -> bool:
+        if not published_at and len(slow_handled) >= 20:  # the slow topic's backlog is being handled
+            published_at.append(len(slow_handled))
+            await publish(producer, run, [event(run, name=f"{run}-{i:02d}") for i in range(20)])
+        if not handled_at and len(await names_in_order(db, f"{run}-")) == 20:
+            handled_at.append(len(slow_handled))
+        return len(slow_handled) == 300 and bool(handled_at)
+
+    await consume_until(consumer, done)
+    # the other topic's turn came after at most a turn of the slow one (100 records), not after its backlog
+    assert handled_at[0] - published_at[0] <= 150, (published_at, handled_at)
+    assert await names_in_order(db, f"{run}-") == [f"{run}-{i:02d}" for i in range(20)]

@@ -16,9 +16,13 @@ already there, or twice in the batch, is a duplicate), the handler's `apply` cal
 offset order, commit, then the offset. A subscription sets its batch size: `BatchHandler(prepare, apply,
 max_records=2000)` applies up to 2,000 records of a partition per transaction (500 by default), and the consumer
 polls at least that many records. The failure policy is the same: a transient failure holds the partition at
-the batch's first record and retries the batch in order; any other failure (content the handler refuses, a bug)
-rolls the batch back and handles its records one by one through the per-record path, so only the bad record is
-dead-lettered and its batch-mates are applied once each.
+the batch's first record and retries the batch in order; a record that does not read (JSON, `prepare`) takes the
+per-record path alone between the batches of its neighbours; any other failure (content the handler refuses, a
+bug) rolls the batch back and applies its halves, each the same way, so only the bad record goes through the
+per-record path (retried, dead-lettered) and its batch-mates are applied in batches, once each and in order.
+
+Turns: the partitions of a consumer's topics take turns, one batch (or `ONE_BY_ONE_RECORDS` records of a topic
+handled one by one) each, so neither a backlog on one topic nor a slow topic holds back the others.
 """
 
 import asyncio
@@ -56,8 +60,8 @@ Event = dict[str, Any]
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 Prepared = TypeVar("Prepared")
 
-BATCH_RECORDS = 500  # records per poll (all partitions) when a topic has a batch handler: the most one transaction
-# carries
+BATCH_RECORDS = 500  # records of a partition a batch handler applies in one transaction, unless it says otherwise
+ONE_BY_ONE_RECORDS = 100  # records of a partition handled one by one in a turn (the partitions take turns)
 _INBOX_MANY = text(f"INSERT INTO {InboxEvent.__tablename__} (event_id, topic) "
                    "SELECT e, :topic FROM unnest(CAST(:ids AS text[])) e ON CONFLICT DO NOTHING RETURNING event_id")
 
@@ -106,6 +110,36 @@ class _OneByOne(Exception):
     """The batch cannot be applied as one: handle its records one by one."""
 
 
+_Outcome = tuple[ConsumerRecord | None, tuple[ConsumerRecord, str] | None]
+"""The last record done with (its offset is committed), and the record to hold the partition at with the transient
+failure's class name."""
+
+
+def _read(handler: BatchHandler[Prepared], record: ConsumerRecord) -> tuple[str, Prepared]:
+    event = json.loads(record.value)
+    return str(event["id"]), handler.prepare(event)
+
+
+def _runs(handler: BatchHandler[Any], records: Sequence[ConsumerRecord],
+          ) -> list[tuple[list[ConsumerRecord], list[tuple[str, Any]] | None]]:
+    """The records in order, as runs of readable records with their events, and each unreadable record alone
+    (with None)."""
+    runs: list[tuple[list[ConsumerRecord], list[tuple[str, Any]] | None]] = []
+    for record in records:
+        try:
+            event = _read(handler, record)
+        except Exception:  # the per-record path dead-letters it (or retries it, if it is a bug)
+            runs.append(([record], None))
+            continue
+        events = runs[-1][1] if runs else None
+        if events is None:
+            runs.append(([record], [event]))
+        else:
+            runs[-1][0].append(record)
+            events.append(event)
+    return runs
+
+
 @dataclass
 class _Retry:
     failures: int
@@ -131,6 +165,7 @@ class EventConsumer:
         self.max_records = max([max_records, *(h.max_records for h in self.handlers.values()
                                                if isinstance(h, BatchHandler))])
         self._retrying: dict[TopicPartition, _Retry] = {}
+        self._pending: dict[TopicPartition, list[ConsumerRecord]] = {}  # fetched, waiting for their turn
         self._connected = False
 
     # ---- what readiness and metrics report
@@ -178,13 +213,42 @@ class EventConsumer:
                     await consumer.stop()
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        """Partitions take turns: each turn applies at most one batch (`BatchHandler.max_records`) or
+        `ONE_BY_ONE_RECORDS` records of a partition, so a backlog on one topic, or a topic handled one by one, does
+        not hold back the others; what a turn leaves waits for the partition's next turn, after the others'."""
+        self._pending.clear()
         while True:
             self._resume_due(consumer)
-            batches = await consumer.getmany(timeout_ms=self._poll_timeout_ms(), max_records=self.max_records)
-            for tp, records in batches.items():
+            await self._poll(consumer)
+            for tp in list(self._pending):
+                records = self._pending.pop(tp)
                 if tp in consumer.paused():  # fetched before the pause: it is sought back, these come again
                     continue
-                await self._process_partition(consumer, tp, records)
+                turn = self._turn(tp)
+                if len(records) > turn:
+                    self._pending[tp] = records[turn:]  # last in the order: the other partitions go first
+                await self._process_partition(consumer, tp, records[:turn])
+                if tp in self._retrying:  # held at a record of this turn: the rest comes again after the seek
+                    self._pending.pop(tp, None)
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        """Fetched records of the partitions with none pending; waits for records only when none is pending."""
+        assigned = consumer.assignment()
+        for tp in [tp for tp in self._pending if tp not in assigned]:  # revoked: its new owner reads them
+            del self._pending[tp]
+        if not self._pending:
+            batches = await consumer.getmany(timeout_ms=self._poll_timeout_ms(), max_records=self.max_records)
+        else:
+            idle = [tp for tp in assigned if tp not in self._pending and tp not in consumer.paused()]
+            if not idle:
+                return
+            batches = await consumer.getmany(*idle, timeout_ms=0, max_records=self.max_records)
+        # ahead of the partitions with records left from their last turn
+        self._pending = {**{tp: records for tp, records in batches.items() if records}, **self._pending}
+
+    def _turn(self, tp: TopicPartition) -> int:
+        handler = self.handlers.get(event_topic(tp.topic, self.topic_prefix))
+        return handler.max_records if isinstance(handler, BatchHandler) else ONE_BY_ONE_RECORDS
 
     def _poll_timeout_ms(self) -> int:
         waits = [r.resume_at for r in self._retrying.values() if r.resume_at != float("inf")]
@@ -211,40 +275,60 @@ class EventConsumer:
         # A batch that failed transiently is retried as a batch, and after a few failures record by record (a batch
         # too large for the statement timeout still moves on).
         if isinstance(handler, BatchHandler) and len(records) > 1 and (retry is None or retry.failures < 3):
-            for start in range(0, len(records), handler.max_records):
-                chunk = records[start:start + handler.max_records]
-                try:
-                    error = await self.process_batch(topic, chunk, handler)
-                except _OneByOne:
-                    if not await self._process_records(consumer, tp, chunk):
-                        return
-                    continue
-                if error is not None:  # transient: hold the partition at the batch's first record, retry in order
-                    self._hold(consumer, tp, chunk[0], error)
-                    return
-                if tp in self._retrying:
-                    del self._retrying[tp]
-                    log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
-                await self._commit(consumer, tp, chunk[-1])
-            return
-        await self._process_records(consumer, tp, records)
+            done, held = await self._apply_in_batches(topic, handler, records)
+        else:
+            done, held = await self._apply_one_by_one(records)
+        if held is not None:  # transient: hold the partition at this record, retry from it in order
+            self._hold(consumer, tp, *held)
+        elif tp in self._retrying:
+            del self._retrying[tp]
+            log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
+        if done is not None:
+            await self._commit(consumer, tp, done)
 
-    async def _process_records(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
-                               records: list[ConsumerRecord]) -> bool:
-        """Handle the records one by one; False when the partition is held at one of them (transient failure)."""
+    async def _apply_one_by_one(self, records: Sequence[ConsumerRecord]) -> _Outcome:
         done: ConsumerRecord | None = None
         for record in records:
             error = await self.process(record)
-            if error is not None:  # transient: hold the partition at this record
-                self._hold(consumer, tp, record, error)
-                break
+            if error is not None:
+                return done, (record, error)
             done = record
-            if tp in self._retrying:
-                del self._retrying[tp]
-                log.info("%s[%d] recovered; consuming again", tp.topic, tp.partition)
-        if done is not None:
-            await self._commit(consumer, tp, done)
-        return tp not in self._retrying
+        return done, None
+
+    async def _apply_in_batches(self, topic: str, handler: BatchHandler[Any],
+                                records: Sequence[ConsumerRecord]) -> _Outcome:
+        """The records in order: runs of readable records as batches, an unreadable one alone (the per-record path
+        dead-letters it)."""
+        done: ConsumerRecord | None = None
+        for run, events in _runs(handler, records):
+            if events is None:
+                last, held = await self._apply_one_by_one(run)
+            else:
+                last, held = await self._bisect(topic, handler, run, events)
+            done = last or done
+            if held is not None:
+                return done, held
+        return done, None
+
+    async def _bisect(self, topic: str, handler: BatchHandler[Any], records: Sequence[ConsumerRecord],
+                      events: list[tuple[str, Any]]) -> _Outcome:
+        """Apply the records as one batch; when the handler refuses it, each half in turn, down to the record it
+        refuses, which alone takes the per-record path (retried, then dead-lettered): its batch-mates still go in
+        batches, once each and in order."""
+        if len(records) == 1:
+            return await self._apply_one_by_one(records)
+        try:
+            error = await self.process_batch(topic, records, handler, events)
+        except _OneByOne:
+            middle = len(records) // 2
+            done, held = await self._bisect(topic, handler, records[:middle], events[:middle])
+            if held is not None:
+                return done, held
+            last, held = await self._bisect(topic, handler, records[middle:], events[middle:])
+            return last or done, held
+        if error is not None:
+            return None, (records[0], error)
+        return records[-1], None
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, done: ConsumerRecord) -> None:
         try:
@@ -255,18 +339,17 @@ class EventConsumer:
             log.warning("offset commit for %s[%d] failed (%s); records will be redelivered and skipped",
                         tp.topic, tp.partition, type(exc).__name__)
 
-    async def process_batch(self, topic: str, records: Sequence[ConsumerRecord],
-                            handler: BatchHandler[Any]) -> str | None:
-        """Apply the records in one transaction. Returns None when done (applied or duplicates), else the class
-        name of the transient failure that must be retried later; raises `_OneByOne` when the batch must be
-        handled record by record (a record the handler refuses, or a failure that is not transient)."""
-        events: list[tuple[str, Any]] = []
-        try:
-            for record in records:
-                event = json.loads(record.value)
-                events.append((str(event["id"]), handler.prepare(event)))
-        except Exception as exc:  # a record the per-record path will dead-letter (or retry, if it is a bug)
-            raise _OneByOne from exc
+    async def process_batch(self, topic: str, records: Sequence[ConsumerRecord], handler: BatchHandler[Any],
+                            events: list[tuple[str, Any]] | None = None) -> str | None:
+        """Apply the records (`events`: their ids and prepared events, if read already) in one transaction.
+        Returns None when done (applied or duplicates), else the class name of the transient failure that must be
+        retried later; raises `_OneByOne` when the batch cannot be applied as one (a record the handler refuses,
+        or a failure that is not transient)."""
+        if events is None:
+            try:
+                events = [_read(handler, record) for record in records]
+            except Exception as exc:  # a record the per-record path will dead-letter (or retry, if it is a bug)
+                raise _OneByOne from exc
         fresh: list[Any] = []
         # One span for the batch, continuing the first record's trace (a single event on an idle stack goes through
         # the per-record path, one span per event).
@@ -279,7 +362,7 @@ class EventConsumer:
         except Exception as exc:
             if classify(exc) is Failure.TRANSIENT:
                 return type(exc).__name__
-            log.warning("batch of %d on %s failed (%s); handling its records one by one", len(records), topic,
+            log.warning("batch of %d on %s failed (%s); applying its halves", len(records), topic,
                         type(exc).__name__)
             raise _OneByOne from exc
         EVENTS_CONSUMED.labels(self.group_id, topic, "handled").inc(len(fresh))
