@@ -60,10 +60,6 @@ def test_household_chunks_are_group_rows_in_chunks_however_the_file_is_ordered(t
     sizes = household_sizes(path, "csv")
     assert list(sizes) == [key for key, _ in expected] and sum(sizes.values()) == len(rows)
     for size in (1, 7, 1000):
-        service.CHUNK_HOUSEHOLDS, saved = size, service.CHUNK_HOUSEHOLDS
-        try:
-            chunks = list(service.household_chunks(read_file_rows(path, "csv"), sizes))
-        finally:
-            service.CHUNK_HOUSEHOLDS = saved
+        chunks = list(service.household_chunks(read_file_rows(path, "csv"), sizes, size=size))
         assert [len(c) for c in chunks[:-1]] == [size] * (len(chunks) - 1)
         assert [household for chunk in chunks for household in chunk] == expected
