@@ -70,7 +70,9 @@ def start(c: Component, env: dict[str, str]) -> int | None:
     cmd = [_tool("uvicorn"), marker(c), "--host", "127.0.0.1", "--port", str(c.port), "--no-access-log",
            "--timeout-keep-alive", "75"]
     # spans to .run/traces/<component>.jsonl (`fupin-dev trace`); not in `fupin-dev env`, so tests stay untraced
-    return spawn(cmd, log=c.log, pidfile=c.pidfile, env={**env, **config.trace_env(), **MEMORY_ENV}, cwd=c.folder)
+    own = config.gateway_env() if c.name == "gateway" else {}
+    return spawn(cmd, log=c.log, pidfile=c.pidfile, env={**env, **config.trace_env(), **MEMORY_ENV, **own},
+                 cwd=c.folder)
 
 
 async def readyz(client: httpx.AsyncClient, c: Component) -> int | None:  # plain http on 127.0.0.1: verify=False

@@ -1,5 +1,6 @@
 """Repository layout, component table and the environment every component runs with."""
 
+import json
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -48,6 +49,17 @@ def keys_dir() -> Path:
 def traces_dir() -> Path:
     """Where the components started by the runner write their spans (`<component>.jsonl`, `fupin-dev trace`)."""
     return run_dir() / "traces"
+
+
+# The dev stack's gov-portal client is the demo loaders' (about 2,300 calls in `make up`) and every e2e run's, several
+# at once on one machine; at the gateway's default 50/s `make up` spent most of a minute waiting for its bucket. Banks
+# and hospitals keep the default, as every client of a deployment does unless its clients file says otherwise.
+DEV_RATE_LIMITS = {"gov-portal": {"per_second": 500, "burst": 1000}}
+
+
+def gateway_env() -> dict[str, str]:
+    """The dev gateway's own settings: `DEV_RATE_LIMITS`, unless `FUPIN_RATE_LIMITS` is set already."""
+    return {} if "FUPIN_RATE_LIMITS" in os.environ else {"FUPIN_RATE_LIMITS": json.dumps(DEV_RATE_LIMITS)}
 
 
 def trace_env() -> dict[str, str]:
