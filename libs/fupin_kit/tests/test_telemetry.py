@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Widget
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -137,3 +138,28 @@ def test_a_server_span_continues_the_callers_trace_and_names_the_route_and_the_r
     assert server.attributes["http.response.status_code"] == 503 and server.status.status_code == StatusCode.ERROR
     assert telemetry.current_traceparent() is None  # detached after the call
     assert telemetry.start_server_span({}, "GET", "/registry/readyz", "req-2") is None  # health is not traced
+
+
+def test_an_anonymous_read_is_sampled_and_the_others_are_traced(spans: InMemorySpanExporter,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(telemetry, "_read_ratio", 0.0)
+    handle = telemetry.start_server_span({}, "GET", "/registry/households/1", "req-1")
+    assert handle is not None and handle.span is None
+    assert not is_instrumentation_enabled()  # its queries and calls make no spans either
+    assert telemetry.current_traceparent() is None
+    handle.finish("GET", "/registry/households/{household_id}", 200)
+    assert is_instrumentation_enabled()
+    assert spans.get_finished_spans() == ()
+
+    caller = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
+    for headers, method in (({b"x-request-id": b"mine"}, "GET"), ({b"traceparent": caller.encode()}, "GET"),
+                            ({}, "POST")):
+        traced = telemetry.start_server_span(headers, method, "/registry/households", "req-2")
+        assert traced is not None and traced.span is not None and traced.span.is_recording()
+        traced.finish(method, "/registry/households", 200)
+    assert len(spans.get_finished_spans()) == 3
+
+    monkeypatch.setattr(telemetry, "_read_ratio", 1.0)
+    every = telemetry.start_server_span({}, "GET", "/registry/households/1", "req-3")
+    assert every is not None and every.span is not None
+    every.finish("GET", "/registry/households/{household_id}", 200)

@@ -6,6 +6,11 @@
 - Neither: no tracer provider, no instrumentation; what is left on the request path is one boolean test.
   `OTEL_SDK_DISABLED=true` turns tracing off whatever is configured. Sampling follows the standard
   `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (default: parent-based, every root span).
+- Anonymous reads: a GET or HEAD that neither continues a trace (`traceparent`) nor names itself (`X-Request-ID`) is
+  traced with the probability `FUPIN_TRACE_READS` (default 0.05); the others are not traced at all, their queries
+  included. Tracing every such read cost more CPU than the read itself (the registry's household read: a server
+  span, a query span and their export). Writes, calls in a trace and requests with an id are traced as before:
+  `fupin-dev trace REQUEST_ID` finds a read sent with `X-Request-ID: REQUEST_ID`.
 
 What crosses a hop: the W3C `traceparent` header on HTTP (FastAPI, httpx and aiohttp instrumentations), and on Kafka
 the outbox row's `traceparent` (saved by `enqueue` in the CloudEvents `traceparent` extension of the envelope), sent
@@ -19,6 +24,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -26,6 +32,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -36,6 +43,9 @@ REQUEST_ID_ATTRIBUTE = "fupin.request_id"
 TRACEPARENT = "traceparent"
 # URLs never traced (FastAPI instrumentation's excluded_urls: comma-separated regular expressions, searched)
 EXCLUDED_URLS = "/healthz$,/readyz$,/metrics$,/status$"
+
+READS_ENV = "FUPIN_TRACE_READS"
+_READ_METHODS = ("GET", "HEAD")
 
 _propagator = TraceContextTextMapPropagator()
 _lock = threading.Lock()
@@ -74,7 +84,20 @@ def configure(component: str) -> bool:
             return False
         _enabled = True
         _tracer = trace.get_tracer("fupin_kit")
+        _set_read_ratio(os.environ.get(READS_ENV, "0.05"))
         return True
+
+
+_read_ratio = 1.0
+
+
+def _set_read_ratio(value: str) -> None:
+    global _read_ratio
+    try:
+        _read_ratio = min(1.0, max(0.0, float(value)))
+    except ValueError:
+        log.warning("%s=%r is not a probability; every anonymous read is traced", READS_ENV, value)
+        _read_ratio = 1.0
 
 
 def _install_provider(component: str, *, otlp: bool, folder: str | None) -> None:
@@ -178,16 +201,19 @@ _UNTRACED_SUFFIXES = ("/healthz", "/readyz", "/metrics")
 
 
 class ServerSpan:
-    """The span of one HTTP call, current while the app handles it (see `start_server_span`)."""
+    """The span of one HTTP call, current while the app handles it (see `start_server_span`); without a span, the
+    context that leaves an unsampled read's queries and calls untraced."""
 
     __slots__ = ("span", "token")
 
-    def __init__(self, span: Span, token: object) -> None:
+    def __init__(self, span: Span | None, token: object) -> None:
         self.span, self.token = span, token
 
     def finish(self, method: str, route: str, status: int) -> None:
         span = self.span
         try:
+            if span is None:
+                return
             if span.is_recording():
                 if route != "unmatched":
                     span.update_name(f"{method} {route}")
@@ -202,10 +228,15 @@ class ServerSpan:
 
 def start_server_span(headers: Mapping[bytes, bytes], method: str, path: str, request_id: str) -> ServerSpan | None:
     """A server span continuing the caller's `traceparent`, named after the route once it is known; None when
-    tracing is off (one test), for health, readiness and metrics, or when the FastAPI instrumentation does it."""
+    tracing is off (one test), for health, readiness and metrics, or when the FastAPI instrumentation does it.
+    An anonymous read left out by `FUPIN_TRACE_READS` gets no span, and instrumentation is suppressed while it
+    runs (no query spans either)."""
     if not _enabled or _asgi_instrumented or path.endswith(_UNTRACED_SUFFIXES) or path == "/status":
         return None
     incoming = headers.get(b"traceparent")
+    if (incoming is None and method in _READ_METHODS and b"x-request-id" not in headers
+            and random.random() >= _read_ratio):
+        return ServerSpan(None, otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True)))
     parent = _context_of(incoming.decode("latin-1")) if incoming else None
     span = _tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes={
         "http.request.method": method, "url.path": path, REQUEST_ID_ATTRIBUTE: request_id})
