@@ -27,14 +27,17 @@ async def identify_household(body: HouseholdCreate, session: SessionDep, princip
 
 
 @router.get("/households/{household_id}", response_model=HouseholdPublic)
-async def read_household(household_id: uuid.UUID, request: Request, _: Reader) -> HouseholdPublic:
+async def read_household(household_id: uuid.UUID, request: Request, _: Reader) -> Response:
     # A read: no ORM session and no transaction of its own (unless a middleware's transaction holds the request).
     shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
     if shared is not None:
-        return await read_public(await shared.connection(), household_id)
-    db: Database = request.app.state.db
-    async with db.engine.connect() as conn:
-        return await read_public(conn, household_id)
+        answer = await read_public(await shared.connection(), household_id)
+    else:
+        db: Database = request.app.state.db
+        async with db.engine.connect() as conn:
+            answer = await read_public(conn, household_id)
+    # serialised once: returned as a model, FastAPI would validate the answer again before serialising it
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post("/person-lookups", response_model=PersonFound)
