@@ -25,9 +25,9 @@ import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import JSON, BigInteger, Date, DateTime, Table, TextClause, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import Uuid
@@ -121,13 +121,21 @@ class HouseholdReadModel:
         """Validate one event (raises on malformed content: the kit dead-letters it)."""
         snapshot = self.snapshot_model.model_validate(event["data"])
         return SnapshotEvent(event_id=str(event["id"]), topic=str(event.get("type", "")).removeprefix("cn.fupin."),
-                             time=_event_time(event), snapshot=snapshot)  # type: ignore[arg-type]
+                             time=_event_time(event.get("time")), snapshot=snapshot)  # type: ignore[arg-type]
+
+    def read(self, value: bytes) -> tuple[str, SnapshotEvent]:
+        """`prepare` from a record's bytes: the event and its snapshot parsed and validated in one pass, without
+        the intermediate dicts (a third of the CPU of `json.loads` and `prepare`)."""
+        event = cast(_Envelope, _envelope(self.snapshot_model).model_validate_json(value))
+        return str(event.id), SnapshotEvent(
+            event_id=str(event.id), topic=str(event.type).removeprefix("cn.fupin."), time=_event_time(event.time),
+            snapshot=event.data)
 
     async def apply(self, session: AsyncSession, events: Sequence[SnapshotEvent]) -> Applied:
         return await apply_snapshots(session, self, events)
 
     def handler(self) -> BatchHandler[SnapshotEvent]:
-        return BatchHandler(self.prepare, self.apply)
+        return BatchHandler(self.prepare, self.apply, read=self.read)
 
     def handlers(self) -> dict[str, BatchHandler[SnapshotEvent]]:
         """The kit handlers of the four household topics."""
@@ -139,24 +147,118 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _event_time(event: Event) -> dt.datetime:
+def _event_time(value: Any) -> dt.datetime:
     try:
-        return _aware(dt.datetime.fromisoformat(str(event.get("time")).replace("Z", "+00:00")))
+        return _aware(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
     except ValueError:
         return dt.datetime.now(dt.UTC)
+
+
+class _Envelope(Protocol):
+    id: Any
+    type: Any
+    time: Any
+    data: Any
+
+
+@functools.cache
+def _envelope(snapshot_model: type[BaseModel]) -> type[BaseModel]:
+    """The event (CloudEvent) carrying a `snapshot_model` as its data; the other attributes as `prepare` reads them
+    (any JSON value)."""
+    return create_model(f"{snapshot_model.__name__}Event", __config__=ConfigDict(extra="ignore"),
+                        id=(Any, ...), type=(Any, ""), time=(Any, None), data=(snapshot_model, ...))
 
 
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
-def _typed(table: Table, name: str, value: Any) -> Any:
-    """A uuid for a Uuid column, a string for any other."""
-    if value is None:
-        return None
-    if isinstance(table.c[name].type, Uuid):
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+def _uuid(value: Any) -> Any:
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _text(value: Any) -> Any:
     return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _json(value: Any) -> Any:
+    return None if value is None else json.dumps(value)
+
+
+def _member_field(member: Any, name: str) -> Any:
+    return member.get(name) if isinstance(member, dict) else getattr(member, name, None)
+
+
+def _town(snapshot: Any) -> str:
+    return getattr(snapshot, "town_code", None) or snapshot.village_code[:9]  # type: ignore[no-any-return]
+
+
+def _county(snapshot: Any) -> str:
+    return getattr(snapshot, "county_code", None) or snapshot.village_code[:6]  # type: ignore[no-any-return]
+
+
+_Getter = Callable[[Any, dt.datetime], Any]
+# What each known column of a household row holds, from (SnapshotEvent, now)
+_HOUSEHOLD_VALUES: dict[str, _Getter] = {
+    "household_id": lambda item, now: item.snapshot.household_id,
+    "status": lambda item, now: item.snapshot.status,
+    "village_code": lambda item, now: item.snapshot.village_code,
+    "town_code": lambda item, now: _town(item.snapshot),
+    "county_code": lambda item, now: _county(item.snapshot),
+    "causes": lambda item, now: list(getattr(item.snapshot, "causes", None) or []),
+    "persons": lambda item, now: len(getattr(item.snapshot, "members", None) or []),
+    "sequence": lambda item, now: item.snapshot.sequence,
+    "occurred_at": lambda item, now: item.occurred_at,
+    "updated_at": lambda item, now: now,
+}
+def _from_member(name: str) -> _Getter:
+    return lambda entry, now: _member_field(entry[2], name)
+
+
+# ... and of a member row, from ((SnapshotEvent, position in the snapshot, member), now)
+_MEMBER_VALUES: dict[str, _Getter] = {
+    **{name: _from_member(name)
+       for name in ("person_ref", "member_id", "birth_date", "relation", "labor", "school_stage")},
+    "household_id": lambda entry, now: entry[0].snapshot.household_id,
+    "boarding": lambda entry, now: bool(_member_field(entry[2], "boarding")),
+    "position": lambda entry, now: entry[1],
+    "household_status": lambda entry, now: entry[0].snapshot.status,
+    "village_code": lambda entry, now: entry[0].snapshot.village_code,
+    "town_code": lambda entry, now: _town(entry[0].snapshot),
+    "county_code": lambda entry, now: _county(entry[0].snapshot),
+    "occurred_at": lambda entry, now: entry[0].occurred_at,
+    "updated_at": lambda entry, now: now,
+}
+_IDS = ("household_id", "member_id")  # a uuid for a Uuid column, a string for any other
+
+
+@functools.cache
+def _plan(table: Table, kind: str) -> tuple[tuple[str, _Getter, Callable[[Any], Any] | None], ...]:
+    """The table's known columns (`kind`: "households" or "members"), each with its value and the conversion it
+    needs: built once per table, so a batch's arrays are filled column by column without a lookup per value."""
+    values = _HOUSEHOLD_VALUES if kind == "households" else _MEMBER_VALUES
+    plan = []
+    for name, getter in values.items():
+        if name not in table.c:
+            continue
+        convert = None
+        if name in _IDS:
+            convert = _uuid if isinstance(table.c[name].type, Uuid) else _text
+        elif isinstance(table.c[name].type, JSON):  # travels as text, cast per row
+            convert = _json
+        plan.append((name, getter, convert))
+    return tuple(plan)
+
+
+def _columns(table: Table, kind: str, rows: Sequence[Any], now: dt.datetime,
+             ) -> tuple[tuple[str, ...], dict[str, list[Any]]]:
+    """The column names and one array per column (`c0`, `c1`...) of `rows` (`_plan`'s inputs)."""
+    plan = _plan(table, kind)
+    arrays = {}
+    for i, (_, getter, convert) in enumerate(plan):
+        values = [getter(row, now) for row in rows]
+        arrays[f"c{i}"] = values if convert is None else [convert(v) for v in values]
+    return tuple(name for name, _, _ in plan), arrays
 
 
 def _pg_type(column: Any) -> str:
@@ -178,16 +280,6 @@ def _unnest_insert(table: Table, columns: tuple[str, ...]) -> str:
                       for c in columns)
     names = ", ".join(_quoted(c) for c in columns)
     return f"INSERT INTO {_quoted(table.name)} ({names}) SELECT {picks} FROM unnest({arrays}) AS u({names})"
-
-
-def _arrays(table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    out = {}
-    for i, c in enumerate(columns):
-        values = [row[c] for row in rows]
-        if isinstance(table.c[c].type, JSON):
-            values = [None if v is None else json.dumps(v) for v in values]
-        out[f"c{i}"] = values
-    return out
 
 
 @functools.cache
@@ -217,41 +309,6 @@ def _members_leaving(members: Table, key: str) -> TextClause:
                 f"AND NOT ({_quoted(key)} = ANY(CAST(:keys AS {_pg_type(members.c[key])}[])))")
 
 
-def _household_row(table: Table, item: SnapshotEvent, now: dt.datetime) -> dict[str, Any]:
-    snapshot = item.snapshot
-    village = snapshot.village_code
-    values: dict[str, Any] = {
-        "household_id": _typed(table, "household_id", snapshot.household_id),
-        "status": snapshot.status, "village_code": village,
-        "town_code": getattr(snapshot, "town_code", None) or village[:9],
-        "county_code": getattr(snapshot, "county_code", None) or village[:6],
-        "causes": list(getattr(snapshot, "causes", None) or []),
-        "persons": len(getattr(snapshot, "members", None) or []),
-        "sequence": snapshot.sequence, "occurred_at": item.occurred_at, "updated_at": now,
-    }
-    return {k: v for k, v in values.items() if k in table.c}
-
-
-def _member_rows(table: Table, item: SnapshotEvent, now: dt.datetime) -> list[dict[str, Any]]:
-    snapshot = item.snapshot
-    village = snapshot.village_code
-    rows = []
-    for position, member in enumerate(getattr(snapshot, "members", None) or []):
-        get = member.get if isinstance(member, dict) else lambda name, m=member: getattr(m, name, None)
-        values: dict[str, Any] = {
-            "person_ref": get("person_ref"), "member_id": get("member_id"),
-            "household_id": snapshot.household_id, "birth_date": get("birth_date"), "relation": get("relation"),
-            "labor": get("labor"), "school_stage": get("school_stage"), "boarding": bool(get("boarding")),
-            "position": position, "household_status": snapshot.status, "village_code": village,
-            "town_code": getattr(snapshot, "town_code", None) or village[:9],
-            "county_code": getattr(snapshot, "county_code", None) or village[:6],
-            "occurred_at": item.occurred_at, "updated_at": now,
-        }
-        rows.append({k: _typed(table, k, v) if k in ("member_id", "household_id") else v
-                     for k, v in values.items() if k in table.c})
-    return rows
-
-
 async def apply_snapshots(session: AsyncSession, model: HouseholdReadModel,
                           events: Sequence[SnapshotEvent]) -> Applied:
     """Upsert the newest snapshot of each household among `events` (in offset order) unless a snapshot with a
@@ -267,10 +324,9 @@ async def apply_snapshots(session: AsyncSession, model: HouseholdReadModel,
         held = newest.get(item.household_id)
         if held is None or held.sequence <= item.sequence:
             newest[item.household_id] = item
-    rows = [_household_row(households, item, now) for item in newest.values()]
-    columns = tuple(rows[0])
+    columns, arrays = _columns(households, "households", list(newest.values()), now)
     connection = await session.connection()
-    upserted = await connection.execute(_households_upsert(households, columns), _arrays(households, columns, rows))
+    upserted = await connection.execute(_households_upsert(households, columns), arrays)
     won = {str(h) for h in upserted.scalars()}
     position = {id(item): i for i, item in enumerate(events)}
     applied = sorted((item for item in newest.values() if str(item.household_id) in won),
@@ -286,17 +342,22 @@ async def apply_snapshots(session: AsyncSession, model: HouseholdReadModel,
 async def _replace_members(session: AsyncSession, model: HouseholdReadModel, households: Table, members: Table,
                            applied: Sequence[SnapshotEvent], now: dt.datetime) -> None:
     key = next(iter(members.primary_key.columns)).name
-    by_key: dict[Any, tuple[dt.datetime, dict[str, Any]]] = {}
+    plan = {name: (getter, convert) for name, getter, convert in _plan(members, "members")}
+    key_of, convert_key = plan[key]
+    by_key: dict[Any, tuple[SnapshotEvent, int, Any]] = {}  # the member rows' (event, position, member)
     for item in applied:  # a person named by two households of the batch: the newer snapshot's
-        for row in _member_rows(members, item, now):
-            held = by_key.get(row[key])
-            if held is None or held[0] <= item.occurred_at:
-                by_key[row[key]] = (item.occurred_at, row)
-    ids = [_typed(members, "household_id", item.household_id) for item in applied]
+        for position, member in enumerate(getattr(item.snapshot, "members", None) or []):
+            entry = (item, position, member)
+            value = key_of(entry, now)
+            value = value if convert_key is None else convert_key(value)
+            held = by_key.get(value)
+            if held is None or held[0].occurred_at <= item.occurred_at:
+                by_key[value] = entry
+    household_id = plan["household_id"][1] or _text
     connection = await session.connection()
-    await connection.execute(_members_leaving(members, key), {"ids": ids, "keys": list(by_key)})
+    await connection.execute(_members_leaving(members, key), {
+        "ids": [household_id(item.household_id) for item in applied], "keys": list(by_key)})
     if not by_key:
         return
-    rows = [row for _, row in by_key.values()]
-    columns = tuple(rows[0])
-    await connection.execute(_members_upsert(households, members, key, columns), _arrays(members, columns, rows))
+    columns, arrays = _columns(members, "members", list(by_key.values()), now)
+    await connection.execute(_members_upsert(households, members, key, columns), arrays)
