@@ -159,6 +159,10 @@ def test_an_anonymous_read_is_sampled_and_the_others_are_traced(spans: InMemoryS
         traced.finish(method, "/registry/households", 200)
     assert len(spans.get_finished_spans()) == 3
 
+    unsampled = telemetry.start_server_span({b"traceparent": caller[:-2].encode() + b"00"}, "GET", "/x", "req-3")
+    assert unsampled is not None and unsampled.span is None and not is_instrumentation_enabled()
+    unsampled.finish("GET", "/x", 200)
+
     monkeypatch.setattr(telemetry, "_read_ratio", 1.0)
     every = telemetry.start_server_span({}, "GET", "/registry/households/1", "req-3")
     assert every is not None and every.span is not None

@@ -8,9 +8,10 @@
   `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (default: parent-based, every root span).
 - Anonymous reads: a GET or HEAD that neither continues a trace (`traceparent`) nor names itself (`X-Request-ID`) is
   traced with the probability `FUPIN_TRACE_READS` (default 0.05); the others are not traced at all, their queries
-  included. Tracing every such read cost more CPU than the read itself (the registry's household read: a server
-  span, a query span and their export). Writes, calls in a trace and requests with an id are traced as before:
-  `fupin-dev trace REQUEST_ID` finds a read sent with `X-Request-ID: REQUEST_ID`.
+  included (nor is a read whose caller's trace is not sampled: its spans would be dropped). Tracing every such
+  read cost more CPU than the read itself (the registry's household read: a server span, a query span and their
+  export). Writes, calls in a trace and requests with an id are traced as before: `fupin-dev trace REQUEST_ID`
+  finds a read sent with `X-Request-ID: REQUEST_ID`.
 
 What crosses a hop: the W3C `traceparent` header on HTTP (FastAPI, httpx and aiohttp instrumentations), and on Kafka
 the outbox row's `traceparent` (saved by `enqueue` in the CloudEvents `traceparent` extension of the envelope), sent
@@ -234,13 +235,24 @@ def start_server_span(headers: Mapping[bytes, bytes], method: str, path: str, re
     if not _enabled or _asgi_instrumented or path.endswith(_UNTRACED_SUFFIXES) or path == "/status":
         return None
     incoming = headers.get(b"traceparent")
-    if (incoming is None and method in _READ_METHODS and b"x-request-id" not in headers
-            and random.random() >= _read_ratio):
+    if method in _READ_METHODS and (
+            _unsampled(incoming) if incoming is not None
+            else b"x-request-id" not in headers and random.random() >= _read_ratio):
         return ServerSpan(None, otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True)))
     parent = _context_of(incoming.decode("latin-1")) if incoming else None
     span = _tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes={
         "http.request.method": method, "url.path": path, REQUEST_ID_ATTRIBUTE: request_id})
     return ServerSpan(span, otel_context.attach(trace.set_span_in_context(span)))
+
+
+def _unsampled(traceparent: bytes) -> bool:
+    """The caller's trace is not recorded (W3C trace flags without the sampled bit): a read in it records nothing
+    either, so it need not make spans that are dropped anyway."""
+    flags = traceparent.strip()[-2:]
+    try:
+        return not int(flags, 16) & 1
+    except ValueError:
+        return False
 
 
 def tag_request(request_id: str) -> None:
