@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,15 +38,27 @@ class HouseholdFacts(BaseModel):  # the read model's `snapshot_model` (events/ha
     sequence: int | None = None
 
 
+# One statement for a batch's history, the same text for any number of events (prepared once; a multi-row VALUES
+# was compiled again for every batch)
+_RECORD_EVENTS = text(
+    f"INSERT INTO {HouseholdEvent.__tablename__} (event_id, household_id, kind, county_code, village_code, at, "
+    "event_on) SELECT * FROM unnest(CAST(:ids AS varchar[]), CAST(:households AS varchar[]), "
+    "CAST(:kinds AS varchar[]), CAST(:counties AS varchar[]), CAST(:villages AS varchar[]), "
+    "CAST(:ats AS timestamptz[]), CAST(:ons AS date[])) ON CONFLICT DO NOTHING")
+
+
 async def record_household_events(session: AsyncSession, result: Applied) -> None:
     """Every household event received goes into the history (dated by its `time` in China Standard Time), applied
     to the snapshot or not: the assessment reads the history."""
-    rows = [dict(event_id=item.event_id, household_id=str(item.household_id), kind=KIND_OF_TOPIC[item.topic],
-                 county_code=getattr(item.snapshot, "county_code", None) or item.snapshot.village_code[:6],
-                 village_code=item.snapshot.village_code, at=item.time, event_on=china_date(item.time))
-            for item in result.events]
-    if rows:
-        await session.exec(insert(HouseholdEvent).values(rows).on_conflict_do_nothing())  # type: ignore[call-overload]
+    events = result.events
+    if not events:
+        return
+    await session.exec(_RECORD_EVENTS, params={  # type: ignore[call-overload]
+        "ids": [item.event_id for item in events], "households": [str(item.household_id) for item in events],
+        "kinds": [KIND_OF_TOPIC[item.topic] for item in events],
+        "counties": [getattr(item.snapshot, "county_code", None) or item.snapshot.village_code[:6] for item in events],
+        "villages": [item.snapshot.village_code for item in events], "ats": [item.time for item in events],
+        "ons": [china_date(item.time) for item in events]})
 
 
 async def apply_division(session: AsyncSession, *, division: DivisionUpdated, at: dt.datetime) -> None:
