@@ -10,6 +10,7 @@ accounts in id order, then the lots of those accounts; every other writer of the
 """
 
 import datetime as dt
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -100,30 +101,40 @@ async def lock_references(raw: asyncpg.Connection, references: Sequence[str]) ->
                  ORDER BY k) AS keys""", sorted(set(references)))
 
 
-async def paid_out(raw: asyncpg.Connection, account_ids: Sequence[int]) -> dict[int, Decimal]:
-    """Each account's paid_out counter (`payment_queues`, created on first use); the caller holds the account locks."""
+async def paid_out(raw: asyncpg.Connection, account_ids: Sequence[int]) -> dict[int, tuple[Decimal, Decimal | None]]:
+    """Each account's paid_out counter (`payment_queues`, created on first use) and the smallest barrier of its
+    waiting payments (all older than any being recorded now); the caller holds the account locks."""
     rows = await raw.fetch(
-        """INSERT INTO payment_queues (account_id, paid_out) SELECT a, 0 FROM unnest($1::bigint[]) a ORDER BY a
-           ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING account_id, paid_out""",
+        """WITH q AS (
+             INSERT INTO payment_queues (account_id, paid_out) SELECT a, 0 FROM unnest($1::bigint[]) a ORDER BY a
+             ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING account_id, paid_out)
+           SELECT q.account_id, q.paid_out,
+                  (SELECT min(p.barrier_at) FROM payments p
+                   WHERE p.account_id = q.account_id AND p.status = 'pending_funds') AS barrier
+           FROM q""",
         sorted(set(account_ids)))
-    return {r["account_id"]: r["paid_out"] for r in rows}
+    return {r["account_id"]: (r["paid_out"], r["barrier"]) for r in rows}
 
 
 async def ensure_accounts(raw: asyncpg.Connection, specs: Sequence[ledger.AccountSpec]) -> dict[str, int]:
-    """`ledger.ensure_accounts` in two statements however many accounts (a burst names a new payee per household):
-    the missing ones are created in code order (the ledger's order, so concurrent creators never deadlock)."""
+    """`ledger.ensure_accounts` in one statement however many accounts (a burst names a new payee per household):
+    the missing ones are created in code order (the ledger's order, so concurrent creators never deadlock). One
+    created meanwhile by another transaction is looked up again."""
     wanted = {s.code: s for s in specs}
+    codes = sorted(wanted)
     found = {r["code"]: r["id"] for r in await raw.fetch(
-        "SELECT code, id FROM accounts WHERE code = ANY($1::text[])", list(wanted))}
-    missing = sorted(code for code in wanted if code not in found)
+        """WITH want AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) u(c, k, j, p)),
+                found AS (SELECT a.code, a.id FROM accounts a JOIN want ON a.code = want.c),
+                made AS (
+                  INSERT INTO accounts (code, kind, jurisdiction_code, program, balance)
+                  SELECT c, k, j, p, CASE WHEN k IN ('fund', 'program') THEN 0 END FROM want
+                  WHERE NOT EXISTS (SELECT 1 FROM found WHERE found.code = want.c) ORDER BY c
+                  ON CONFLICT (code) DO NOTHING RETURNING code, id)
+           SELECT code, id FROM found UNION ALL SELECT code, id FROM made""",
+        codes, [wanted[c].kind for c in codes], [wanted[c].jurisdiction_code for c in codes],
+        [wanted[c].program for c in codes])}
+    missing = [code for code in codes if code not in found]
     if missing:
-        await raw.execute(
-            """INSERT INTO accounts (code, kind, jurisdiction_code, program, balance)
-               SELECT c, k, j, p, CASE WHEN k IN ('fund', 'program') THEN 0 END
-               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY u(c, k, j, p, o)
-               ORDER BY o ON CONFLICT (code) DO NOTHING""",
-            missing, [wanted[c].kind for c in missing], [wanted[c].jurisdiction_code for c in missing],
-            [wanted[c].program for c in missing])
         found |= {r["code"]: r["id"] for r in await raw.fetch(
             "SELECT code, id FROM accounts WHERE code = ANY($1::text[])", missing)}
     return found
@@ -149,13 +160,15 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
     accounts = await ensure_accounts(raw, [*specs, *payee_specs])
     program_ids = sorted({accounts[s.code] for s in specs})
     balances = await lock_accounts(raw, program_ids)
-    counters = await paid_out(raw, program_ids)
+    queues = await paid_out(raw, program_ids)
+    counters = {account_id: counter for account_id, (counter, _) in queues.items()}
     cancelled = await _cancelled(raw, [o for _, o in pairs])
     # Under the account locks, a reference already recorded (a replay, the same reference under another event id)
     # stays recorded: such orders are dropped here, and so is a second order of one reference within the batch.
     recorded_before = await _recorded(raw, [o for _, o in pairs])
     fresh: list[Row] = []
-    for (item, order), spec, payee in zip(pairs, specs, payee_specs, strict=True):
+    randomness = os.urandom(16 * len(pairs))  # every payment id from one system call
+    for i, ((item, order), spec, payee) in enumerate(zip(pairs, specs, payee_specs, strict=True)):
         key = (order.reference, order.program, order.item_reference)
         if key in recorded_before:
             continue
@@ -163,7 +176,8 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
         account_id = accounts[spec.code]
         gone = (order.program, order.reference) in cancelled
         fresh.append(Row(
-            id=uuid.uuid4(), seq=0, reference=order.reference, item_reference=order.item_reference,
+            id=uuid.UUID(bytes=randomness[16 * i:16 * i + 16], version=4), seq=0, reference=order.reference,
+            item_reference=order.item_reference,
             program=order.program, county_code=order.county_code, village_code=order.village_code,
             payee=order.payee, amount=order.amount, status="reversed" if gone else "pending_funds",
             account_id=account_id, payee_account_id=accounts[payee.code],
@@ -177,11 +191,10 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
     waiting = [p for p in fresh if p.status == "pending_funds"]
     chosen: list[Row] = []
     if waiting:
-        barriers = await _older_barriers(raw, sorted({p.account_id for p in waiting}))
         for account_id in sorted({p.account_id for p in waiting}):
             candidates = [p for p in waiting if p.account_id == account_id]
             chosen += plan(candidates, balance=balances[account_id], paid_out=counters[account_id],
-                           older_barrier=barriers.get(account_id))
+                           older_barrier=queues[account_id][1])
     paid_at = dt.datetime.now(dt.UTC)
     entries = await _post(raw, chosen)
     for p in chosen:
@@ -213,7 +226,6 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
     for p in fresh:
         p.seq = seqs[p.id]
     await published.payments_completed(raw, [p for p in fresh if p.status == "reversed"])
-    await _count_paid(raw, chosen)
     await published.payments_completed(raw, chosen)
     return fresh
 
@@ -230,7 +242,7 @@ async def pay_waiting(session: AsyncSession, *, account_id: int, recorded_by: st
     """Plan the account's whole queue again (after money came in or a waiting payment left) and pay what it allows."""
     raw = await raw_connection(session)
     balance = (await lock_accounts(raw, [account_id]))[account_id]
-    counter = (await paid_out(raw, [account_id]))[account_id]
+    counter = (await paid_out(raw, [account_id]))[account_id][0]
     waiting = [_row(r, recorded_by, note) for r in await raw.fetch(
         f"SELECT {_COLUMNS} FROM payments WHERE account_id = $1 AND status = 'pending_funds' ORDER BY seq FOR UPDATE",
         account_id)]
@@ -253,15 +265,6 @@ async def _cancelled(raw: asyncpg.Connection, orders: Sequence[PaymentOrder]) ->
     return found
 
 
-async def _older_barriers(raw: asyncpg.Connection, account_ids: Sequence[int]) -> dict[int, Decimal]:
-    """The smallest barrier of each account's waiting payments (all older than the ones being recorded)."""
-    rows = await raw.fetch(
-        """SELECT account_id, min(barrier_at) AS barrier FROM payments
-           WHERE account_id = ANY($1::bigint[]) AND status = 'pending_funds'
-           GROUP BY account_id""", list(account_ids))
-    return {r["account_id"]: r["barrier"] for r in rows if r["barrier"] is not None}
-
-
 async def _recorded(raw: asyncpg.Connection, orders: Sequence[PaymentOrder]) -> set[tuple[str, str, str]]:
     """(reference, program, item_reference) of these orders already recorded."""
     rows = await raw.fetch(
@@ -272,7 +275,8 @@ async def _recorded(raw: asyncpg.Connection, orders: Sequence[PaymentOrder]) -> 
 
 async def pay(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
     """Pay these recorded payments (their programme accounts locked by the caller, each balance covering them): the
-    ledger's part (`_post`), the payments marked paid, the accounts' paid_out counters, `payment-completed` each."""
+    ledger's part and the accounts' paid_out counters (`_post`), the payments marked paid, `payment-completed`
+    each."""
     if not payments:
         return
     paid_at = dt.datetime.now(dt.UTC)
@@ -283,7 +287,6 @@ async def pay(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
         [p.id for p in payments], [entries.get(p.id) for p in payments], paid_at)
     for p in payments:
         p.status, p.paid_at = "paid", paid_at
-    await _count_paid(raw, payments)
     await published.payments_completed(raw, payments)
 
 
@@ -308,9 +311,9 @@ def entry_note(group: Sequence[Row]) -> str | None:
 
 async def _post(raw: asyncpg.Connection, payments: Sequence[Row]) -> dict[uuid.UUID, int]:
     """The ledger's part of paying: a journal entry per group of `entry_groups` (credit the programme account with
-    the group's total, debit each payee), the programme balances, lineage lots taken FIFO. An entry of one payment
-    has the payment's id as reference; a batch's entry has none (each payment names it in `entry_id`). Returns each
-    payment's entry id."""
+    the group's total, debit each payee), the programme balances and paid_out counters, lineage lots taken FIFO.
+    An entry of one payment has the payment's id as reference; a batch's entry has none (each payment names it in
+    `entry_id`). Returns each payment's entry id."""
     moving = [p for p in payments if p.amount > 0]
     if not moving:
         return {}
@@ -336,24 +339,16 @@ async def _post(raw: asyncpg.Connection, payments: Sequence[Row]) -> dict[uuid.U
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for p in moving:
         totals[p.account_id] += p.amount
+    # the balances, and the paid_out counters (the clock of the payments' barriers; a zero payment adds nothing)
     await raw.execute(
-        """UPDATE accounts SET balance = balance - v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
-           WHERE accounts.id = v.id AND accounts.kind IN ('fund', 'program')""",
+        """WITH balances AS (
+             UPDATE accounts SET balance = balance - v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
+             WHERE accounts.id = v.id AND accounts.kind IN ('fund', 'program'))
+           UPDATE payment_queues SET paid_out = paid_out + v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
+           WHERE payment_queues.account_id = v.id""",
         list(totals), list(totals.values()))
     await _move_lots(raw, moving, entries)
     return entries
-
-
-async def _count_paid(raw: asyncpg.Connection, payments: Sequence[Row]) -> None:
-    """Add what was paid to the accounts' paid_out counters (the clock of the payments' barriers)."""
-    if not payments:
-        return
-    counted: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for p in payments:
-        counted[p.account_id] += p.amount
-    await raw.execute(
-        """UPDATE payment_queues SET paid_out = paid_out + v.t FROM unnest($1::bigint[], $2::numeric[]) v(id, t)
-           WHERE payment_queues.account_id = v.id""", list(counted), list(counted.values()))
 
 
 async def _move_lots(raw: asyncpg.Connection, payments: Sequence[Row], entries: dict[uuid.UUID, int]) -> None:
@@ -384,11 +379,10 @@ async def _move_lots(raw: asyncpg.Connection, payments: Sequence[Row], entries: 
         new_lots += [(p.payee_account_id, entries[p.id], piece.source_fund_id, piece.amount)
                      for piece in merge_pieces(pieces)]
     await raw.execute(
-        "UPDATE lots SET remaining = v.r FROM unnest($1::bigint[], $2::numeric[]) v(id, r) WHERE lots.id = v.id",
-        list(changed), list(changed.values()))
-    await raw.execute(
-        """INSERT INTO lots (account_id, entry_id, source_fund_id, amount, remaining)
-           SELECT a, e, f, m, m FROM unnest($1::bigint[], $2::bigint[], $3::uuid[], $4::numeric[]) u(a, e, f, m)""",
-        *(list(column) for column in zip(*new_lots, strict=True)))
+        """WITH taken AS (
+             UPDATE lots SET remaining = v.r FROM unnest($1::bigint[], $2::numeric[]) v(id, r) WHERE lots.id = v.id)
+           INSERT INTO lots (account_id, entry_id, source_fund_id, amount, remaining)
+           SELECT a, e, f, m, m FROM unnest($3::bigint[], $4::bigint[], $5::uuid[], $6::numeric[]) u(a, e, f, m)""",
+        list(changed), list(changed.values()), *(list(column) for column in zip(*new_lots, strict=True)))
 
 
