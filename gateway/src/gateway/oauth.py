@@ -133,7 +133,7 @@ async def _issue(request: Request) -> TokenAnswer:
         raise OAuthError(400, "unsupported_grant_type", "only grant_type=client_credentials is supported")
     client_id, secret, basic = _credentials(request, form)
     _throttle(rt, request, client_id)
-    client = await to_thread.run_sync(rt.clients.authenticate, client_id, secret)
+    client = await to_thread.run_sync(rt.clients.authenticate, client_id, secret, limiter=rt.secret_checks)
     if client is None:
         _failed(rt, request, client_id)
         raise _invalid_client("unknown client or wrong secret", basic)
