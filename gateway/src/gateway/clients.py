@@ -36,10 +36,31 @@ class Client:
     hospitals: tuple[str, ...] | None = None
 
 
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _load_malloc_trim()
+
+
+def _scrypt(password: bytes, *, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    """hashlib.scrypt, then its 16 MiB buffer given back to the system: once freed it stays with the calling worker
+    thread's allocator (glibc keeps a block that size for the next one), and the gateway's memory grew by 16 MiB
+    for every thread that ever checked a secret."""
+    try:
+        return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=dklen)
+    finally:
+        if _MALLOC_TRIM is not None:
+            _MALLOC_TRIM(0)
+
+
 def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
     """`scrypt$n$r$p$salt$key`, base64 parts: the only form in which a client secret is stored."""
     salt = salt or secrets.token_bytes(16)
-    key = hashlib.scrypt(secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    key = _scrypt(secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
     return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
                      base64.b64encode(salt).decode(), base64.b64encode(key).decode()])
 
@@ -51,8 +72,8 @@ def verify_secret(secret: str, secret_hash: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(key_b64)
-        actual = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt_b64), n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected))
+        actual = _scrypt(secret.encode(), salt=base64.b64decode(salt_b64), n=int(n), r=int(r), p=int(p),
+                         dklen=len(expected))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
@@ -146,26 +167,8 @@ class ClientRegistry:
         """The client when `secret` is its secret, else None (same work either way)."""
         client = self._clients.get(client_id)
         matches = verify_secret(secret, client.secret_hash if client else self._decoy)
-        _release_free_memory()
         return client if client is not None and matches else None
 
-
-def _load_malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_MALLOC_TRIM = _load_malloc_trim()
-
-
-def _release_free_memory() -> None:
-    """scrypt's 16 MiB buffer, once freed, stays with the worker thread's allocator (glibc keeps such a block for
-    the next one): give it back to the system, or the gateway's memory grows by 16 MiB per thread that checked a
-    secret."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 def main(argv: list[str]) -> int:
