@@ -2,12 +2,15 @@
 
 import datetime as dt
 import hmac
+import os
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from asyncpg.pgproto import pgproto
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fupin_kit import clock
@@ -27,6 +30,17 @@ HOUSEHOLD_COLUMNS = ("village_code", "annual_income", "income_year", "causes", "
                      "low_income_guarantee", "status")
 TRUE = {"true", "1", "yes", "y", "t", "是", "√"}
 FALSE = {"false", "0", "no", "n", "f", "否", ""}
+
+
+def new_id() -> uuid.UUID:
+    """A time-ordered UUID (version 7, RFC 9562: Unix milliseconds, then 74 random bits) for the rows an import
+    creates: a chunk's new households and members land at the end of the primary-key and foreign-key indexes
+    instead of on random pages. asyncpg's UUID (a `uuid.UUID`, built and printed in C) costs a tenth of
+    `uuid.uuid4()` and its `str`, thousands of times per chunk."""
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    raw[6] = 0x70 | raw[6] & 0x0F  # version 7
+    raw[8] = 0x80 | raw[8] & 0x3F  # RFC 9562 variant
+    return pgproto.UUID(bytes(raw))  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -50,7 +64,7 @@ class MemberDraft:
     labor: str
     school_stage: str | None
     boarding: bool
-    id: uuid.UUID = field(default_factory=uuid.uuid4)  # the member_id, chosen before COPY so events can carry it
+    id: uuid.UUID = field(default_factory=new_id)  # the member_id, chosen before COPY so events can carry it
 
 
 @dataclass
@@ -65,7 +79,7 @@ class HouseholdDraft:
     indicators: dict[str, bool]
     low_income_guarantee: bool
     members: list[MemberDraft]
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(default_factory=new_id)
 
 
 def _flag(value: str) -> bool:

@@ -2,13 +2,13 @@
 transaction per chunk, with the unique index on live memberships as the final guard against double registration."""
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 from pydantic import TypeAdapter
 
 from fupin_kit import telemetry
@@ -22,7 +22,7 @@ from registry.events.published import (
     announced_here,
 )
 from registry.households.models import Status
-from registry.imports.drafts import HouseholdDraft, RowError, rejected_rows
+from registry.imports.drafts import HouseholdDraft, RowError, new_id, rejected_rows
 
 # An imported historical household announces its state like a live one would have.
 TOPIC_FOR = {Status.registered: HOUSEHOLD_REGISTERED, Status.exited: EXIT_CERTIFIED,
@@ -92,14 +92,14 @@ def event_records(drafts: Sequence[HouseholdDraft], *, now: dt.datetime,
             topic, data = HOUSEHOLD_STATUS_CHANGED, status_data(draft, occurred)
         else:
             continue
-        event_id = uuid.uuid4()
+        event_id = new_id()
         subject = str(draft.id)
         envelope: dict[str, Any] = {
             "specversion": "1.0", "id": str(event_id), "source": COMPONENT, "type": f"cn.fupin.{topic}",
             "subject": subject, "time": stamp, "datacontenttype": "application/json", "data": data}
         if traceparent:
             envelope["traceparent"] = traceparent
-        records.append((event_id, topic, subject, json.dumps(envelope, ensure_ascii=False)))
+        records.append((event_id, topic, subject, orjson.dumps(envelope).decode()))
     return records
 
 
@@ -135,7 +135,7 @@ async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, i
     reason = f"bulk import {import_id}"
     await conn.copy_records_to_table("household", columns=HOUSEHOLD_COLUMNS, records=[
         (d.id, d.village_code, d.village_code[:9], d.village_code[:6], str(d.status), d.annual_income,
-         d.income_year, d.causes, json.dumps(d.indicators), d.low_income_guarantee, import_id, now, now,
+         d.income_year, d.causes, orjson.dumps(d.indicators).decode(), d.low_income_guarantee, import_id, now, now,
          1 if d.status in TOPIC_FOR else 0)
         for d in drafts])
     await conn.copy_records_to_table("member", columns=MEMBER_COLUMNS, records=[
