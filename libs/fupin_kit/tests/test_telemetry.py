@@ -140,7 +140,7 @@ def test_a_server_span_continues_the_callers_trace_and_names_the_route_and_the_r
     assert telemetry.start_server_span({}, "GET", "/registry/readyz", "req-2") is None  # health is not traced
 
 
-def test_an_anonymous_read_is_sampled_and_the_others_are_traced(spans: InMemorySpanExporter,
+def test_a_read_outside_a_trace_is_sampled_and_the_others_are_traced(spans: InMemorySpanExporter,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(telemetry, "_read_ratio", 0.0)
     handle = telemetry.start_server_span({}, "GET", "/registry/households/1", "req-1")
@@ -152,8 +152,10 @@ def test_an_anonymous_read_is_sampled_and_the_others_are_traced(spans: InMemoryS
     assert spans.get_finished_spans() == ()
 
     caller = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
-    for headers, method in (({b"x-request-id": b"mine"}, "GET"), ({b"traceparent": caller.encode()}, "GET"),
-                            ({}, "POST")):
+    named = telemetry.start_server_span({b"x-request-id": b"mine"}, "GET", "/x", "mine")
+    assert named is not None and named.span is None  # a request id does not decide: the gateway gives every call one
+    named.finish("GET", "/x", 200)
+    for headers, method in (({b"traceparent": caller.encode()}, "GET"), ({}, "POST"), ({}, "PUT")):
         traced = telemetry.start_server_span(headers, method, "/registry/households", "req-2")
         assert traced is not None and traced.span is not None and traced.span.is_recording()
         traced.finish(method, "/registry/households", 200)

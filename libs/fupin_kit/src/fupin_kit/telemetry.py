@@ -6,12 +6,12 @@
 - Neither: no tracer provider, no instrumentation; what is left on the request path is one boolean test.
   `OTEL_SDK_DISABLED=true` turns tracing off whatever is configured. Sampling follows the standard
   `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (default: parent-based, every root span).
-- Anonymous reads: a GET or HEAD that neither continues a trace (`traceparent`) nor names itself (`X-Request-ID`) is
-  traced with the probability `FUPIN_TRACE_READS` (default 0.05); the others are not traced at all, their queries
-  included (nor is a read whose caller's trace is not sampled: its spans would be dropped). Tracing every such
-  read cost more CPU than the read itself (the registry's household read: a server span, a query span and their
-  export). Writes, calls in a trace and requests with an id are traced as before: `fupin-dev trace REQUEST_ID`
-  finds a read sent with `X-Request-ID: REQUEST_ID`.
+- Reads: a GET or HEAD that does not continue a trace (no `traceparent`) is traced with the probability
+  `FUPIN_TRACE_READS` (default 0.05; 1 traces every read); the others are not traced at all, their queries included,
+  nor is a read whose caller's trace is not sampled (its spans would be dropped). Tracing every read cost more CPU
+  than the read itself (the registry's household read: a server span, a query span and their export). Writes are
+  traced as before, so is every call inside a sampled trace. (A request id does not decide: the gateway gives one to
+  every call it forwards.)
 
 What crosses a hop: the W3C `traceparent` header on HTTP (FastAPI, httpx and aiohttp instrumentations), and on Kafka
 the outbox row's `traceparent` (saved by `enqueue` in the CloudEvents `traceparent` extension of the envelope), sent
@@ -97,7 +97,7 @@ def _set_read_ratio(value: str) -> None:
     try:
         _read_ratio = min(1.0, max(0.0, float(value)))
     except ValueError:
-        log.warning("%s=%r is not a probability; every anonymous read is traced", READS_ENV, value)
+        log.warning("%s=%r is not a probability; every read is traced", READS_ENV, value)
         _read_ratio = 1.0
 
 
@@ -230,14 +230,13 @@ class ServerSpan:
 def start_server_span(headers: Mapping[bytes, bytes], method: str, path: str, request_id: str) -> ServerSpan | None:
     """A server span continuing the caller's `traceparent`, named after the route once it is known; None when
     tracing is off (one test), for health, readiness and metrics, or when the FastAPI instrumentation does it.
-    An anonymous read left out by `FUPIN_TRACE_READS` gets no span, and instrumentation is suppressed while it
+    A read left out by `FUPIN_TRACE_READS` gets no span, and instrumentation is suppressed while it
     runs (no query spans either)."""
     if not _enabled or _asgi_instrumented or path.endswith(_UNTRACED_SUFFIXES) or path == "/status":
         return None
     incoming = headers.get(b"traceparent")
-    if method in _READ_METHODS and (
-            _unsampled(incoming) if incoming is not None
-            else b"x-request-id" not in headers and random.random() >= _read_ratio):
+    if method in _READ_METHODS and (_unsampled(incoming) if incoming is not None
+                                    else random.random() >= _read_ratio):
         return ServerSpan(None, otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True)))
     parent = _context_of(incoming.decode("latin-1")) if incoming else None
     span = _tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes={
