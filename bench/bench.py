@@ -254,7 +254,8 @@ def _last_line(text: str) -> str:
 
 # smaller event bursts for `--quick`
 SCRIPT_QUICK = {"finance_payments.py": ("--events", "1000"), "household_consumers.py": ("--households", "2000"),
-                "registry_import.py": ("--members", "20000"), "outbox_relay.py": ("--events", "5000")}
+                "registry_import.py": ("--members", "20000"), "outbox_relay.py": ("--events", "5000"),
+                "registration_latency.py": ("--registrations", "20")}
 
 
 @figure
@@ -275,6 +276,11 @@ def outbox_relay(b: Bench) -> list[Row]:
 @figure
 def household_consumers(b: Bench) -> list[Row]:
     return script_rows(b, "household_consumers.py")
+
+
+@figure
+def registration_latency(b: Bench) -> list[Row]:
+    return script_rows(b, "registration_latency.py")
 
 
 def rss_mb(pid: int) -> float | None:
