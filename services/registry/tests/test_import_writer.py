@@ -15,7 +15,17 @@ from fupin_kit.events.envelope import cloud_event
 from registry.config import get_settings
 from registry.events.published import household_snapshot, status_changed
 from registry.households.models import Status
-from registry.imports.drafts import HouseholdDraft, QuickCheck, build_household, check_member, quick_member
+from registry.imports.drafts import (
+    HOUSEHOLD_COLUMNS,
+    HouseholdDraft,
+    HouseholdRow,
+    QuickCheck,
+    _cells,
+    build_household,
+    check_member,
+    quick_household,
+    quick_member,
+)
 from registry.imports.parsing import Row
 from registry.imports.service import group_rows
 from registry.imports.writer import event_records, instant, snapshot_data, status_data
@@ -95,6 +105,36 @@ def test_a_check_digit_x_and_a_future_birth_date() -> None:
     assert quick_member(number, {**row, "id_number": future}, quick()) is None
 
 
+def test_quick_household_is_the_household_model_for_plainly_valid_rows() -> None:
+    heads = [row for _, row in rows(300, statuses={"registered": 1, "identified": 1, "exited": 1})
+             if row["relation"] == "head"]
+    changes: list[dict[str, str]] = [
+        {}, {"status": ""}, {"status": "Registered"}, {"low_income_guarantee": ""}, {"low_income_guarantee": "是"},
+        {"housing_safe": "0"}, {"causes": "illness|disability，illness"}, {"annual_income": "12"},
+        {"annual_income": "0.5"}, {"income_year": "1990"}]
+    for head in heads:
+        for change in changes:
+            row = {**head, **change}
+            fast = quick_household(row, quick())
+            assert fast is not None, change
+            slow = HouseholdRow.model_validate(_cells(row, HOUSEHOLD_COLUMNS))
+            assert fast.model_dump() == slow.model_dump(), change
+            assert [type(c) for c in fast.causes] == [type(c) for c in slow.causes]
+
+
+@pytest.mark.parametrize("change", [
+    {"village_code": "61072310120"}, {"village_code": "６１０７２３１０１２０１"}, {"annual_income": "-1"},
+    {"annual_income": "1e3"}, {"annual_income": "12.345"}, {"annual_income": "12."}, {"annual_income": ""},
+    {"annual_income": "1000000000000"}, {"income_year": "1989"}, {"income_year": str(clock.today().year + 1)},
+    {"income_year": "２０１９"}, {"causes": ""}, {"causes": "illness;laziness"}, {"food_clothing_secure": ""},
+    {"housing_safe": "maybe"}, {"low_income_guarantee": "x"}, {"status": "verified"}, {"status": "exit_pending"},
+    {"causes": "illness\x00"},
+])
+def test_quick_household_leaves_every_doubtful_row_to_the_model(change: dict[str, str]) -> None:
+    head = next(row for _, row in rows(10) if row["relation"] == "head")
+    assert quick_household({**head, **change}, quick()) is None
+
+
 def drafts(members: int, status: str) -> list[HouseholdDraft]:
     families = group_rows(rows(members, statuses={status: 1}))
     built = [build_household(key, family, VILLAGES, {}, quick())[0] for key, family in families.items()]
@@ -114,6 +154,7 @@ def test_a_file_checked_quickly_or_slowly_gives_the_same_households_and_errors()
         assert (fast is None) == (slow is None)
         if fast is not None and slow is not None:
             assert all(same_member(a, b) for a, b in zip(fast.members, slow.members, strict=True))
+            assert dataclasses.replace(fast, id=slow.id, members=slow.members) == slow
 
 
 def test_snapshot_data_is_the_household_snapshot_model() -> None:

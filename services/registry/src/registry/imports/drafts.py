@@ -8,14 +8,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from asyncpg.pgproto import pgproto
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fupin_kit import clock
 from fupin_kit.ids import InvalidResidentId, mask_id_number
-from fupin_kit.money import Money
+from fupin_kit.money import FEN, Money
 from fupin_kit.text import NUL, NUL_MESSAGE, has_nul, printable
 from registry import persons
 from registry.config import get_settings
@@ -235,6 +235,41 @@ def quick_member(number: int, row: Row, quick: QuickCheck) -> MemberDraft | None
                        boarding_text in TRUE)
 
 
+CAUSES = {str(c): c for c in Cause}
+STATUSES = {str(s): s for s in IMPORTABLE}
+INDICATORS = ("food_clothing_secure", "compulsory_education_ok", "basic_medical_ok", "housing_safe",
+              "drinking_water_safe")
+
+
+def _plain_flag(text: str) -> bool | None:
+    lowered = text.lower()
+    return True if lowered in TRUE else False if lowered in FALSE else None
+
+
+def quick_household(row: Row, quick: QuickCheck) -> HouseholdRow | None:
+    """The household columns of a plainly valid head's row, as `HouseholdRow` would validate them, without pydantic
+    (a household per three rows of a file); None when anything is doubtful: `HouseholdRow` then reports it."""
+    village, income, year = row.get("village_code", ""), row.get("annual_income", ""), row.get("income_year", "")
+    whole, point, fen = income.partition(".")
+    if (len(village) != 12 or not village.isascii() or not village.isdigit()
+            or not 0 < len(whole) <= 12 or not whole.isascii() or not whole.isdigit()
+            or (point and (not 0 < len(fen) <= 2 or not fen.isascii() or not fen.isdigit()))
+            or len(year) != 4 or not year.isascii() or not year.isdigit()
+            or not 1990 <= int(year) <= quick.today.year):  # next year's bound is left to the model's clock
+        return None
+    parts = row.get("causes", "").replace("|", ";").replace(",", ";").replace("，", ";").split(";")
+    causes = list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+    status = STATUSES.get(row.get("status", "").strip().lower() or "identified")
+    flags = [_plain_flag(row.get(name, "")) if row.get(name, "") else None for name in INDICATORS]
+    low_income = _plain_flag(row.get("low_income_guarantee", ""))
+    if not causes or any(c not in CAUSES for c in causes) or status is None or None in flags or low_income is None:
+        return None
+    values: dict[str, Any] = dict(zip(INDICATORS, flags, strict=True))
+    return HouseholdRow.model_construct(
+        village_code=village, annual_income=Decimal(income).quantize(FEN), income_year=int(year),
+        causes=[CAUSES[c] for c in causes], low_income_guarantee=low_income, status=status, **values)
+
+
 def build_household(key: str, rows: list[tuple[int, Row]], villages: set[str],
                     seen: dict[str, int], quick: QuickCheck | None = None
                     ) -> tuple[HouseholdDraft | None, list[RowError]]:
@@ -256,7 +291,7 @@ def build_household(key: str, rows: list[tuple[int, Row]], villages: set[str],
         errors.append(RowError(rows[0][0], "relation", "head_not_member",
                                f"household {printable(key)} has {len(heads)} rows with relation head; it needs one"))
     else:
-        household, head_errors = _household_row(heads[0], rows, villages)
+        household, head_errors = _household_row(heads[0], rows, villages, quick)
         errors.extend(head_errors)
     for m in members:
         if m.person_ref in seen:
@@ -280,17 +315,19 @@ def build_household(key: str, rows: list[tuple[int, Row]], villages: set[str],
         low_income_guarantee=household.low_income_guarantee, members=members), []
 
 
-def _household_row(head: tuple[int, Row], rows: list[tuple[int, Row]],
-                   villages: set[str]) -> tuple[HouseholdRow | None, list[RowError]]:
+def _household_row(head: tuple[int, Row], rows: list[tuple[int, Row]], villages: set[str],
+                   quick: QuickCheck | None = None) -> tuple[HouseholdRow | None, list[RowError]]:
     """Household columns are read from the head's row; other rows may repeat them but not contradict them."""
     number, head_row = head
     errors = [RowError(n, column, "validation_error", f"differs from the head's row {number}")
               for n, row in rows if n != number for column in HOUSEHOLD_COLUMNS
               if row.get(column, "") not in ("", head_row.get(column, ""))]
-    try:
-        household = HouseholdRow.model_validate(_cells(head_row, HOUSEHOLD_COLUMNS))
-    except ValidationError as exc:
-        return None, errors + _pydantic_errors(number, exc)
+    household = quick_household(head_row, quick) if quick is not None else None
+    if household is None:
+        try:
+            household = HouseholdRow.model_validate(_cells(head_row, HOUSEHOLD_COLUMNS))
+        except ValidationError as exc:
+            return None, errors + _pydantic_errors(number, exc)
     if household.village_code not in villages:
         errors.append(RowError(number, "village_code", "invalid_division",
                                f"{household.village_code} is not a known village"))
