@@ -66,9 +66,12 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
         key = headers.get(HEADER, b"").decode("latin-1").strip()
-        if scope["type"] != "http" or scope["method"] != "POST" or not key:
+        if not key:
             await self.app(scope, receive, send)
             return
         if len(key) > MAX_KEY_LENGTH:

@@ -2,10 +2,10 @@
 
 import json
 import logging
+import os
 import sys
 import time
 import traceback
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fupin_kit import telemetry
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 logger = logging.getLogger("fupin")
 
@@ -33,7 +34,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname, "logger": record.name, "message": record.getMessage(),
             "request_id": request_id_var.get(),
         }
-        if telemetry.enabled() and (trace_id := telemetry.trace_id_of(telemetry.current_traceparent())):
+        if trace_id := telemetry.current_trace_id():
             entry["trace_id"] = trace_id
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
@@ -76,14 +77,15 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, component: str) -> None:
         self.app = app
         self.component = component
+        self._timers: dict[tuple[str, str, int], Any] = {}  # the histogram's child per (method, route, status)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        incoming = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:128]
-        request_id = incoming or uuid.uuid4().hex
+        incoming = headers.get(_REQUEST_ID_KEY, b"").decode("latin-1")[:128]
+        request_id = incoming or os.urandom(16).hex()  # 32 hex digits like uuid4().hex, at a fifth of its cost
         token = request_id_var.set(request_id)
         server_span = telemetry.start_server_span(headers, scope["method"], scope["path"], request_id)
         telemetry.tag_request(request_id)
@@ -94,8 +96,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER.encode(), request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), (_REQUEST_ID_KEY, request_id.encode())]
             await send(message)
 
         try:
@@ -103,7 +104,11 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
-            HTTP_REQUESTS.labels(self.component, scope["method"], route, str(status)).observe(elapsed)
+            timer = self._timers.get((scope["method"], route, status))
+            if timer is None:  # route templates, not paths: a bounded set
+                timer = self._timers[(scope["method"], route, status)] = HTTP_REQUESTS.labels(
+                    self.component, scope["method"], route, str(status))
+            timer.observe(elapsed)
             if route not in ("/healthz", "/readyz", "/metrics"):
                 logger.info("request", extra={"fields": {
                     "method": scope["method"], "route": route, "status": status,

@@ -271,6 +271,15 @@ def current_traceparent() -> str | None:
     return carrier.get(TRACEPARENT)
 
 
+def current_trace_id() -> str | None:
+    """The 32 hex digits of the current span's trace id (None without a valid one or with tracing off); cheaper
+    than `trace_id_of(current_traceparent())` (no propagator), for a log line per request."""
+    if not _enabled:
+        return None
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
 def trace_id_of(traceparent: str | None) -> str | None:
     """The 32 hex digits of a traceparent's trace id (None when malformed)."""
     if not traceparent:
