@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit import clock
@@ -33,11 +32,10 @@ FROM household h WHERE h.id = $1
 """
 
 
-async def read_public(conn: AsyncConnection, household_id: uuid.UUID) -> HouseholdPublic:
+async def read_public(conn: Any, household_id: uuid.UUID) -> HouseholdPublic:
     """The same answer as `household_public(get_household(...))`, read with plain asyncpg on the driver connection
-    (the hot read of every service that asks the registry; the ORM cost more than its three small queries)."""
-    raw = await conn.get_raw_connection()
-    row = await raw.driver_connection.fetchrow(_READ_SQL, household_id)  # type: ignore[union-attr]
+    `conn` (the hot read of every service that asks the registry; the ORM cost more than its three small queries)."""
+    row = await conn.fetchrow(_READ_SQL, household_id)
     if row is None:
         raise NotFound("household_not_found", f"no household {household_id}")
     household = SimpleNamespace(**{k: v for k, v in row.items() if k not in ("members", "history")})

@@ -31,10 +31,11 @@ async def read_household(household_id: uuid.UUID, request: Request, _: Reader) -
     # A read: no ORM session and no transaction of its own (unless a middleware's transaction holds the request).
     shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
     if shared is not None:
-        answer = await read_public(await shared.connection(), household_id)
+        raw = await (await shared.connection()).get_raw_connection()
+        answer = await read_public(raw.driver_connection, household_id)
     else:
         db: Database = request.app.state.db
-        async with db.engine.connect() as conn:
+        async with db.driver_connection() as conn:
             answer = await read_public(conn, household_id)
     # serialised once: returned as a model, FastAPI would validate the answer again before serialising it
     return Response(answer.model_dump_json(), media_type="application/json")
