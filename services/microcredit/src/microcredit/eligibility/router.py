@@ -23,10 +23,11 @@ async def check_eligibility(body: IdNumberIn, request: Request, _: EligibilityCh
     # A read: no session and no transaction of its own, unless an Idempotency-Key's transaction holds the request.
     shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
     if shared is not None:
-        assessment = await verdict(await shared.connection(), id_number=body.id_number, on=today(), pseudonym_key=key)
+        raw = await (await shared.connection()).get_raw_connection()
+        assessment = await verdict(raw.driver_connection, id_number=body.id_number, on=today(), pseudonym_key=key)
     else:
         db: Database = request.app.state.db
-        async with db.engine.connect() as conn:
+        async with db.driver_connection() as conn:
             assessment = await verdict(conn, id_number=body.id_number, on=today(), pseudonym_key=key)
     answer = EligibilityOut(
         eligible=assessment.eligible, reasons=assessment.reasons,

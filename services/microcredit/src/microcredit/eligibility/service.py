@@ -4,8 +4,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+import asyncpg
 from sqlalchemy import func
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,11 +97,10 @@ LEFT JOIN product_policies pp ON pp.year = q.year
 """
 
 
-async def verdict(conn: AsyncConnection, *, id_number: str, pseudonym_key: str, on: dt.date) -> Verdict:
+async def verdict(conn: asyncpg.Connection, *, id_number: str, pseudonym_key: str, on: dt.date) -> Verdict:
     """The eligibility check's answer, read in one statement on the driver's connection (plain asyncpg: this is the
     banks' hot path, where the ORM cost more than the queries). Same rules and inputs as `assess`."""
-    raw = await conn.get_raw_connection()
-    row = await raw.driver_connection.fetchrow(_VERDICT_SQL, pseudonym(id_number, pseudonym_key), on.year)  # type: ignore[union-attr]
+    row = await conn.fetchrow(_VERDICT_SQL, pseudonym(id_number, pseudonym_key), on.year)
     policy = DEFAULT_POLICY if row["policy_year"] is None else ProductPolicy(
         household_cap=row["household_cap"], max_term_months=row["max_term_months"], min_age=row["min_age"],
         max_age=row["max_age"], benchmark_rate=row["benchmark_rate"], compensation_ratio=row["compensation_ratio"])
