@@ -4,7 +4,9 @@ Each handler runs in one transaction with the kit's inbox row (at most once per 
 parse raises ValidationError and is dead-lettered; a transient failure is retried by the kit.
 """
 
+import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +16,7 @@ from assistance.readmodels import service as readmodels
 from assistance.readmodels.models import Household
 from fupin_events.payloads import DivisionExited, DivisionUpdated, PaymentCompleted
 from fupin_kit.clock import china_date, event_time
+from fupin_kit.events.consumer import BatchHandler
 from fupin_kit.events.households import Applied, HouseholdReadModel
 
 log = logging.getLogger("assistance.events")
@@ -44,9 +47,18 @@ async def on_division_exited(session: AsyncSession, event: dict[str, Any]) -> No
                                          event_id=str(event["id"]), at=event_time(event))
 
 
-async def on_payment_completed(session: AsyncSession, event: dict[str, Any]) -> None:
-    await readmodels.apply_payment(session, payment=PaymentCompleted.model_validate(event["data"]),
-                                   at=event_time(event))
+def _payment(event: dict[str, Any]) -> tuple[PaymentCompleted, dt.datetime]:
+    return PaymentCompleted.model_validate(event["data"]), event_time(event)
+
+
+async def _apply_payments(session: AsyncSession, payments: Sequence[tuple[PaymentCompleted, dt.datetime]]) -> None:
+    for payment, at in payments:  # in event order: a paid and a reversal of one payment in a batch as one by one
+        await readmodels.apply_payment(session, payment=payment, at=at)
+
+
+# A poll batch per transaction: a backlog of finance's payments (every programme's) no longer takes a transaction
+# per event, nor holds back the household topics
+on_payment_completed = BatchHandler(_payment, _apply_payments)
 
 
 HANDLERS: dict[str, Any] = {

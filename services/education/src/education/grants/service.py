@@ -2,9 +2,10 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -78,9 +79,22 @@ async def grants_of_person(session: AsyncSession, *, person_ref: str) -> list[Gr
         .order_by(col(Grant.academic_year), col(Grant.awarded_at), col(Grant.kind)))).all())
 
 
-async def record_payment(session: AsyncSession, *, grant_id: uuid.UUID, payment_id: str, paid_at: dt.datetime) -> bool:
-    """Finance paid the grant: `awarded` → `paid` (a repeated notice changes nothing). False for a foreign id."""
-    result = await session.exec(
-        update(Grant).where(col(Grant.grant_id) == grant_id, col(Grant.status) == AWARDED)
-        .values(status=PAID, payment_id=payment_id, paid_at=paid_at).returning(col(Grant.grant_id)))
-    return result.first() is not None
+# Grants paid, a poll batch of `payment-completed` in one statement: `awarded` -> `paid` (a repeated notice, or a
+# grant already paid, changes nothing)
+_RECORD_PAYMENTS = text(
+    f'UPDATE "{Grant.__tablename__}" AS g SET status = :paid, payment_id = u.payment_id, paid_at = u.paid_at '
+    "FROM unnest(CAST(:grants AS uuid[]), CAST(:payments AS varchar[]), CAST(:times AS timestamptz[])) "
+    "AS u(grant_id, payment_id, paid_at) WHERE g.grant_id = u.grant_id AND g.status = :awarded")
+
+
+async def record_payments(session: AsyncSession, payments: Sequence[tuple[uuid.UUID, str, dt.datetime]]) -> None:
+    """Finance paid these grants ((grant_id, payment_id, paid_at) in event order; a foreign id changes nothing):
+    the first notice of a grant counts, as one by one."""
+    first: dict[uuid.UUID, tuple[str, dt.datetime]] = {}
+    for grant_id, payment_id, paid_at in payments:
+        first.setdefault(grant_id, (payment_id, paid_at))
+    if not first:
+        return
+    await session.exec(_RECORD_PAYMENTS, params={  # type: ignore[call-overload]
+        "grants": list(first), "payments": [p for p, _ in first.values()], "times": [t for _, t in first.values()],
+        "paid": PAID, "awarded": AWARDED})
