@@ -177,9 +177,11 @@ def app_config(c: Component) -> dict[str, Any]:
         "FUPIN_LOG_LEVEL": "INFO",
         "FUPIN_JWT_PUBLIC_KEY_FILE": "/etc/fupin/jwt-verify/public.pem",
         "FUPIN_DB_POOL_SIZE": str(c.db_pool_size),
-        # two glibc malloc arenas instead of one per thread (up to 8 per core) that keep what they freed: RSS stays
-        # near what is live after a burst (issue 14 target 7); dev starts its processes with the same
+        # glibc: two malloc arenas instead of one per thread, and a fixed mmap threshold (large buffers are given
+        # back when freed): RSS stays near what is live after a burst (issue 14 target 7); dev sets the same
         "MALLOC_ARENA_MAX": "2",
+        "MALLOC_MMAP_THRESHOLD_": "131072",
+        "MALLOC_TRIM_THRESHOLD_": "131072",
     }
     if c.kind == "gateway":
         data.update({
