@@ -6,7 +6,6 @@ parse raises ValidationError and is dead-lettered; a transient failure is retrie
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,14 +50,9 @@ def _payment(event: dict[str, Any]) -> tuple[PaymentCompleted, dt.datetime]:
     return PaymentCompleted.model_validate(event["data"]), event_time(event)
 
 
-async def _apply_payments(session: AsyncSession, payments: Sequence[tuple[PaymentCompleted, dt.datetime]]) -> None:
-    for payment, at in payments:  # in event order: a paid and a reversal of one payment in a batch as one by one
-        await readmodels.apply_payment(session, payment=payment, at=at)
-
-
-# A poll batch per transaction: a backlog of finance's payments (every programme's) no longer takes a transaction
-# per event, nor holds back the household topics
-on_payment_completed = BatchHandler(_payment, _apply_payments)
+# A poll batch per transaction (the paid ones in one statement): a backlog of finance's payments (every
+# programme's) no longer takes a transaction per event, nor holds back the household topics
+on_payment_completed = BatchHandler(_payment, readmodels.apply_payments)
 
 
 HANDLERS: dict[str, Any] = {

@@ -77,12 +77,47 @@ async def apply_division_exit(session: AsyncSession, *, exited: DivisionExited, 
         at=at).on_conflict_do_nothing())
 
 
+# The paid payments of a poll batch in one statement (the same text for any number of payments)
+_RECORD_PAID = text(
+    f"INSERT INTO {Payment.__tablename__} (payment_id, reference, program, payee, amount, county_code, village_code, "
+    "paid_at, paid_on) SELECT * FROM unnest(CAST(:ids AS varchar[]), CAST(:references AS varchar[]), "
+    "CAST(:programs AS varchar[]), CAST(:payees AS varchar[]), CAST(:amounts AS numeric[]), "
+    "CAST(:counties AS varchar[]), CAST(:villages AS varchar[]), CAST(:paid_at AS timestamptz[]), "
+    "CAST(:paid_on AS date[])) ON CONFLICT (payment_id) DO UPDATE SET reference = excluded.reference, "
+    "program = excluded.program, payee = excluded.payee, amount = excluded.amount, "
+    "county_code = excluded.county_code, village_code = excluded.village_code, paid_at = excluded.paid_at, "
+    "paid_on = excluded.paid_on")
+
+
+async def apply_payments(session: AsyncSession, payments: Sequence[tuple[PaymentCompleted, dt.datetime]]) -> None:
+    """A poll batch of `payment-completed` (with each event's time), as `apply_payment` one by one in event order
+    would leave them: the `paid` ones in one upsert (the last notice of a payment wins), then each reversal (it
+    sets only `reversed_on`, and a `paid` never clears it, so the two kinds commute)."""
+    paid: dict[str, tuple[PaymentCompleted, dt.datetime]] = {}
+    for payment, at in payments:
+        if payment.status == "paid":
+            paid[payment.payment_id] = (payment, _paid_at(payment, at))
+    if paid:
+        rows = list(paid.values())
+        await session.exec(_RECORD_PAID, params={  # type: ignore[call-overload]
+            "ids": list(paid), "references": [p.reference for p, _ in rows], "programs": [p.program for p, _ in rows],
+            "payees": [p.payee for p, _ in rows], "amounts": [p.amount for p, _ in rows],
+            "counties": [p.county_code for p, _ in rows], "villages": [p.village_code for p, _ in rows],
+            "paid_at": [t for _, t in rows], "paid_on": [china_date(t) for _, t in rows]})
+    for payment, at in payments:
+        if payment.status != "paid":
+            await apply_payment(session, payment=payment, at=at)
+
+
+def _paid_at(payment: PaymentCompleted, at: dt.datetime) -> dt.datetime:
+    paid_at = payment.paid_at or at
+    return paid_at if paid_at.tzinfo is not None else paid_at.replace(tzinfo=dt.UTC)
+
+
 async def apply_payment(session: AsyncSession, *, payment: PaymentCompleted, at: dt.datetime) -> None:
     """`paid` records the payment by its `paid_at` (the event's time when absent); `reversed` dates the reversal
     by the event's time. Either may come first: a later `paid` never clears a reversal."""
-    paid_at = payment.paid_at or at
-    if paid_at.tzinfo is None:
-        paid_at = paid_at.replace(tzinfo=dt.UTC)
+    paid_at = _paid_at(payment, at)
     values = dict(payment_id=payment.payment_id, reference=payment.reference, program=payment.program,
                   payee=payment.payee, amount=payment.amount, county_code=payment.county_code,
                   village_code=payment.village_code)
