@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 
-def pseudonym_key(request: Request) -> str:
-    """The key of `fupin_kit.ids.pseudonym` (HMAC-SHA256) from the app's settings."""
+async def pseudonym_key(request: Request) -> str:
+    """The key of `fupin_kit.ids.pseudonym` (HMAC-SHA256) from the app's settings. `async` although it awaits
+    nothing: FastAPI runs a plain `def` dependency on its thread pool, a thread hop on every request of the route."""
     return str(request.app.state.settings.pseudonym_key.get_secret_value())
 
 

@@ -1,9 +1,9 @@
 """The HIS at discharge: POST /medical/settlements, GET one, reverse one."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from fupin_kit.db import SessionDep
-from fupin_kit.pseudonyms import pseudonym_key
+from fupin_kit.pseudonyms import PseudonymKey
 from medical.access import (
     AUDIT_HOSPITAL,
     HisClient,
@@ -34,9 +34,8 @@ def public(settlement: Settlement) -> SettlementPublic:
 
 
 @router.post("", status_code=201, response_model=SettlementPublic)
-async def settle(body: SettlementIn, session: SessionDep, request: Request, principal: HisClient) -> Response:
+async def settle(body: SettlementIn, session: SessionDep, key: PseudonymKey, principal: HisClient) -> Response:
     require_hospital(principal, body.hospital_code)
-    key = pseudonym_key(request)  # read here: FastAPI runs a plain-function dependency on its thread pool
     settlement, created = await service.settle(
         session, settlement_in=body, settled_by=principal.client_id,
         pseudonym_key=key)

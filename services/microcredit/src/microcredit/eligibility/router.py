@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fupin_kit.clock import today
 from fupin_kit.db import SESSION_STATE_KEY, Database
 from fupin_kit.ids import mask_id_number
-from fupin_kit.pseudonyms import pseudonym_key
+from fupin_kit.pseudonyms import PseudonymKey
 from microcredit.access import EligibilityChecker
 from microcredit.eligibility.models import EligibilityOut
 from microcredit.eligibility.service import verdict
@@ -17,9 +17,7 @@ router = APIRouter(prefix="/microcredit", tags=["eligibility"])
 
 
 @router.post("/eligibility-checks", response_model=EligibilityOut)
-async def check_eligibility(body: IdNumberIn, request: Request, _: EligibilityChecker) -> Response:
-    # The key read here, not as a dependency: FastAPI runs a plain-function dependency on its thread pool.
-    key = pseudonym_key(request)
+async def check_eligibility(body: IdNumberIn, request: Request, key: PseudonymKey, _: EligibilityChecker) -> Response:
     # A read: no session and no transaction of its own, unless an Idempotency-Key's transaction holds the request.
     shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
     if shared is not None:
