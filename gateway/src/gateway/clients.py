@@ -4,17 +4,16 @@ Create a `secret_hash` for the clients file with `python -m gateway.clients hash
 """
 
 import base64
-import ctypes
-import ctypes.util
 import hashlib
 import hmac
 import json
 import secrets
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from fupin_kit.memory import release_memory
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
@@ -36,16 +35,6 @@ class Client:
     hospitals: tuple[str, ...] | None = None
 
 
-def _load_malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_MALLOC_TRIM = _load_malloc_trim()
-
-
 def _scrypt(password: bytes, *, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
     """hashlib.scrypt, then its 16 MiB buffer given back to the system: once freed it stays with the calling worker
     thread's allocator (glibc keeps a block that size for the next one), and the gateway's memory grew by 16 MiB
@@ -53,8 +42,7 @@ def _scrypt(password: bytes, *, salt: bytes, n: int, r: int, p: int, dklen: int)
     try:
         return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=dklen)
     finally:
-        if _MALLOC_TRIM is not None:
-            _MALLOC_TRIM(0)
+        release_memory()
 
 
 def hash_secret(secret: str, *, salt: bytes | None = None) -> str:

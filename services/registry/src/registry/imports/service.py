@@ -4,8 +4,6 @@ Each chunk is one transaction (households, members, history, events, row errors,
 households only and the progress figures always match what is stored."""
 
 import asyncio
-import contextlib
-import ctypes
 import logging
 import os
 import shutil
@@ -23,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit import telemetry
 from fupin_kit.db import asyncpg_dsn
 from fupin_kit.errors import AppError, NotFound, Unprocessable
+from fupin_kit.memory import release_memory
 from fupin_kit.text import printable
 from registry.imports import writer
 from registry.imports.drafts import HouseholdDraft, QuickCheck, RowError, build_household
@@ -189,13 +188,6 @@ async def run(database_url: str, import_id: uuid.UUID) -> None:
     finally:
         await conn.close()
         release_memory()
-
-
-def release_memory() -> None:
-    """Give the C allocator's free pages back to the system once an import is over: glibc keeps what the chunks'
-    rows and events freed (about 5 MB after 20,000 members), and the registry's RSS would stay that much higher."""
-    with contextlib.suppress(OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 def start(state: Any, database_url: str, import_id: uuid.UUID) -> None:
