@@ -78,6 +78,7 @@ def isolated_stack() -> Iterator[dict[str, str]]:
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     started = _runner("up", timeout=300)
     if started.returncode != 0:
+        _runner("down", timeout=180)  # what did start (its database, broker, some services) must not outlive the run
         pytest.fail(f"the isolated stack did not start:\n{started.stdout[-4000:]}\n{started.stderr[-2000:]}")
     # the fault helpers below use the runner's modules in this process, on the isolated instance
     saved = {k: os.environ.get(k) for k in (*ISOLATED, *LEAKING)}
