@@ -147,3 +147,22 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the commit runs before the response is sent, so a failed commit is the caller's error.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def session_driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under `session`, inside its transaction (plain SQL, COPY and arrays for bulk work)."""
+    raw = await (await session.connection()).get_raw_connection()
+    return raw.driver_connection
+
+
+@asynccontextmanager
+async def read_connection(request: Request) -> AsyncIterator[Any]:
+    """The asyncpg connection a read in plain SQL runs on: the request's session's when a middleware holds one (an
+    Idempotency-Key's transaction), else a pooled connection outside any transaction (`Database.driver_connection`)."""
+    shared: AsyncSession | None = request.scope.get("state", {}).get(SESSION_STATE_KEY)
+    if shared is not None:
+        yield await session_driver(shared)
+        return
+    db: Database = request.app.state.db
+    async with db.driver_connection() as conn:
+        yield conn

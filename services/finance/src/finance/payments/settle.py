@@ -26,6 +26,7 @@ from finance.ledger import service as ledger
 from finance.ledger.rules import Piece, merge_pieces
 from finance.payments import rules
 from finance.payments.rules import WELFARE_PROGRAMS, PaymentOrder
+from fupin_kit.db import session_driver
 
 ZERO = Decimal("0.00")
 
@@ -82,9 +83,7 @@ def cancellable(program: str) -> bool:
 
 async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session, inside the session's transaction."""
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    driver: asyncpg.Connection = await session_driver(session)
     if not driver.is_in_transaction():
         raise RuntimeError("the session's transaction has not started: execute a statement through it first")
     return driver

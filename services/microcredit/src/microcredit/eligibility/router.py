@@ -4,7 +4,7 @@
 from fastapi import APIRouter, Request, Response
 
 from fupin_kit.clock import today
-from fupin_kit.db import SESSION_STATE_KEY, Database
+from fupin_kit.db import read_connection
 from fupin_kit.ids import mask_id_number
 from fupin_kit.pseudonyms import PseudonymKey
 from microcredit.access import EligibilityChecker
@@ -19,14 +19,8 @@ router = APIRouter(prefix="/microcredit", tags=["eligibility"])
 @router.post("/eligibility-checks", response_model=EligibilityOut)
 async def check_eligibility(body: IdNumberIn, request: Request, key: PseudonymKey, _: EligibilityChecker) -> Response:
     # A read: no session and no transaction of its own, unless an Idempotency-Key's transaction holds the request.
-    shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
-    if shared is not None:
-        raw = await (await shared.connection()).get_raw_connection()
-        assessment = await verdict(raw.driver_connection, id_number=body.id_number, on=today(), pseudonym_key=key)
-    else:
-        db: Database = request.app.state.db
-        async with db.driver_connection() as conn:
-            assessment = await verdict(conn, id_number=body.id_number, on=today(), pseudonym_key=key)
+    async with read_connection(request) as conn:
+        assessment = await verdict(conn, id_number=body.id_number, on=today(), pseudonym_key=key)
     answer = EligibilityOut(
         eligible=assessment.eligible, reasons=assessment.reasons,
         max_amount=assessment.policy.household_cap, available_amount=assessment.available_amount,

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 
-from fupin_kit.db import SESSION_STATE_KEY, Database, SessionDep
+from fupin_kit.db import SessionDep, read_connection
 from fupin_kit.pseudonyms import PseudonymKey
 from registry import scope
 from registry.access import DivisionWriter, Reader
@@ -29,14 +29,8 @@ async def identify_household(body: HouseholdCreate, session: SessionDep, princip
 @router.get("/households/{household_id}", response_model=HouseholdPublic)
 async def read_household(household_id: uuid.UUID, request: Request, _: Reader) -> Response:
     # A read: no ORM session and no transaction of its own (unless a middleware's transaction holds the request).
-    shared = request.scope.get("state", {}).get(SESSION_STATE_KEY)
-    if shared is not None:
-        raw = await (await shared.connection()).get_raw_connection()
-        answer = await read_public(raw.driver_connection, household_id)
-    else:
-        db: Database = request.app.state.db
-        async with db.driver_connection() as conn:
-            answer = await read_public(conn, household_id)
+    async with read_connection(request) as conn:
+        answer = await read_public(conn, household_id)
     # serialised once: returned as a model, FastAPI would validate the answer again before serialising it
     return Response(answer.model_dump_json(), media_type="application/json")
 

@@ -22,6 +22,7 @@ import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.clock import today
+from fupin_kit.db import session_driver
 from fupin_kit.errors import Unprocessable
 from welfare.benefits.models import Run
 from welfare.cases.rules import Assessment, Member, PolicyOf, timeline_for
@@ -140,10 +141,7 @@ RETURNING benefit_id, kind, case_id, household_id, county_code, village_code, am
 
 async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session, inside its transaction (COPY and arrays for bulk work)."""
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
+    driver: asyncpg.Connection = await session_driver(session)
     return driver
 
 
