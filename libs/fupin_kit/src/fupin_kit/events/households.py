@@ -211,6 +211,8 @@ _HOUSEHOLD_VALUES: dict[str, _Getter] = {
     "occurred_at": lambda item, now: item.occurred_at,
     "updated_at": lambda item, now: now,
 }
+
+
 def _from_member(name: str) -> _Getter:
     return lambda entry, now: _member_field(entry[2], name)
 
