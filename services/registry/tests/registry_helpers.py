@@ -1,6 +1,7 @@
 """Test data: random valid resident ID numbers (stdnum check digit), division trees, household bodies."""
 
 import datetime as dt
+import itertools
 import os
 import random
 from decimal import Decimal
@@ -29,16 +30,37 @@ def bad_check_digit(number: str) -> str:
     return number[:-1] + random.choice(wrong)
 
 
+_next_code = itertools.count(random.randrange(10**5))
+
+
+def _six_digit() -> str:
+    """A city or county code this process has not handed out before (a random start, then counting up).
+
+    Drawing each code at random made two of a run's few hundred trees share a code often enough to fail a run in
+    forty (a birthday collision in 100,000 codes): the second PUT then updated the first test's division.
+    """
+    return f"6{next(_next_code) % 10**5:05d}"
+
+
 def codes() -> dict[str, str]:
-    """A fresh city → county → town → village code chain (random, so tests never collide)."""
-    county = f"6{random.randrange(10**5):05d}"
+    """A fresh city → county → town → village code chain that no other test of this run uses."""
+    county = _six_digit()
     town = county + f"{random.randrange(1, 1000):03d}"
-    return {"city": f"6{random.randrange(10**5):05d}", "county": county, "town": town,
+    return {"city": _six_digit(), "county": county, "town": town,
             "village": town + f"{random.randrange(1, 1000):03d}"}
+
+
+async def _unused(client: httpx.AsyncClient, *codes_: str) -> bool:
+    for code in codes_:
+        if (await client.get(f"/registry/divisions/{code}", headers=READ)).status_code != 404:
+            return False
+    return True
 
 
 async def make_tree(client: httpx.AsyncClient, *, population: int = 1000, poor: bool = True) -> dict[str, str]:
     c = codes()
+    while not await _unused(client, c["city"], c["county"]):  # a long-lived dev database keeps earlier runs' trees
+        c = codes()
     for level, parent in (("city", None), ("county", "city"), ("town", "county"), ("village", "town")):
         answer = await client.put(f"/registry/divisions/{c[level]}", headers=WRITE, json={
             "name": f"{level} {c[level]}", "level": level, "parent_code": c[parent] if parent else None,
