@@ -52,7 +52,16 @@ def migrate(c: Component, env: dict[str, str]) -> None:
             stderr=subprocess.STDOUT,
         )
     if result.returncode != 0:
-        raise _failure([c], "migrations failed")
+        failure = _failure([c], "migrations failed")
+        if "Can't locate revision" in tail(c.log):
+            failure = StackError(str(failure), f"{failure.detail}\n{UNKNOWN_REVISION.format(name=c.name)}")
+        raise failure
+
+
+UNKNOWN_REVISION = """The {name} database is at a migration revision this checkout does not have: a migration file was
+deleted after it was applied, or the database was migrated by a newer commit. Check out a commit that has it and run
+`alembic downgrade` to a revision both share, or start afresh: `make down`, remove .run/pgdata, `make up` (which
+loads the demo data again)."""
 
 
 # glibc's allocator keeps memory a component no longer uses: every thread that allocates gets its own arena (up to 8
