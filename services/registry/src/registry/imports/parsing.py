@@ -89,9 +89,15 @@ def read_file_rows(path: Path, fmt: str) -> Iterator[tuple[int, Row]]:
         yield from _csv_rows(text)
 
 
+def key_of(cell: str, number: int) -> str:
+    """The household of row `number` whose `household_key` cell is `cell` (stripped): that key, or the row alone
+    when the cell is blank."""
+    return cell or f"(row {number})"
+
+
 def household_key(number: int, row: Row) -> str:
-    """The household a row belongs to: its `household_key`, or the row alone when that cell is blank."""
-    return row.get("household_key", "") or f"(row {number})"
+    """The household a row belongs to (`key_of` its `household_key` cell)."""
+    return key_of(row.get("household_key", ""), number)
 
 
 def household_sizes(path: Path, fmt: str) -> dict[str, int]:
@@ -109,7 +115,7 @@ def household_sizes(path: Path, fmt: str) -> dict[str, int]:
             column = _header(list(next(reader))).index("household_key")
             for number, cells in enumerate(reader, start=2):  # the keys `_csv_rows` gives, without building rows
                 if any(c.strip() for c in cells):
-                    key = (cells[column].strip() if column < len(cells) else "") or f"(row {number})"
+                    key = key_of(cells[column].strip() if column < len(cells) else "", number)
                     sizes[key] = sizes.get(key, 0) + 1
         except StopIteration as exc:
             raise UnreadableFile("the file is empty") from exc
