@@ -127,6 +127,43 @@ async def test_early_statuses_imported_in_bulk_publish_status_changed(client: ht
         assert family[0]["id_number"] not in raw and family[0]["name"] not in raw and "person_ref" not in raw
 
 
+async def test_stored_household_is_the_file_row_for_row(client: httpx.AsyncClient) -> None:
+    """The rows are stored as COPY text lines built in the checking process: every column as the file says, free text
+    with COPY's special characters (backslash, tab, newline, carriage return) included."""
+    tree = await make_tree(client)
+    family = next(f for f in households(30, villages=[tree["village"]], statuses={"registered": 1}) if len(f) >= 3)
+    names = ["a\\N\tb", "line\nbreak\r\\.", '"quoted", 王\\t']
+    for member, name in zip(family, names, strict=False):
+        member["name"] = name
+    for member in family:  # household columns, repeated on every row
+        member.update(annual_income="1234.5", causes="illness;lack_funds", housing_safe="否",
+                      low_income_guarantee="yes")
+    family[1].update(health="disabled", disability_grade="2", school_stage="", boarding="")
+    family[2].update(relation="child", labor="none", school_stage="junior", boarding="是")
+    job = await finished(client, (await upload(client, "t.csv", to_csv([family]))).json()["import_id"])
+    assert job["households_created"] == 1, job["errors"]
+    found = (await lookup(client, family[0]["id_number"])).json()
+    household = (await client.get(f"/registry/households/{found['household_id']}", headers=READ)).json()
+    assert (household["status"], household["village_code"], household["town_code"], household["county_code"]) == (
+        "registered", tree["village"], tree["town"], tree["county"])
+    assert (household["annual_income"], household["income_year"], household["causes"]) == (
+        "1234.50", int(family[0]["income_year"]), ["illness", "lack_funds"])
+    assert household["indicators"]["housing_safe"] is False and household["low_income_guarantee"] is True
+    members = household["members"]
+    assert [m["name"] for m in members] == [m["name"] for m in family]
+    assert [(m["relation"], m["health"], m["disability_grade"], m["labor"], m["school_stage"], m["boarding"])
+            for m in members[:3]] == [
+        (family[0]["relation"], family[0]["health"] or "healthy", int(family[0]["disability_grade"] or 0) or None,
+         family[0]["labor"], family[0]["school_stage"] or None, family[0]["boarding"] in ("true", "1", "yes")),
+        (family[1]["relation"], "disabled", 2, family[1]["labor"], None, False),
+        ("child", family[2]["health"] or "healthy", int(family[2]["disability_grade"] or 0) or None, "none",
+         "junior", True)]
+    assert [m["masked_id_number"] for m in members] == [m["id_number"][:6] + "*" * 8 + m["id_number"][-4:]
+                                                         for m in family]
+    assert [(h["action"], h["to_status"], h["from_status"]) for h in household["history"]] == [
+        ("imported", "registered", None)]
+
+
 async def test_person_registered_through_the_api_is_refused_in_a_file(client: httpx.AsyncClient) -> None:
     tree = await make_tree(client)
     families = list(households(6, villages=[tree["village"]]))

@@ -4,13 +4,15 @@ Each chunk is one transaction (households, members, history, events, row errors,
 households only and the progress figures always match what is stored."""
 
 import asyncio
+import datetime as dt
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -231,44 +233,66 @@ async def recover_interrupted(database_url: str) -> tuple[list[uuid.UUID], list[
 
 
 async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, path: Path, actor: str) -> None:
-    sizes = await asyncio.to_thread(household_sizes, path, fmt)
-    await conn.execute("UPDATE import_job SET rows_total = $2, households_total = $3 WHERE id = $1",
-                       import_id, sum(sizes.values()), len(sizes))
     villages = {r["code"] for r in await conn.fetch("SELECT code FROM division WHERE level = 'village'")}
-    # Reading and checking a chunk is CPU work: done in a thread, the next chunk's while PostgreSQL stores the
-    # current one (the two cores work at once).
-    checking = _Checking(household_chunks(read_file_rows(path, fmt), sizes), villages, QuickCheck.now(),
-                         telemetry.current_traceparent())
-    pending = asyncio.create_task(asyncio.to_thread(checking.next))
+    # Reading and checking the file is CPU work: done in a child process (the registry's memory and cores), chunk
+    # by chunk, the next chunk's while PostgreSQL stores the current one. Forked, it starts at once with what is
+    # already loaded; it only computes and sends (no event loop, no connection, no log), and its memory dies with it.
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    checker = context.Process(target=_check_file, name=f"import-{import_id}", daemon=True, args=(
+        send, path, fmt, villages, QuickCheck.now(), telemetry.current_traceparent(), import_id, actor))
+    checker.start()
+    send.close()
+    pending: asyncio.Future[Any] | None = None
     try:
+        rows_total, households_total = await _received(receive)
+        await conn.execute("UPDATE import_job SET rows_total = $2, households_total = $3 WHERE id = $1",
+                           import_id, rows_total, households_total)
+        pending = asyncio.ensure_future(_received(receive))
         while (batch := await pending) is not None:
-            pending = asyncio.create_task(asyncio.to_thread(checking.next))
-            await _store_chunk(conn, import_id, actor, batch)
+            pending = asyncio.ensure_future(_received(receive))
+            await _store_chunk(conn, import_id, batch)
     finally:
-        pending.cancel()
+        if pending is not None:
+            pending.cancel()
+        if checker.is_alive():
+            checker.kill()  # the thread waiting on the pipe then sees its end
+        await asyncio.to_thread(checker.join)
     # The upload (names, plain ID numbers, health) is deleted once processed (contract v2 §0): the job keeps its
     # figures and row errors, never the file.
     await conn.execute("UPDATE import_job SET state = 'done', finished_at = now(), content = ''::bytea "
                        "WHERE id = $1", import_id)
 
 
-@dataclass
-class _Checking:
-    """The file's chunks checked one after the other (one thread at a time), with what storing them needs."""
+async def _received(receive: Connection) -> Any:
+    """The checking process's next message; raises what stopped it."""
+    try:
+        message = await asyncio.to_thread(receive.recv)
+    except EOFError:
+        raise RuntimeError("the checking process stopped") from None
+    if isinstance(message, BaseException):
+        raise message
+    return message
 
-    chunks: Iterator[Chunk]
-    villages: set[str]
-    quick: QuickCheck
-    traceparent: str | None
-    seen: dict[str, int] = field(default_factory=dict)  # person_ref -> row, across the file's chunks
 
-    def next(self) -> writer.Batch | None:
-        chunk = next(self.chunks, None)
-        if chunk is None:
-            return None
-        drafts, errors = _check_chunk(chunk, self.villages, self.seen, self.quick)
-        return writer.Batch.of(drafts, errors, rows=sum(len(m) for _, m in chunk), households=len(chunk),
-                               traceparent=self.traceparent)
+def _check_file(send: Connection, path: Path, fmt: str, villages: set[str], quick: QuickCheck,
+                traceparent: str | None, import_id: uuid.UUID, actor: str) -> None:
+    """The checking process: sends (rows, households) of the file, then each chunk's `writer.Batch`, then None; or
+    the exception that stopped it."""
+    try:
+        sizes = household_sizes(path, fmt)
+        send.send((sum(sizes.values()), len(sizes)))
+        seen: dict[str, int] = {}  # person_ref -> row, across the file's chunks
+        for chunk in household_chunks(read_file_rows(path, fmt), sizes):
+            drafts, errors = _check_chunk(chunk, villages, seen, quick)
+            households = writer.ready(drafts, import_id=import_id, actor=actor, now=dt.datetime.now(dt.UTC),
+                                      traceparent=traceparent)
+            send.send(writer.Batch(households, errors, rows=sum(len(m) for _, m in chunk), count=len(chunk)))
+        send.send(None)
+    except Exception as exc:
+        send.send(exc)
+    finally:
+        send.close()
 
 
 def _check_chunk(chunk: Chunk, villages: set[str], seen: dict[str, int],
@@ -283,50 +307,47 @@ def _check_chunk(chunk: Chunk, villages: set[str], seen: dict[str, int],
     return drafts, errors
 
 
-async def _store_chunk(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str, batch: writer.Batch) -> None:
+async def _store_chunk(conn: asyncpg.Connection, import_id: uuid.UUID, batch: writer.Batch) -> None:
     try:
         async with conn.transaction():
-            stored, refused = await _store_checked(conn, import_id, actor, batch, batch.drafts)
-            await _progress(conn, import_id, rows=batch.rows, created=stored, rejected=batch.households - stored,
+            stored, refused = await _store_checked(conn, batch.households)
+            await _progress(conn, import_id, rows=batch.rows, created=stored, rejected=batch.count - stored,
                             errors=batch.errors + refused)
     except asyncpg.UniqueViolationError:
         # A registration through the API took one of these persons meanwhile: retry one household at a time.
-        await _store_one_by_one(conn, import_id, actor, batch)
+        await _store_one_by_one(conn, import_id, batch)
 
 
-async def _store_checked(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str, batch: writer.Batch,
-                         drafts: list[HouseholdDraft]) -> tuple[int, list[RowError]]:
-    """Store the drafts whose persons are free; returns how many were stored and the refused rows."""
-    taken = await writer.taken_refs(conn, [m.person_ref for d in drafts for m in d.members])
+async def _store_checked(conn: asyncpg.Connection, households: list[writer.Ready]) -> tuple[int, list[RowError]]:
+    """Store the households whose persons are free; returns how many were stored and the refused rows."""
+    taken = await writer.taken_refs(conn, [ref for h in households for _, ref in h.refs])
     keep, refused = [], []
-    for draft in drafts:  # (a `d not in keep` test compared whole dataclasses: quadratic, most of a chunk's CPU)
-        if any(m.person_ref in taken for m in draft.members):
-            refused.extend(writer.already_registered(draft, taken))
+    for household in households:
+        if any(ref in taken for _, ref in household.refs):
+            refused.extend(writer.already_registered(household, taken))
         else:
-            keep.append(draft)
+            keep.append(household)
     if keep:
-        await writer.store(conn, keep, import_id=import_id, actor=actor, now=batch.now,
-                           events=batch.events_of(keep) if len(keep) < len(batch.drafts) else batch.events)
+        await writer.store(conn, keep)
     return len(keep), refused
 
 
-async def _store_one_by_one(conn: asyncpg.Connection, import_id: uuid.UUID, actor: str,
-                            batch: writer.Batch) -> None:
+async def _store_one_by_one(conn: asyncpg.Connection, import_id: uuid.UUID, batch: writer.Batch) -> None:
     stored, all_errors = 0, list(batch.errors)
-    for draft in batch.drafts:
+    for household in batch.households:
         for _ in range(3):  # a household can lose a race again; it is then refused like any taken person
             try:
                 async with conn.transaction():
-                    count, refused = await _store_checked(conn, import_id, actor, batch, [draft])
+                    count, refused = await _store_checked(conn, [household])
                 stored += count
                 all_errors.extend(refused)
                 break
             except asyncpg.UniqueViolationError:
                 continue
         else:
-            all_errors.extend(writer.already_registered(draft, {m.person_ref for m in draft.members}))
+            all_errors.extend(writer.already_registered(household, {ref for _, ref in household.refs}))
     async with conn.transaction():
-        await _progress(conn, import_id, rows=batch.rows, created=stored, rejected=batch.households - stored,
+        await _progress(conn, import_id, rows=batch.rows, created=stored, rejected=batch.count - stored,
                         errors=all_errors)
 
 

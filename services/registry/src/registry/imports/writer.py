@@ -11,7 +11,6 @@ import asyncpg
 import orjson
 from pydantic import TypeAdapter
 
-from fupin_kit import telemetry
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
 from registry.config import COMPONENT
 from registry.events.published import (
@@ -36,6 +35,7 @@ HISTORY_COLUMNS = ("household_id", "from_status", "to_status", "action", "actor"
 OUTBOX_COLUMNS = ("event_id", "topic", "key", "payload")  # the kit's outbox row (fupin_kit.events.outbox)
 _INSTANT = TypeAdapter(dt.datetime)
 EventRecord = tuple[uuid.UUID, str, str, str]  # an outbox row: event_id, topic, key (the household id), payload
+NULL = "\\N"  # COPY text format's null
 
 
 async def taken_refs(conn: asyncpg.Connection, refs: Sequence[str]) -> set[str]:
@@ -44,11 +44,11 @@ async def taken_refs(conn: asyncpg.Connection, refs: Sequence[str]) -> set[str]:
     return {r["person_ref"] for r in rows}
 
 
-def already_registered(draft: HouseholdDraft, taken: set[str]) -> list[RowError]:
-    errors = [RowError(m.row, "id_number", "person_already_registered",
+def already_registered(household: "Ready", taken: set[str]) -> list[RowError]:
+    errors = [RowError(row, "id_number", "person_already_registered",
                        "already a member of a household that is not rejected or removed")
-              for m in draft.members if m.person_ref in taken]
-    return errors + rejected_rows(draft.key, draft.rows, {e.row for e in errors})
+              for row, ref in household.refs if ref in taken]
+    return errors + rejected_rows(household.key, household.rows, {e.row for e in errors})
 
 
 def snapshot_data(draft: HouseholdDraft, occurred_at: str) -> dict[str, Any]:
@@ -103,52 +103,73 @@ def event_records(drafts: Sequence[HouseholdDraft], *, now: dt.datetime,
     return records
 
 
+def _text(cell: str) -> str:
+    """A free-text cell in COPY's text format: backslash, tab, newline and carriage return escaped."""
+    return cell.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+@dataclass
+class Ready:
+    """A checked household as the lines of COPY's text format it adds to each table (built in the checking process,
+    so that storing it is a few COPYs of these bytes), with what refusing it needs: its key, its rows and its
+    members' (row, person_ref)."""
+
+    key: str
+    rows: list[int]
+    refs: list[tuple[int, str]]
+    household: str
+    members: str
+    history: str
+    event: str  # its outbox row, "" when its status announces nothing
+
+
+def ready(drafts: Sequence[HouseholdDraft], *, import_id: uuid.UUID, actor: str, now: dt.datetime,
+          traceparent: str | None) -> list[Ready]:
+    """The drafts as COPY lines: the values `store` used to COPY as records, and `event_records`' events."""
+    events = {key: f"{event_id}\t{topic}\t{key}\t{_text(payload)}\n"
+              for event_id, topic, key, payload in event_records(drafts, now=now, traceparent=traceparent)}
+    stamp = now.isoformat()
+    tail = f"\t{_text(actor)}\t{_text(f'bulk import {import_id}')}\t{stamp}\n"
+    out = []
+    for d in drafts:
+        household_id, village, status = str(d.id), d.village_code, str(d.status)
+        out.append(Ready(
+            d.key, d.rows, [(m.row, m.person_ref) for m in d.members],
+            f"{household_id}\t{village}\t{village[:9]}\t{village[:6]}\t{status}\t{d.annual_income}\t"
+            f"{d.income_year}\t{{{','.join(d.causes)}}}\t{orjson.dumps(d.indicators).decode()}\t"
+            f"{'t' if d.low_income_guarantee else 'f'}\t{import_id}\t{stamp}\t{stamp}\t"
+            f"{1 if d.status in TOPIC_FOR else 0}\n",
+            "".join(f"{m.id}\t{household_id}\t{i}\t{m.person_ref}\t{m.masked_id_number}\t{m.birth_date}\t"
+                    f"{_text(m.name)}\t{m.relation}\t{m.health}\t"
+                    f"{NULL if m.disability_grade is None else m.disability_grade}\t{m.labor}\t"
+                    f"{m.school_stage or NULL}\t{'t' if m.boarding else 'f'}\tt\n"
+                    for i, m in enumerate(d.members)),
+            f"{household_id}\t{NULL}\t{status}\timported{tail}",
+            events.get(household_id, "")))
+    return out
+
+
 @dataclass
 class Batch:
-    """A checked chunk of a file with its households' events already serialised (built in the checking thread,
-    off the event loop); `now` is their creation time."""
+    """A checked chunk of a file: its households ready to COPY, the row errors of the others."""
 
-    drafts: list[HouseholdDraft]
+    households: list[Ready]
     errors: list[RowError]
     rows: int
-    households: int
-    now: dt.datetime
-    events: list[EventRecord]
-
-    @classmethod
-    def of(cls, drafts: list[HouseholdDraft], errors: list[RowError], *, rows: int, households: int,
-           traceparent: str | None) -> "Batch":
-        now = dt.datetime.now(dt.UTC)
-        return cls(drafts, errors, rows, households, now, event_records(drafts, now=now, traceparent=traceparent))
-
-    def events_of(self, drafts: Sequence[HouseholdDraft]) -> list[EventRecord]:
-        """The events of some of the batch's households (the others were refused)."""
-        keys = {str(d.id) for d in drafts}
-        return [e for e in self.events if e[2] in keys]
+    count: int  # households in the chunk, stored or not
 
 
-async def store(conn: asyncpg.Connection, drafts: Sequence[HouseholdDraft], *, import_id: uuid.UUID,
-                actor: str, now: dt.datetime | None = None, events: list[EventRecord] | None = None) -> None:
-    """COPY the households (inside the caller's transaction) with their `events` (built here when not given);
-    raises UniqueViolationError on a lost race."""
-    now = now or dt.datetime.now(dt.UTC)
-    reason = f"bulk import {import_id}"
-    await conn.copy_records_to_table("household", columns=HOUSEHOLD_COLUMNS, records=[
-        (d.id, d.village_code, d.village_code[:9], d.village_code[:6], str(d.status), d.annual_income,
-         d.income_year, d.causes, orjson.dumps(d.indicators).decode(), d.low_income_guarantee, import_id, now, now,
-         1 if d.status in TOPIC_FOR else 0)
-        for d in drafts])
-    await conn.copy_records_to_table("member", columns=MEMBER_COLUMNS, records=[
-        (m.id, d.id, i, m.person_ref, m.masked_id_number, m.birth_date, m.name, m.relation, m.health,
-         m.disability_grade, m.labor, m.school_stage, m.boarding, True)
-        for d in drafts for i, m in enumerate(d.members)])
-    await conn.copy_records_to_table("status_change", columns=HISTORY_COLUMNS, records=[
-        (d.id, None, str(d.status), "imported", actor, reason, now) for d in drafts])
-    if events is None:
-        events = event_records(drafts, now=now, traceparent=telemetry.current_traceparent())
-    if events:  # like the kit's copy_events: published if and only if the transaction commits; NOTIFY at commit
-        await conn.copy_records_to_table("outbox", columns=OUTBOX_COLUMNS, records=events)
-        await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+async def store(conn: asyncpg.Connection, households: Sequence[Ready]) -> None:
+    """COPY the households with their history and events (inside the caller's transaction); raises
+    UniqueViolationError on a lost race."""
+    for table, columns, lines in (("household", HOUSEHOLD_COLUMNS, [h.household for h in households]),
+                                  ("member", MEMBER_COLUMNS, [h.members for h in households]),
+                                  ("status_change", HISTORY_COLUMNS, [h.history for h in households]),
+                                  ("outbox", OUTBOX_COLUMNS, [h.event for h in households if h.event])):
+        if lines:  # (a memoryview: asyncpg would take bytes for a file name)
+            await conn.copy_to_table(table, columns=columns, source=memoryview("".join(lines).encode()))
+    if any(h.event for h in households):  # like the kit's copy_events: published if and only if the transaction
+        await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")  # commits; NOTIFY at commit
 
 
 async def record_errors(conn: asyncpg.Connection, import_id: uuid.UUID, errors: Sequence[RowError]) -> None:
