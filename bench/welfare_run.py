@@ -171,11 +171,11 @@ async def run_mode(count: int) -> int:
                         import cProfile
                         profile = cProfile.Profile()
                         profile.enable()
-                        run = await run_month(session, month=month, created_by="bench")
+                        run = await run_month(session, db, month=month, created_by="bench")
                         profile.disable()
                         profile.dump_stats("/tmp/welfare_run.prof")
                     else:
-                        run = await run_month(session, month=month, created_by="bench")
+                        run = await run_month(session, db, month=month, created_by="bench")
                     await session.commit()
                     backend_cpu = cpu_seconds(backend) - backend_started
                 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -237,6 +237,9 @@ async def e2e_mode(count: int, args: argparse.Namespace) -> int:
                 print(f"POST /welfare/runs answered {run.status_code} after {answered:.2f}s; waiting for the run")
             while await conn.fetchval("SELECT count(*) FROM benefits WHERE county_code = $1 AND month = $2",
                                       county, month) < count:
+                if time.perf_counter() - started > args.timeout:
+                    print("TIMEOUT: the run did not create every benefit (see welfare's log)", file=sys.stderr)
+                    return 1
                 await asyncio.sleep(0.5)
             print(f"run committed: {count} benefits by {time.perf_counter() - started:.1f}s")
             published = paid = finance_paid = -1.0

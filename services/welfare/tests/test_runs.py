@@ -4,14 +4,17 @@ marks benefits paid; household-removed stops cases and cancels unpaid benefits w
 import asyncio
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from conftest import READ, WRITE
 from wf_support import Bus, member
 
 from fupin_events.payloads import PaymentCompleted
 from fupin_kit.clock import today
+from welfare.benefits import run as run_module
 from welfare.months import add_months, month_of
 
 
@@ -40,6 +43,25 @@ async def test_concurrent_and_repeated_runs_create_one_benefit_per_case(client: 
     run = await client.get(f"/welfare/runs/{repeated.json()['run_id']}", headers=READ)
     assert run.status_code == 200 and run.json()["month"] == "2019-03"
     assert (await client.get("/welfare/runs/nope", headers=READ)).json()["code"] == "run_not_found"
+
+
+async def test_a_run_in_chunks_creates_one_benefit_per_case(client: httpx.AsyncClient, bus: Bus,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run commits chunks of cases one after the other; concurrent runs in chunks of two still create one
+    benefit (and one `benefit-due`) per case, and their counts add up to the month's benefits."""
+    monkeypatch.setattr(run_module, "CHUNK", 2)
+    cases = [await open_case(client, bus, opened_on="2017-01-01") for _ in range(5)]
+    answers = await asyncio.gather(*(client.post("/welfare/runs", headers=WRITE, json={"month": "2017-06"})
+                                     for _ in range(3)))
+    assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+    for household_id, case_id in cases:
+        benefits = (await client.get(f"/welfare/benefits?case_id={case_id}", headers=READ)).json()
+        assert [(b["month"], b["amount"]) for b in benefits] == [("2017-06", "455.84")]  # 277.92 × 2 − 100.00
+        assert len([d for d in await bus.outbox("benefit-due", household_id) if d["month"] == "2017-06"]) == 1
+    created = sum(a.json()["created"]["minimum_living"] for a in answers)
+    assert created == await bus.fetchval("SELECT count(*) FROM benefits WHERE month = '2017-06'")
+    assert sum(Decimal(a.json()["total_amount"]) for a in answers) == await bus.fetchval(
+        "SELECT sum(amount) FROM benefits WHERE month = '2017-06'")
 
 
 async def test_month_in_future_and_validation(client: httpx.AsyncClient) -> None:

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -24,8 +24,9 @@ class RunIn(BaseModel):
 
 
 @router.post("/runs", status_code=201)
-async def create_run(body: RunIn, session: SessionDep, principal: WelfareWriter) -> JSONResponse:
-    run = await monthly_run.run_month(session, month=body.month, created_by=principal.client_id)
+async def create_run(body: RunIn, request: Request, session: SessionDep, principal: WelfareWriter) -> JSONResponse:
+    run = await monthly_run.run_month(session, request.app.state.db, month=body.month,
+                                      created_by=principal.client_id)
     release_memory()  # a city's run built and freed 100,000 benefits' rows and events
     return JSONResponse(run_out(run), status_code=201, headers={"Location": f"/welfare/runs/{run.run_id}"})
 

@@ -1,15 +1,16 @@
 """The monthly run (contract v2 §8): every recurring benefit due in a month that does not exist yet, each with
 `benefit-due`, however many runs, concurrent or repeated.
 
-Set-based: the month's benefits are computed and inserted by one `INSERT … SELECT` (`RUN_SQL`) over the cases, the
-ranger posts and the household read model, and their `benefit-due` events are staged with one COPY into the outbox
-(the kit's `copy_events`), in the caller's transaction. Python decides only what SQL cannot say in a few lines: for
-the cases with income assessments after the opening one, the month whose amount they pay (`case_timeline`: gradual
-exit and re-activation, the pure rules of `welfare.cases.rules`). The amount itself — base = max(0, standard × n −
-round(annual_income / 12)), a member's supplement round(share × standard) for the largest category that applies on
-the first day of the paying month — is `welfare.cases.rules.monthly_amount` written in SQL; tests/test_run_sql.py
-checks both agree at every boundary (ages 18 and 60 on the first day, grades 2 and 3, shares tied, members born after
-the first day, a zero base).
+Set-based, in chunks: a chunk's benefits (about `CHUNK` cases, a range of ids) are computed and inserted by one
+`INSERT … SELECT` (`RUN_SQL`) over the cases, the ranger posts and the household read model, and their `benefit-due`
+events are staged with one COPY into the outbox (the kit's `copy_events`), in a transaction of the chunk's own: the
+relay publishes a chunk's events, and finance pays them, while the next chunks are computed. Python decides only
+what SQL cannot say in a few lines: for the cases with income assessments after the opening one, the month whose
+amount they pay (`case_timeline`: gradual exit and re-activation, the pure rules of `welfare.cases.rules`). The
+amount itself — base = max(0, standard × n − round(annual_income / 12)), a member's supplement round(share ×
+standard) for the largest category that applies on the first day of the paying month — is
+`welfare.cases.rules.monthly_amount` written in SQL; tests/test_run_sql.py checks both agree at every boundary (ages
+18 and 60 on the first day, grades 2 and 3, shares tied, members born after the first day, a zero base).
 """
 
 import datetime as dt
@@ -19,10 +20,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 import asyncpg
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit.clock import today
-from fupin_kit.db import session_driver
+from fupin_kit.db import Database, session_driver
 from fupin_kit.errors import Unprocessable
 from welfare.benefits.models import Run
 from welfare.cases.rules import Assessment, Member, PolicyOf, timeline_for
@@ -34,6 +36,8 @@ from welfare.policies.service import policy_table
 ZERO = Decimal("0.00")
 RECURRING = ("minimum_living", "eco_ranger")
 RUN_TIMEOUT_MS = 600_000
+CHUNK = 5_000  # cases per transaction: the first benefits are paid while the run goes on
+FIRST_ID, LAST_ID = uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)  # the chunks' outer bounds
 
 # The 低保 cases open on at least one day of the month ($1 its first day, $2 its last), of a household registered
 # poor here ($3), without a benefit for the month yet ($4). `closes_from` set: a gradual exit decides (the timeline).
@@ -55,20 +59,21 @@ WITH policy AS (  -- the policies of the paying months' years
         AS p(year, standard, elderly, minor, severe)
 ), paying AS (  -- reassessed cases: the first day of the month whose amount they pay (NULL: nothing is due)
     SELECT * FROM unnest($10::uuid[], $11::date[]) AS t(case_id, day)
-), open_cases AS (
+), open_cases AS (  -- of this chunk: case ids in ($15, $16]
     SELECT c.case_id, c.household_id, c.county_code, c.village_code, coalesce(t.day, $1::date) AS day,
            t.case_id IS NOT NULL AS reassessed
     FROM cases c JOIN households h ON h.household_id = c.household_id
     LEFT JOIN paying t ON t.case_id = c.case_id
-    WHERE {_OPEN_CASE}
+    WHERE c.case_id > $15::uuid AND c.case_id <= $16::uuid AND {_OPEN_CASE}
       AND (t.case_id IS NULL OR t.day IS NOT NULL)
 ), numbered AS (  -- every assessment of those cases, in date order (the first is the opening one)
-    SELECT o.case_id, o.household_id, o.day, o.reassessed, a.assessed_on, a.annual_income, a.disabled,
+    SELECT o.*, a.assessed_on, a.annual_income, a.disabled,
            row_number() OVER (PARTITION BY a.case_id ORDER BY a.assessed_on, a.id) AS position,
            count(*) OVER (PARTITION BY a.case_id) AS assessments
     FROM open_cases o JOIN case_assessments a ON a.case_id = o.case_id
 ), in_effect AS (  -- the latest assessment dated before the paying month (the opening one counts from opening)
-    SELECT DISTINCT ON (n.case_id) n.case_id, n.household_id, n.day, n.annual_income, n.disabled
+    SELECT DISTINCT ON (n.case_id) n.case_id, n.household_id, n.county_code, n.village_code, n.day,
+           n.annual_income, n.disabled
     FROM numbered n
     -- a case reassessed since the timeline was read waits for the next run
     WHERE (n.reassessed OR n.assessments = 1) AND (n.position = 1 OR n.assessed_on < n.day)
@@ -78,34 +83,28 @@ WITH policy AS (  -- the policies of the paying months' years
     SELECT e.*, p.standard, p.severe, p.elderly, p.minor,
            (e.day - interval '60 years')::date AS elderly_born_by, (e.day - interval '18 years')::date AS adult_born_by
     FROM in_effect e JOIN policy p ON p.year = extract(year FROM e.day)::int
-), member_shares AS (  -- each member born by that day: the shares that apply to them
-    SELECT t.case_id,
-           CASE WHEN (t.disabled ->> m.member_id) IN ('1', '2') THEN t.severe END AS severe,
-           CASE WHEN m.birth_date <= t.elderly_born_by THEN t.elderly END AS elderly,
-           CASE WHEN m.birth_date > t.adult_born_by THEN t.minor END AS minor
-    FROM terms t JOIN members m ON m.household_id = t.household_id AND m.birth_date <= t.day
-), categorised AS (  -- the largest share that applies (ties: severe_disability, elderly, minor); none above zero
-    SELECT case_id,
-           CASE WHEN best IS NULL OR best <= 0 THEN NULL
-                WHEN severe = best THEN 'severe_disability'
-                WHEN elderly = best THEN 'elderly'
-                WHEN minor = best THEN 'minor' END AS category
-    FROM (SELECT *, GREATEST(severe, elderly, minor) AS best FROM member_shares) s
-), counted AS (
-    SELECT case_id, count(*) AS n,
-           count(*) FILTER (WHERE category = 'severe_disability') AS n_severe,
-           count(*) FILTER (WHERE category = 'elderly') AS n_elderly,
-           count(*) FILTER (WHERE category = 'minor') AS n_minor
-    FROM categorised GROUP BY case_id
-), computed AS (
-    SELECT t.case_id, k.n, t.standard,
+), computed AS (  -- per case, its members born by that day (a lateral count: linear whatever the estimates)
+    SELECT t.case_id, t.household_id, t.county_code, t.village_code, k.n, t.standard,
            round(GREATEST(0, t.standard * k.n - round(t.annual_income / 12, 2)), 2) AS base,
            round(t.severe * t.standard, 2) * k.n_severe AS a_severe, k.n_severe,
            round(t.elderly * t.standard, 2) * k.n_elderly AS a_elderly, k.n_elderly,
            round(t.minor * t.standard, 2) * k.n_minor AS a_minor, k.n_minor
-    FROM terms t JOIN counted k ON k.case_id = t.case_id
+    FROM terms t CROSS JOIN LATERAL (
+        -- the largest share that applies to each member (ties: severe_disability, elderly, minor); none above zero
+        SELECT count(*) AS n,
+               count(*) FILTER (WHERE best > 0 AND severe = best) AS n_severe,
+               count(*) FILTER (WHERE best > 0 AND severe IS DISTINCT FROM best AND elderly = best) AS n_elderly,
+               count(*) FILTER (WHERE best > 0 AND severe IS DISTINCT FROM best AND elderly IS DISTINCT FROM best
+                                AND minor = best) AS n_minor
+        FROM (SELECT s.*, GREATEST(s.severe, s.elderly, s.minor) AS best
+              FROM (SELECT CASE WHEN (t.disabled ->> m.member_id) IN ('1', '2') THEN t.severe END AS severe,
+                           CASE WHEN m.birth_date <= t.elderly_born_by THEN t.elderly END AS elderly,
+                           CASE WHEN m.birth_date > t.adult_born_by THEN t.minor END AS minor
+                    FROM members m WHERE m.household_id = t.household_id AND m.birth_date <= t.day) s) shares
+    ) k
+    WHERE k.n > 0
 ), minimum_living AS (
-    SELECT 'minimum_living' AS kind, o.case_id, o.household_id, o.county_code, o.village_code,
+    SELECT 'minimum_living' AS kind, x.case_id, x.household_id, x.county_code, x.village_code,
            x.base + x.a_severe + x.a_elderly + x.a_minor AS amount,
            jsonb_build_object(
                'base', x.base::text, 'members', x.n, 'standard', round(x.standard, 2)::text,
@@ -117,14 +116,15 @@ WITH policy AS (  -- the policies of the paying months' years
                    CASE WHEN x.n_minor > 0 THEN jsonb_build_object(
                        'category', 'minor', 'count', x.n_minor, 'amount', x.a_minor::text) END], NULL))
            ) AS breakdown
-    FROM computed x JOIN open_cases o ON o.case_id = x.case_id
+    FROM computed x
 ), eco_ranger AS (  -- month m of the allowance A: round(A × m / 12) − round(A × (m − 1) / 12)
     SELECT 'eco_ranger' AS kind, p.post_id AS case_id, p.household_id, p.county_code, p.village_code,
            round(p.yearly_allowance * $12::int / 12, 2) - round(p.yearly_allowance * ($12::int - 1) / 12, 2) AS amount,
            jsonb_build_object('month_number', $12::int, 'yearly_allowance', round(p.yearly_allowance, 2)::text)
                AS breakdown
     FROM ranger_posts p JOIN households h ON h.household_id = p.household_id
-    WHERE p.status <> 'stopped' AND p.year = $13::int AND p.appointed_on <= $2
+    WHERE p.post_id > $15::uuid AND p.post_id <= $16::uuid
+      AND p.status <> 'stopped' AND p.year = $13::int AND p.appointed_on <= $2
       AND (p.ended_on IS NULL OR p.ended_on >= $1) AND h.status = ANY($3::text[])
       AND NOT EXISTS (SELECT 1 FROM benefits b WHERE b.case_id = p.post_id AND b.month = $4)
 )
@@ -170,20 +170,34 @@ async def _paying_days(raw: asyncpg.Connection, month: str, policy_of: PolicyOf)
     return days
 
 
-async def run_month(session: AsyncSession, *, month: str, created_by: str) -> Run:
+async def _chunk_bounds(raw: asyncpg.Connection, month: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """The run's chunks: ranges (low, high] of case and post ids holding about `CHUNK` of the month's candidates
+    each (open cases without the month's benefit, the year's ranger posts), covering every id."""
+    start, end = first_day(month), last_day(month)
+    ids = [r[0] for r in await raw.fetch(
+        f"""SELECT c.case_id FROM cases c JOIN households h ON h.household_id = c.household_id WHERE {_OPEN_CASE}
+            UNION ALL SELECT post_id FROM ranger_posts WHERE year = $5 AND status <> 'stopped' ORDER BY 1""",
+        start, end, list(REGISTERED_POOR), month, start.year)]
+    highs = [ids[i] for i in range(CHUNK - 1, len(ids) - 1, CHUNK)] + [LAST_ID]
+    return list(zip([FIRST_ID, *highs[:-1]], highs, strict=True))
+
+
+async def run_month(session: AsyncSession, db: Database, *, month: str, created_by: str) -> Run:
     """Create every recurring benefit due in `month` that does not exist yet, each with `benefit-due`.
 
-    Runs of one month are serialised by an advisory lock, and the unique index on (case_id, month) with ON CONFLICT
-    DO NOTHING is the database's last word: one benefit per case and month however many runs."""
+    In chunks of about `CHUNK` cases, each committed with its benefits' events in a transaction of its own (`db`), so
+    the relay publishes and finance pays the first chunks while the run goes on; the run's record, with the totals,
+    is written in `session`. A chunk's runs are serialised by an advisory lock, and the unique index on
+    (case_id, month) with ON CONFLICT DO NOTHING is the database's last word: one benefit per case and month however
+    many runs, concurrent or repeated (a run that stops half-way leaves whole chunks, and the next one adds the
+    rest)."""
     if month > month_of(today()):
         raise Unprocessable("month_in_future", f"{month} is after the current month",
                             errors=[{"field": "month", "message": "after the current month"}])
+    # a batch job, not a request: the session (perhaps an Idempotency-Key's transaction) waits for the chunks longer
+    # than the service's idle-in-transaction limit on a busy machine
+    await session.exec(text(f"SET LOCAL idle_in_transaction_session_timeout = {RUN_TIMEOUT_MS}"))  # type: ignore[call-overload]
     raw = await raw_connection(session)
-    # a batch job, not a request: a city's run may take longer than the service's per-statement limit, and the
-    # transaction waits on Python (building 100,000 events) longer than the idle-in-transaction limit on a busy machine
-    await raw.execute(f"SET LOCAL statement_timeout = {RUN_TIMEOUT_MS}")
-    await raw.execute(f"SET LOCAL idle_in_transaction_session_timeout = {RUN_TIMEOUT_MS}")
-    await raw.execute("SELECT pg_advisory_xact_lock(hashtext('welfare-run:' || $1))", month)
     existing = await raw.fetchval(
         "SELECT count(*) FROM benefits WHERE month = $1 AND kind = ANY($2::text[])", month, list(RECURRING))
     policy_of = await policy_table(session)
@@ -193,17 +207,24 @@ async def run_month(session: AsyncSession, *, month: str, created_by: str) -> Ru
     policies = [policy_of(year) for year in years]
     run = Run(month=month, created_minimum_living=0, created_eco_ranger=0, already_existing=int(existing),
               total_amount=ZERO, created_by=created_by, created_at=dt.datetime.now(dt.UTC))
-    session.add(run)
-    await session.flush()
-    rows = await raw.fetch(
-        RUN_SQL, start, last_day(month), list(REGISTERED_POOR), month,
-        years, [p.minimum_living_standard for p in policies], [p.supplements.elderly for p in policies],
-        [p.supplements.minor for p in policies], [p.supplements.severe_disability for p in policies],
-        list(paying), list(paying.values()), start.month, start.year, run.run_id)
-    await published.benefits_due(raw, rows, month=month)
-    run.created_minimum_living = sum(1 for r in rows if r["kind"] == "minimum_living")
-    run.created_eco_ranger = sum(1 for r in rows if r["kind"] == "eco_ranger")
-    run.total_amount = sum((r["amount"] for r in rows), ZERO)
+    terms = (start, last_day(month), list(REGISTERED_POOR), month,
+             years, [p.minimum_living_standard for p in policies], [p.supplements.elderly for p in policies],
+             [p.supplements.minor for p in policies], [p.supplements.severe_disability for p in policies],
+             list(paying), list(paying.values()), start.month, start.year, run.run_id)
+    for low, high in await _chunk_bounds(raw, month):
+        async with db.session() as chunk:
+            await chunk.exec(text(f"SET LOCAL statement_timeout = {RUN_TIMEOUT_MS}"))  # type: ignore[call-overload]
+            conn = await raw_connection(chunk)
+            # the chunk's ids are bound anew each time: a plan for these values, not a generic one
+            await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('welfare-run:' || $1))", month)
+            rows = await conn.fetch(RUN_SQL, *terms, low, high)
+            await published.benefits_due(conn, rows, month=month)
+            await chunk.commit()
+        run.created_minimum_living += sum(1 for r in rows if r["kind"] == "minimum_living")
+        run.created_eco_ranger += sum(1 for r in rows if r["kind"] == "eco_ranger")
+        run.total_amount += sum((r["amount"] for r in rows), ZERO)
+        del rows
     session.add(run)
     await session.flush()
     return run
