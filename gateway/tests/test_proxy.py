@@ -5,8 +5,13 @@ import json
 
 import httpx
 import jwt
+import pytest
 from conftest import PRIVATE_KEY, SERVICES, bearer, free_port
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from fupin_kit import telemetry
 from gateway import config as gateway_config
 
 GOV = "registry:read registry:write finance:read microcredit:read education:read medical:read"
@@ -38,6 +43,24 @@ async def test_a_request_id_is_generated_sent_upstream_and_returned(gateway: htt
     request_id = answer.headers["x-request-id"]
     assert len(request_id) >= 16
     assert answer.json()["headers"]["x-request-id"] == request_id
+
+
+async def test_a_call_left_out_of_tracing_sends_the_service_an_unsampled_traceparent(
+        gateway: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    for name, value in (("_enabled", True), ("_tracer", provider.get_tracer("test")), ("_read_ratio", 0.0),
+                        ("_write_ratio", 0.0)):
+        monkeypatch.setattr(telemetry, name, value)
+
+    posted = await gateway.post("/registry/households", content=b"{}", headers=bearer(GOV))
+    sent = posted.json()["headers"]["traceparent"]
+    assert sent.startswith("00-") and sent.endswith("-00")  # the service follows: it traces nothing either
+    caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    read = await gateway.get("/registry/divisions/610723", headers={**bearer(GOV), "traceparent": caller})
+    assert read.json()["headers"]["traceparent"] == caller
+    assert exporter.get_finished_spans() == ()
 
 
 async def test_every_prefix_reaches_its_service_with_the_path_unchanged(gateway: httpx.AsyncClient) -> None:

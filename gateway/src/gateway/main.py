@@ -114,8 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     web.install(app, services=SERVICES)  # officials' login, cookie sessions and the war map at / (§9)
     app.include_router(proxy.router)
     # request ids, metrics and, when an exporter is configured (fupin_kit.telemetry), the server span of each call;
-    # the proxy hop's aiohttp client and the httpx client carry its traceparent to the services
-    install_platform(app, component=COMPONENT, readiness=readiness, required=("database", "keys"))
+    # the proxy hop's aiohttp client and the httpx client carry its traceparent to the services (an unsampled call's
+    # is added by upstream.request_headers); the edge: a call its caller named (X-Request-Id) is traced
+    install_platform(app, component=COMPONENT, readiness=readiness, required=("database", "keys"), edge=True)
     return app
 
 

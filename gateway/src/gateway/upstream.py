@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from yarl import URL
 
+from fupin_kit import telemetry
 from fupin_kit.errors import problem
 from fupin_kit.observability import REQUEST_ID_HEADER, request_id_var
 
@@ -35,6 +36,7 @@ NOT_FORWARDED = HOP_BY_HOP | {b"host", b"content-length", REQUEST_ID_HEADER.enco
 NOT_RETURNED = HOP_BY_HOP | {REQUEST_ID_HEADER.encode(), b"date", b"server"}
 # Headers aiohttp would add on its own: the service sees what the caller sent, nothing more.
 NOT_ADDED = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+TRACEPARENT = telemetry.TRACEPARENT.encode()
 BUFFERED_MAX_BYTES = 1_048_576
 SMALL_BODY_BYTES = 65_536
 # uvicorn closes an idle keep-alive connection after 5 s: drop ours before, so a POST never meets a closed socket.
@@ -89,7 +91,14 @@ def request_headers(request: Request) -> list[tuple[str, str]]:
     scope = request.scope
     raw: list[tuple[bytes, bytes]] = scope["headers"]
     dropped = NOT_FORWARDED | _connection_tokens(raw)
+    # A call the gateway's tracing left out: the client's instrumentation is off for it and adds no traceparent, so
+    # the gateway sends its unsampled one (flags 00), and the service follows that decision (fupin_kit.telemetry).
+    unsampled = telemetry.unsampled_traceparent()
+    if unsampled is not None:
+        dropped = dropped | {TRACEPARENT}
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw if k.lower() not in dropped]
+    if unsampled is not None:
+        headers.append((telemetry.TRACEPARENT, unsampled))
     client = scope["client"][0] if scope.get("client") else ""
     previous = request.headers.get("x-forwarded-for")
     headers += [(REQUEST_ID_HEADER, request_id_var.get()),

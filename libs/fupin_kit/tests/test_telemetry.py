@@ -140,32 +140,59 @@ def test_a_server_span_continues_the_callers_trace_and_names_the_route_and_the_r
     assert telemetry.start_server_span({}, "GET", "/registry/readyz", "req-2") is None  # health is not traced
 
 
-def test_a_read_outside_a_trace_is_sampled_and_the_others_are_traced(spans: InMemorySpanExporter,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_call_outside_a_trace_is_sampled_and_the_others_follow_their_callers(
+        spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(telemetry, "_read_ratio", 0.0)
-    handle = telemetry.start_server_span({}, "GET", "/registry/households/1", "req-1")
-    assert handle is not None and handle.span is None
-    assert not is_instrumentation_enabled()  # its queries and calls make no spans either
-    assert telemetry.current_traceparent() is None
-    handle.finish("GET", "/registry/households/{household_id}", 200)
-    assert is_instrumentation_enabled()
+    monkeypatch.setattr(telemetry, "_write_ratio", 0.0)
+    for method in ("GET", "POST"):
+        handle = telemetry.start_server_span({}, method, "/registry/households/1", "req-1")
+        assert handle is not None and handle.span is None
+        assert not is_instrumentation_enabled()  # its queries and calls make no spans either
+        # an unsampled trace of its own: what the gateway forwards and the events it enqueues carry
+        left_out = telemetry.current_traceparent()
+        assert left_out is not None and left_out.endswith("-00") and telemetry.trace_id_of(left_out) != "0" * 32
+        assert telemetry.unsampled_traceparent() == left_out
+        handle.finish(method, "/registry/households/{household_id}", 200)
+        assert is_instrumentation_enabled()
+        assert telemetry.current_traceparent() is None
     assert spans.get_finished_spans() == ()
 
     caller = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
     named = telemetry.start_server_span({b"x-request-id": b"mine"}, "GET", "/x", "mine")
     assert named is not None and named.span is None  # a request id does not decide: the gateway gives every call one
     named.finish("GET", "/x", 200)
-    for headers, method in (({b"traceparent": caller.encode()}, "GET"), ({}, "POST"), ({}, "PUT")):
-        traced = telemetry.start_server_span(headers, method, "/registry/households", "req-2")
+    for headers, method, edge_named in (({b"traceparent": caller.encode()}, "GET", False),
+                                        ({b"traceparent": caller.encode()}, "POST", False),
+                                        ({}, "POST", True), ({}, "GET", True)):
+        traced = telemetry.start_server_span(headers, method, "/registry/households", "req-2", named=edge_named)
         assert traced is not None and traced.span is not None and traced.span.is_recording()
+        assert telemetry.unsampled_traceparent() is None  # the client instrumentation sends the sampled one
         traced.finish(method, "/registry/households", 200)
-    assert len(spans.get_finished_spans()) == 3
+    assert len(spans.get_finished_spans()) == 4
 
-    unsampled = telemetry.start_server_span({b"traceparent": caller[:-2].encode() + b"00"}, "GET", "/x", "req-3")
-    assert unsampled is not None and unsampled.span is None and not is_instrumentation_enabled()
-    unsampled.finish("GET", "/x", 200)
+    for method in ("GET", "POST"):  # the caller's trace is not sampled: the call continues it, unsampled
+        unsampled = caller[:-2] + "00"
+        handle = telemetry.start_server_span({b"traceparent": unsampled.encode()}, method, "/x", "req-3")
+        assert handle is not None and handle.span is None and not is_instrumentation_enabled()
+        assert telemetry.current_traceparent() == unsampled
+        handle.finish(method, "/x", 200)
+    assert len(spans.get_finished_spans()) == 4
 
     monkeypatch.setattr(telemetry, "_read_ratio", 1.0)
-    every = telemetry.start_server_span({}, "GET", "/registry/households/1", "req-3")
-    assert every is not None and every.span is not None
-    every.finish("GET", "/registry/households/{household_id}", 200)
+    monkeypatch.setattr(telemetry, "_write_ratio", 1.0)
+    for method in ("GET", "PUT"):
+        every = telemetry.start_server_span({}, method, "/registry/households/1", "req-3")
+        assert every is not None and every.span is not None
+        every.finish(method, "/registry/households/{household_id}", 200)
+    assert len(spans.get_finished_spans()) == 6
+
+
+def test_an_unsampled_trace_stays_unsampled_through_the_relay_and_the_consumer(spans: InMemorySpanExporter) -> None:
+    unsampled = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00"
+    assert telemetry.start_publish_span(TOPIC, unsampled) is None
+    assert telemetry.kafka_headers(None, unsampled) == [("traceparent", unsampled.encode())]
+    with telemetry.event_span(TOPIC, [("traceparent", unsampled.encode())], consumer="kit") as span:
+        assert span is None and not is_instrumentation_enabled()
+        assert telemetry.current_traceparent() == unsampled  # what the handler enqueues stays unsampled
+    assert is_instrumentation_enabled()
+    assert spans.get_finished_spans() == ()

@@ -27,14 +27,15 @@ ReadinessCheck = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
 def install_platform(app: FastAPI, *, component: str, readiness: ReadinessCheck,
-                     required: Sequence[str] | None = None) -> None:
+                     required: Sequence[str] | None = None, edge: bool = False) -> None:
     """Health, readiness, metrics, problem+json errors and request ids for any Fupin app.
 
     `readiness()` returns the checks (name → bool, plus optional non-bool details); the component is ready when
     every check named in `required` holds (all boolean checks when `required` is None). The others are reported
-    only (contract §0: Kafka's state does not make a service unready)."""
+    only (contract §0: Kafka's state does not make a service unready). `edge`: the app callers reach first (the
+    gateway; see `RequestContextMiddleware`)."""
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, component=component)
+    app.add_middleware(RequestContextMiddleware, component=component, edge=edge)
     telemetry.instrument_app(app, component)  # server spans (outermost), when an exporter is configured
 
     @app.get("/healthz", tags=["health"], include_in_schema=False)

@@ -72,11 +72,14 @@ def _route_template(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (taken from X-Request-ID when present), echoes it, logs and measures the call."""
+    """Gives every request an id (taken from X-Request-ID when present), echoes it, logs and measures the call.
+    `edge`: the component callers reach first (the gateway), where a call the caller named with its own X-Request-ID
+    is traced whatever the sampling (`fupin_kit.telemetry`)."""
 
-    def __init__(self, app: ASGIApp, component: str) -> None:
+    def __init__(self, app: ASGIApp, component: str, edge: bool = False) -> None:
         self.app = app
         self.component = component
+        self.edge = edge
         self._timers: dict[tuple[str, str, int], Any] = {}  # the histogram's child per (method, route, status)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,7 +90,8 @@ class RequestContextMiddleware:
         incoming = headers.get(_REQUEST_ID_KEY, b"").decode("latin-1")[:128]
         request_id = incoming or os.urandom(16).hex()  # 32 hex digits like uuid4().hex, at a fifth of its cost
         token = request_id_var.set(request_id)
-        server_span = telemetry.start_server_span(headers, scope["method"], scope["path"], request_id)
+        server_span = telemetry.start_server_span(headers, scope["method"], scope["path"], request_id,
+                                                  named=self.edge and bool(incoming))
         telemetry.tag_request(request_id)
         started = time.perf_counter()
         status = 500

@@ -6,12 +6,18 @@
 - Neither: no tracer provider, no instrumentation; what is left on the request path is one boolean test.
   `OTEL_SDK_DISABLED=true` turns tracing off whatever is configured. Sampling follows the standard
   `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (default: parent-based, every root span).
-- Reads: a GET or HEAD that does not continue a trace (no `traceparent`) is traced with the probability
-  `FUPIN_TRACE_READS` (default 0.05; 1 traces every read); the others are not traced at all, their queries included,
-  nor is a read whose caller's trace is not sampled (its spans would be dropped). Tracing every read cost more CPU
-  than the read itself (the registry's household read: a server span, a query span and their export). Writes are
-  traced as before, so is every call inside a sampled trace. (A request id does not decide: the gateway gives one to
-  every call it forwards.)
+- Sampling: a call that does not continue a trace (no `traceparent`) starts one with the probability
+  `FUPIN_TRACE_READS` for a GET or HEAD, `FUPIN_TRACE_WRITES` for the other methods (default 0.05 each; 1 traces every
+  call); a call in a caller's trace follows the caller's decision (the `traceparent` flags). Tracing every call cost
+  more CPU than the call itself (a server span, a span per query, the client span of the gateway's hop, the relay's
+  publish span, their export): about half of a settlement's CPU in the gateway and medical.
+- A call left out records nothing, its queries and calls included (the instrumentation is suppressed), but it keeps
+  an unsampled trace context (flags 00): the gateway forwards it as the `traceparent` of the hop
+  (`unsampled_traceparent`) and `enqueue` saves it with the events, so the services, the relay and the consumers
+  follow the edge's decision instead of starting traces of their own. A sampled trace is traced whole.
+- A request id does not decide in a service (the gateway gives one to every call it forwards); at the edge
+  (`RequestContextMiddleware(edge=True)`, the gateway) a call the caller named with its own `X-Request-Id` is traced,
+  so that `fupin-dev trace REQUEST_ID` finds it.
 
 What crosses a hop: the W3C `traceparent` header on HTTP (FastAPI, httpx and aiohttp instrumentations), and on Kafka
 the outbox row's `traceparent` (saved by `enqueue` in the CloudEvents `traceparent` extension of the envelope), sent
@@ -34,7 +40,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 log = logging.getLogger("fupin.telemetry")
@@ -46,6 +52,7 @@ TRACEPARENT = "traceparent"
 EXCLUDED_URLS = "/healthz$,/readyz$,/metrics$,/status$"
 
 READS_ENV = "FUPIN_TRACE_READS"
+WRITES_ENV = "FUPIN_TRACE_WRITES"
 _READ_METHODS = ("GET", "HEAD")
 
 _propagator = TraceContextTextMapPropagator()
@@ -69,7 +76,7 @@ def configure(component: str) -> bool:
     """Install the tracer provider and the libraries' instrumentation once per process; returns `enabled()`.
 
     Never raises: a broken exporter configuration logs a warning and leaves tracing off."""
-    global _configured, _enabled, _tracer
+    global _configured, _enabled, _tracer, _read_ratio, _write_ratio
     with _lock:
         if _configured is not None:
             return _enabled
@@ -85,20 +92,22 @@ def configure(component: str) -> bool:
             return False
         _enabled = True
         _tracer = trace.get_tracer("fupin_kit")
-        _set_read_ratio(os.environ.get(READS_ENV, "0.05"))
+        _read_ratio = _ratio(READS_ENV)
+        _write_ratio = _ratio(WRITES_ENV)
         return True
 
 
 _read_ratio = 1.0
+_write_ratio = 1.0
 
 
-def _set_read_ratio(value: str) -> None:
-    global _read_ratio
+def _ratio(variable: str, default: str = "0.05") -> float:
+    value = os.environ.get(variable, default)
     try:
-        _read_ratio = min(1.0, max(0.0, float(value)))
+        return min(1.0, max(0.0, float(value)))
     except ValueError:
-        log.warning("%s=%r is not a probability; every read is traced", READS_ENV, value)
-        _read_ratio = 1.0
+        log.warning("%s=%r is not a probability; every call is traced", variable, value)
+        return 1.0
 
 
 def _install_provider(component: str, *, otlp: bool, folder: str | None) -> None:
@@ -203,7 +212,7 @@ _UNTRACED_SUFFIXES = ("/healthz", "/readyz", "/metrics")
 
 class ServerSpan:
     """The span of one HTTP call, current while the app handles it (see `start_server_span`); without a span, the
-    context that leaves an unsampled read's queries and calls untraced."""
+    context that leaves an unsampled call's queries and calls untraced."""
 
     __slots__ = ("span", "token")
 
@@ -227,31 +236,56 @@ class ServerSpan:
             otel_context.detach(self.token)  # type: ignore[arg-type]
 
 
-def start_server_span(headers: Mapping[bytes, bytes], method: str, path: str, request_id: str) -> ServerSpan | None:
+def start_server_span(headers: Mapping[bytes, bytes], method: str, path: str, request_id: str, *,
+                      named: bool = False) -> ServerSpan | None:
     """A server span continuing the caller's `traceparent`, named after the route once it is known; None when
     tracing is off (one test), for health, readiness and metrics, or when the FastAPI instrumentation does it.
-    A read left out by `FUPIN_TRACE_READS` gets no span, and instrumentation is suppressed while it
-    runs (no query spans either)."""
+    A call left out (the caller's trace is not sampled, or no trace and not drawn by `FUPIN_TRACE_READS` /
+    `FUPIN_TRACE_WRITES`; `named`: the caller named the call, trace it) gets no span: an unsampled context is
+    current while it runs, with the instrumentation suppressed (no query or client spans either)."""
     if not _enabled or _asgi_instrumented or path.endswith(_UNTRACED_SUFFIXES) or path == "/status":
         return None
     incoming = headers.get(b"traceparent")
-    if method in _READ_METHODS and (_unsampled(incoming) if incoming is not None
-                                    else random.random() >= _read_ratio):
-        return ServerSpan(None, otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True)))
+    if incoming is not None:
+        traced = not _unsampled(incoming)
+    else:
+        traced = named or random.random() < (_read_ratio if method in _READ_METHODS else _write_ratio)
+    if not traced:
+        caller = incoming.decode("latin-1") if incoming else None
+        return ServerSpan(None, otel_context.attach(_unsampled_context(caller)))
     parent = _context_of(incoming.decode("latin-1")) if incoming else None
     span = _tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes={
         "http.request.method": method, "url.path": path, REQUEST_ID_ATTRIBUTE: request_id})
     return ServerSpan(span, otel_context.attach(trace.set_span_in_context(span)))
 
 
-def _unsampled(traceparent: bytes) -> bool:
-    """The caller's trace is not recorded (W3C trace flags without the sampled bit): a read in it records nothing
+def _unsampled(traceparent: bytes | str) -> bool:
+    """The caller's trace is not recorded (W3C trace flags without the sampled bit): a call in it records nothing
     either, so it need not make spans that are dropped anyway."""
     flags = traceparent.strip()[-2:]
     try:
         return not int(flags, 16) & 1
     except ValueError:
         return False
+
+
+def _unsampled_context(traceparent: str | None) -> otel_context.Context:
+    """The context of a call left out: the caller's unsampled trace, else a new one (random ids, flags 00), with
+    the instrumentation suppressed."""
+    context = _context_of(traceparent)
+    if context is None or not trace.get_current_span(context).get_span_context().is_valid:
+        new = SpanContext(trace_id=random.getrandbits(128) or 1, span_id=random.getrandbits(64) or 1,
+                          is_remote=False, trace_flags=TraceFlags(TraceFlags.DEFAULT))
+        context = trace.set_span_in_context(NonRecordingSpan(new))
+    return otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, context)
+
+
+def unsampled_traceparent() -> str | None:
+    """The `traceparent` (flags 00) to send on a call made while the current call is left out: the client
+    libraries' instrumentation is suppressed then and adds none (None when tracing is off or the call is traced)."""
+    if not _enabled or not otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        return None
+    return current_traceparent()
 
 
 def tag_request(request_id: str) -> None:
@@ -327,7 +361,8 @@ def event_span(topic: str, *carriers: Any, consumer: str | None = None, partitio
     The parent is the first traceparent found among `carriers` (Kafka headers, the record, the envelope); the span
     (kind CONSUMER, "<topic> process") is current inside the block, so the handler's queries and the events it
     enqueues belong to the same trace. An exception is recorded by class only and propagates. With tracing off
-    it yields None and costs next to nothing."""
+    it yields None and costs next to nothing; so it does for an event of a trace left out (an unsampled
+    traceparent), with the instrumentation suppressed while the handler runs."""
     if not _enabled:
         yield None
         return
@@ -337,6 +372,13 @@ def event_span(topic: str, *carriers: Any, consumer: str | None = None, partitio
         traceparent = traceparent or _traceparent_from(carrier)
         if envelope_id is None and isinstance(carrier, Mapping) and isinstance(carrier.get("id"), str):
             envelope_id = carrier["id"]
+    if traceparent is not None and _unsampled(traceparent):  # the trace's edge left it out: so does the handler
+        token = otel_context.attach(_unsampled_context(traceparent))
+        try:
+            yield None
+        finally:
+            otel_context.detach(token)
+        return
     attributes: dict[str, Any] = {"messaging.system": "kafka", "messaging.destination.name": topic,
                                   "messaging.operation.type": "process"}
     if consumer is not None:
@@ -367,8 +409,9 @@ def fail(span: Span | None, exc: BaseException) -> None:
 def start_publish_span(topic: str, traceparent: str | None, *, key: str | None = None,
                        event_id: str | None = None) -> Span | None:
     """The relay's span for publishing one outbox row, a child of the context saved with the row (None when the
-    row has none or tracing is off: a batch job's events do not each start a trace)."""
-    if not _enabled or not traceparent:
+    row has none, an unsampled one, or tracing is off: a batch job's events do not each start a trace; an unsampled
+    row's header is its own traceparent, see `kafka_headers`)."""
+    if not _enabled or not traceparent or _unsampled(traceparent):
         return None
     attributes: dict[str, Any] = {"messaging.system": "kafka", "messaging.destination.name": topic,
                                   "messaging.operation.type": "send"}
