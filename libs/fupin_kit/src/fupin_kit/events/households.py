@@ -411,7 +411,7 @@ def _replace_members(households: Table, members: Table, key: str) -> TextClause:
                 f"FROM {_MEMBERS_OF_ROWS}), "
                 f"leaving AS (DELETE FROM {m} WHERE household_id = ANY(ARRAY(SELECT {ids} "
                 f"FROM json_array_elements_text(CAST(:ids AS JSON)) AS u)) "
-                f"AND NOT ({_quoted(key)} = ANY(ARRAY(SELECT _person FROM named)))) "
+                f"AND NOT EXISTS (SELECT FROM named WHERE named._person = {m}.{_quoted(key)})) "
                 f"INSERT INTO {m} ({names}) SELECT DISTINCT ON (_person) {names} FROM named "
                 f"ORDER BY _person, _at DESC, _i DESC, _position DESC "
                 f"ON CONFLICT ({_quoted(key)}) DO UPDATE SET {updates} "
