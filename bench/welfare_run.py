@@ -106,6 +106,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def service_pid(name: str) -> int | None:
+    """The pid of a service of the dev stack started by `make up` (None elsewhere)."""
+    try:
+        return int((ROOT / ".run" / "pids" / f"{name}.pid").read_text())
+    except (OSError, ValueError):
+        return None
+
+
 async def backend_pid(session: Any) -> int:
     conn = await session.connection()
     return int((await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one())
@@ -228,6 +236,8 @@ async def e2e_mode(count: int, args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 return 1
             print(f"load average at the start: {load_average()}")
+            services = {name: service_pid(name) for name in ("welfare", "finance")}
+            cpu_started = {name: cpu_seconds(pid) for name, pid in services.items() if pid}
             started = time.perf_counter()
             run = await http.post("/welfare/runs", headers=auth, json={"month": month})
             answered = time.perf_counter() - started
@@ -275,6 +285,9 @@ async def e2e_mode(count: int, args: argparse.Namespace) -> int:
                 await asyncio.sleep(1)
             print(f"{count} benefits paid by finance and marked paid in welfare {paid:.1f}s after the POST "
                   f"({count / paid:.0f} benefits/s end to end); load average at the end: {load_average()}")
+            used = {name: cpu_seconds(pid) - cpu_started[name] for name, pid in services.items() if pid}
+            print("CPU of the services' processes meanwhile (their PostgreSQL backends not included): " + ", ".join(
+                f"{name} {cpu:.1f}s ({cpu / count * 1e6:.0f} µs/benefit)" for name, cpu in used.items()))
             return 0
     finally:
         # stopped (not closed): a case closed today would still be due this month

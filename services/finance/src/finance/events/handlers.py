@@ -19,6 +19,7 @@ from fupin_kit.events.consumer import BatchHandler, Handler
 
 log = logging.getLogger("fupin.finance.events")
 Event = dict[str, Any]
+BENEFIT_BATCH = 2000  # benefit-due records of a partition paid in one transaction
 
 
 def _who(event: Event) -> str:
@@ -29,8 +30,10 @@ def _why(event: Event) -> str:
     return f"{event.get('type')} {event.get('id')}"
 
 
-def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]]) -> BatchHandler[settle.Ordered]:
-    """A handler for a topic whose events order payments: one event, or a poll batch in one transaction."""
+def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]], *,
+              max_records: int = 0) -> BatchHandler[settle.Ordered]:
+    """A handler for a topic whose events order payments: one event, or a poll batch (up to `max_records` of a
+    partition, the kit's default if 0) in one transaction."""
 
     def prepare(event: Event) -> settle.Ordered:
         ordered = rule(event["data"])
@@ -40,14 +43,15 @@ def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]
     async def apply(session: AsyncSession, prepared: Sequence[settle.Ordered]) -> None:
         await settle.order_many(session, prepared)
 
-    return BatchHandler(prepare, apply)
+    return BatchHandler(prepare, apply, max_records=max_records)
 
 
 on_grant_awarded = _ordering(rules.grant_payment)
 on_settlement_completed = _ordering(rules.settlement_payment)
 on_interest_subsidy_claimed = _ordering(rules.interest_subsidy_payments)
 on_risk_compensation_claimed = _ordering(rules.risk_compensation_payment)
-on_benefit_due = _ordering(rules.benefit_payment)
+# a city's monthly run sends 100,000 at once: larger transactions, fewer statements per payment
+on_benefit_due = _ordering(rules.benefit_payment, max_records=BENEFIT_BATCH)
 
 
 async def on_settlement_reversed(session: AsyncSession, event: Event) -> None:

@@ -61,4 +61,5 @@ async def apply(session: AsyncSession, payments: Sequence[Paid | None]) -> None:
                       [p.payment_id for p in ordered])
 
 
-on_payment_completed: BatchHandler[Paid | None] = BatchHandler(prepare, apply)
+# a monthly run's payments arrive by the 100,000: up to 2,000 of a partition per transaction
+on_payment_completed: BatchHandler[Paid | None] = BatchHandler(prepare, apply, max_records=2000)

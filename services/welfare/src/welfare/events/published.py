@@ -1,7 +1,6 @@
 """The events welfare publishes (contract v2 §8), built with fupin_events' models; subject = the household id."""
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,12 +28,13 @@ async def benefit_due(session: AsyncSession, benefit: Benefit) -> None:
 
 async def benefits_due(raw: asyncpg.Connection, rows: Sequence[Mapping[str, Any]], *, month: str) -> None:
     """The monthly run's `benefit-due` events (`welfare.benefits.run`), one COPY for all of them in the caller's
-    transaction. The payloads are built without validation (the row is the model's shape; a SQLModel or validated
-    model per benefit costs more than the whole statement)."""
-    await copy_events(raw, [("benefit-due", r["household_id"], BenefitDue.model_construct(
-        benefit_id=str(r["benefit_id"]), kind=r["kind"], case_id=str(r["case_id"]),
-        household_id=uuid.UUID(r["household_id"]), county_code=r["county_code"], village_code=r["village_code"],
-        month=month, amount=r["amount"]).model_dump(mode="json")) for r in rows], source=COMPONENT)
+    transaction. Each payload is the model validated from the row (pydantic's validation is cheaper than
+    `model_construct`) and dumped JSON-ready, so the kit does not convert it again."""
+    await copy_events(raw, [("benefit-due", r["household_id"], BenefitDue.model_validate({
+        "benefit_id": str(r["benefit_id"]), "kind": r["kind"], "case_id": str(r["case_id"]),
+        "household_id": r["household_id"], "county_code": r["county_code"], "village_code": r["village_code"],
+        "month": month, "amount": r["amount"]}).model_dump(mode="json")) for r in rows],
+        source=COMPONENT, json_ready=True)
 
 
 async def benefit_cancelled(session: AsyncSession, benefit: Benefit) -> None:
