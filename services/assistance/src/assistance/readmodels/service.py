@@ -56,8 +56,8 @@ async def record_household_events(session: AsyncSession, result: Applied) -> Non
     await session.exec(_RECORD_EVENTS, params={  # type: ignore[call-overload]
         "ids": [item.event_id for item in events], "households": [str(item.household_id) for item in events],
         "kinds": [KIND_OF_TOPIC[item.topic] for item in events],
-        "counties": [getattr(item.snapshot, "county_code", None) or item.snapshot.village_code[:6] for item in events],
-        "villages": [item.snapshot.village_code for item in events], "ats": [item.time for item in events],
+        "counties": [item.county_code for item in events], "villages": [item.village_code for item in events],
+        "ats": [item.time for item in events],
         "ons": [china_date(item.time) for item in events]})
 
 

@@ -144,12 +144,12 @@ async def _households_after(session: AsyncSession, result: Applied) -> None:
 
     exit_years = []
     for item in result.applied:
-        snapshot, old = item.snapshot, held.get(item.household_id)
+        old = held.get(item.household_id)
         exit_year = old.exit_year if old is not None else None
-        if snapshot.status == "exited" and (old is None or old.status != "exited"):
-            exit_year = rules.exit_year(snapshot.occurred_at or item.time)
+        if item.status == "exited" and (old is None or old.status != "exited"):
+            exit_year = rules.exit_year(item.occurred_at)
             exit_years.append({"id": item.household_id, "year": exit_year})
-        new = _Held(snapshot.status, snapshot.village_code, len(snapshot.members), exit_year,
+        new = _Held(item.status, item.village_code, len(item.members), exit_year,
                     old.has_loan if old is not None else False)
         if old is not None and old.village_code != new.village_code:
             move(rules.places(old.village_code), rules.negate(old.contribution()))

@@ -47,7 +47,7 @@ async def after_households(session: AsyncSession, result: Applied) -> None:
     For the whole batch at once: every member of those households is locked (the enrolment's lock, in one
     statement, in person_ref order), so an enrolment committing meanwhile is either seen here or sees the household
     registered; then only the households with an enrolled member are caught up, one by one."""
-    poor = [item.household_id for item in result.applied if is_registered_poor(item.snapshot.status)]
+    poor = [item.household_id for item in result.applied if is_registered_poor(item.status)]
     if not poor:
         return
     members = await session.exec(  # type: ignore[call-overload]

@@ -26,7 +26,7 @@ log = logging.getLogger("welfare.events")
 async def after_households(session: AsyncSession, result: Applied) -> None:
     """A removal (applied, not a stale one) stops everything of the household."""
     for item in result.applied:
-        if item.snapshot.status == "removed":
+        if item.status == "removed":
             await stop_household(session, str(item.household_id), item.occurred_at.date())
 
 
