@@ -1,13 +1,14 @@
 """Checking intake rows and grouping them into whole households: a household with any bad row is rejected whole."""
 
 import datetime as dt
-import hmac
+import hashlib
 import os
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from asyncpg.pgproto import pgproto
@@ -189,6 +190,7 @@ HEALTHS = frozenset(Health)
 LABORS = frozenset(Labor)
 SCHOOL_STAGES = frozenset(SchoolStage)
 GRADES = {"1": 1, "2": 2, "3": 3, "4": 4}
+_IPAD, _OPAD = bytes(b ^ 0x36 for b in range(256)), bytes(b ^ 0x5C for b in range(256))
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,20 @@ class QuickCheck:
     @classmethod
     def now(cls) -> "QuickCheck":
         return cls(get_settings().pseudonym_key.get_secret_value().encode(), clock.today())
+
+    @cached_property
+    def _keyed(self) -> tuple[Any, Any]:
+        """HMAC-SHA256's inner and outer hashes with the key already absorbed (RFC 2104)."""
+        key = (self.key if len(self.key) <= 64 else hashlib.sha256(self.key).digest()).ljust(64, b"\0")
+        return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+
+    def pseudonym(self, number: str) -> str:
+        """`hmac.digest(key, number, "sha256").hex()`, copying the keyed hashes instead of keying them per number
+        (a quarter of the time, once per member of a file)."""
+        inner, outer = (h.copy() for h in self._keyed)
+        inner.update(number.encode())
+        outer.update(inner.digest())
+        return outer.hexdigest()  # type: ignore[no-any-return]
 
 
 def quick_member(number: int, row: Row, quick: QuickCheck) -> MemberDraft | None:
@@ -230,7 +246,7 @@ def quick_member(number: int, row: Row, quick: QuickCheck) -> MemberDraft | None
         return None
     if born > quick.today or born.year < 1900 or NUL in "".join(row.values()):
         return None
-    return MemberDraft(number, hmac.digest(quick.key, number_text.encode(), "sha256").hex(),
+    return MemberDraft(number, quick.pseudonym(number_text),
                        mask_id_number(number_text), born, name, relation, health, grade, labor, stage,
                        boarding_text in TRUE)
 

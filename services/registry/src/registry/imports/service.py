@@ -320,10 +320,10 @@ async def _store_chunk(conn: asyncpg.Connection, import_id: uuid.UUID, batch: wr
 
 async def _store_checked(conn: asyncpg.Connection, households: list[writer.Ready]) -> tuple[int, list[RowError]]:
     """Store the households whose persons are free; returns how many were stored and the refused rows."""
-    taken = await writer.taken_refs(conn, [ref for h in households for _, ref in h.refs])
+    taken = await writer.taken_refs(conn, [ref for h in households for ref in h.refs])
     keep, refused = [], []
     for household in households:
-        if any(ref in taken for _, ref in household.refs):
+        if any(ref in taken for ref in household.refs):
             refused.extend(writer.already_registered(household, taken))
         else:
             keep.append(household)
@@ -345,7 +345,7 @@ async def _store_one_by_one(conn: asyncpg.Connection, import_id: uuid.UUID, batc
             except asyncpg.UniqueViolationError:
                 continue
         else:
-            all_errors.extend(writer.already_registered(household, {ref for _, ref in household.refs}))
+            all_errors.extend(writer.already_registered(household, set(household.refs)))
     async with conn.transaction():
         await _progress(conn, import_id, rows=batch.rows, created=stored, rejected=batch.count - stored,
                         errors=all_errors)

@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import orjson
@@ -47,7 +47,7 @@ async def taken_refs(conn: asyncpg.Connection, refs: Sequence[str]) -> set[str]:
 def already_registered(household: "Ready", taken: set[str]) -> list[RowError]:
     errors = [RowError(row, "id_number", "person_already_registered",
                        "already a member of a household that is not rejected or removed")
-              for row, ref in household.refs if ref in taken]
+              for row, ref in zip(household.rows, household.refs, strict=True) if ref in taken]
     return errors + rejected_rows(household.key, household.rows, {e.row for e in errors})
 
 
@@ -108,15 +108,15 @@ def _text(cell: str) -> str:
     return cell.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-@dataclass
-class Ready:
+class Ready(NamedTuple):
     """A checked household as the lines of COPY's text format it adds to each table (built in the checking process,
     so that storing it is a few COPYs of these bytes), with what refusing it needs: its key, its rows and its
-    members' (row, person_ref)."""
+    members' person_refs (a checked household has one member per row, in order). Tuples and flat lists of text:
+    the registry unpickles a chunk of them in a third of the time of dataclasses with (row, ref) pairs."""
 
     key: str
     rows: list[int]
-    refs: list[tuple[int, str]]
+    refs: list[str]
     household: str
     members: str
     history: str
@@ -134,7 +134,7 @@ def ready(drafts: Sequence[HouseholdDraft], *, import_id: uuid.UUID, actor: str,
     for d in drafts:
         household_id, village, status = str(d.id), d.village_code, str(d.status)
         out.append(Ready(
-            d.key, d.rows, [(m.row, m.person_ref) for m in d.members],
+            d.key, d.rows, [m.person_ref for m in d.members],
             f"{household_id}\t{village}\t{village[:9]}\t{village[:6]}\t{status}\t{d.annual_income}\t"
             f"{d.income_year}\t{{{','.join(d.causes)}}}\t{orjson.dumps(d.indicators).decode()}\t"
             f"{'t' if d.low_income_guarantee else 'f'}\t{import_id}\t{stamp}\t{stamp}\t"
