@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 import pytest
 from stdnum.cn import ric
@@ -41,6 +42,8 @@ class Recorded:
 
     numbers: set[str] = field(default_factory=set)
     bodies: list[tuple[str, str]] = field(default_factory=list)
+    # each service database's transaction id when the suite began: rows written earlier cannot hold its numbers
+    horizons: dict[str, int] = field(default_factory=dict)
 
     def note_numbers(self, text: str) -> None:
         self.numbers.update(n for n in ID_NUMBER.findall(text) if is_resident_id(n))
@@ -90,6 +93,29 @@ def record_http() -> Iterator[None]:
     httpx.AsyncClient.send = send  # type: ignore[method-assign]
     yield
     httpx.AsyncClient.send = original  # type: ignore[method-assign]
+
+
+def database_urls() -> dict[str, str]:
+    """The service databases `fupin-dev env` names, by service: {"registry": "postgresql://…", …}."""
+    return {k.removesuffix("_DATABASE_URL").lower(): v.replace("postgresql+asyncpg://", "postgresql://")
+            for k, v in os.environ.items() if k.endswith("_DATABASE_URL")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_horizons() -> None:
+    """Note each service database's current transaction id before the first test (RECORDED.horizons)."""
+    async def note() -> None:
+        for name, url in database_urls().items():
+            try:
+                conn = await asyncpg.connect(url)
+            except (OSError, asyncpg.InvalidCatalogNameError):
+                continue  # a component not created on this stack
+            try:
+                RECORDED.horizons[name] = await conn.fetchval("SELECT txid_current()")
+            finally:
+                await conn.close()
+
+    asyncio.run(note())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
