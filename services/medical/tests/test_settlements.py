@@ -98,6 +98,24 @@ async def test_concurrent_retries_of_one_discharge_settle_once(client: httpx.Asy
                              "payload->'data'->>'settlement_id' = $1", answers[0].json()["settlement_id"]) == 1
 
 
+async def test_an_idempotency_key_replays_the_settlement_and_a_refused_one_leaves_nothing(
+        client: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+    number, code = await registered_poor_person(db), await hospital(client)
+    body = discharge(number, code, "52000.00", "50000.00")
+    keyed = {**HIS, "Idempotency-Key": f"settle-{uuid.uuid4().hex}"}
+    first, again = await settle(client, body, keyed), await settle(client, body, keyed)
+    assert first.status_code == 201 and again.status_code == 201, first.text
+    assert again.headers.get("idempotent-replayed") == "true" and again.json() == first.json()
+    assert await db.fetchval("SELECT count(*) FROM settlements WHERE encounter_id = $1", body["encounter_id"]) == 1
+    assert (await accumulators(db, number, 2020))["basic_insurance"] == "42245.00"
+
+    stranger = new_id_number()  # not registered poor: refused inside the settlement, in the key's transaction
+    refused = await settle(client, discharge(stranger, code, "100.00", "100.00"),
+                           {**HIS, "Idempotency-Key": f"settle-{uuid.uuid4().hex}"})
+    assert refused.status_code == 422 and refused.json()["code"] == "not_eligible", refused.text
+    assert await db.fetchval("SELECT count(*) FROM accumulators WHERE person_ref = $1", ref(stranger)) == 0
+
+
 async def test_concurrent_discharges_of_one_person_use_the_accumulators_in_turn(client: httpx.AsyncClient,
                                                                                 db: asyncpg.Pool) -> None:
     number, code = await registered_poor_person(db), await hospital(client)

@@ -1,6 +1,7 @@
 """Async engine and the per-request session: services flush, the dependency commits (or rolls back) once."""
 
 import asyncio
+import hashlib
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -166,3 +167,43 @@ async def read_connection(request: Request) -> AsyncIterator[Any]:
     db: Database = request.app.state.db
     async with db.driver_connection() as conn:
         yield conn
+
+
+def advisory_key(name: str) -> int:
+    """A transaction-level advisory lock's key for `name` (a signed 64-bit integer, written into SQL as a literal)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@asynccontextmanager
+async def write_connection(request: Request, *, lock: int | None = None) -> AsyncIterator[Any]:
+    """The asyncpg connection a write in plain SQL runs on, inside a transaction: the request's session's when a
+    middleware holds one (an Idempotency-Key's transaction, which it commits with the stored answer), else a pooled
+    connection in a transaction of its own, committed when the block ends and rolled back when it raises. No
+    SQLAlchemy session or Connection is built around it (the ORM's transaction cost more than a short write).
+    `lock`: a transaction-level advisory lock (`advisory_key`) taken first, in the same round trip as BEGIN."""
+    locking = "" if lock is None else f"SELECT pg_advisory_xact_lock({int(lock)})"
+    shared: AsyncSession | None = request.scope.get("state", {}).get(SESSION_STATE_KEY)
+    if shared is not None:
+        try:
+            # through SQLAlchemy: the dialect begins the session's transaction at its first statement, if none ran
+            await (await shared.connection()).exec_driver_sql(locking or "SELECT 1")
+            yield await session_driver(shared)
+        except BaseException:
+            await shared.rollback()  # the middleware commits what the route leaves, a refusal's answer included
+            raise
+        return
+    db: Database = request.app.state.db
+    raw = await db.engine.raw_connection()
+    conn: Any = raw.driver_connection
+    try:
+        await conn.execute(f"BEGIN;{locking}")  # one simple query: no parameters, the key is an integer literal
+        try:
+            yield conn
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+    finally:
+        if conn.is_in_transaction():  # a rollback cut short (a cancelled task): never lend it open again
+            conn.terminate()  # the pool discards a closed connection at its next checkout
+        raw.close()

@@ -1,8 +1,8 @@
 """The HIS at discharge: POST /medical/settlements, GET one, reverse one."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from fupin_kit.db import SessionDep
+from fupin_kit.db import SessionDep, write_connection
 from fupin_kit.pseudonyms import PseudonymKey
 from medical.access import (
     AUDIT_HOSPITAL,
@@ -34,11 +34,11 @@ def public(settlement: Settlement) -> SettlementPublic:
 
 
 @router.post("", status_code=201, response_model=SettlementPublic)
-async def settle(body: SettlementIn, session: SessionDep, key: PseudonymKey, principal: HisClient) -> Response:
+async def settle(body: SettlementIn, request: Request, key: PseudonymKey, principal: HisClient) -> Response:
     require_hospital(principal, body.hospital_code)
-    settlement, created = await service.settle(
-        session, settlement_in=body, settled_by=principal.client_id,
-        pseudonym_key=key)
+    async with write_connection(request, lock=service.encounter_lock(body.encounter_id)) as connection:
+        settlement, created = await service.settle(
+            connection, settlement_in=body, settled_by=principal.client_id, pseudonym_key=key)
     # the model's own JSON, the bytes FastAPI would send, without validating the answer a second time
     return Response(public(settlement).model_dump_json(), status_code=201 if created else 200,
                     media_type="application/json", headers={AUDIT_HOSPITAL: body.hospital_code})

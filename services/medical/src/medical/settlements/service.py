@@ -11,6 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_kit import telemetry
+from fupin_kit.db import advisory_key
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
 from fupin_kit.events.envelope import cloud_event
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
@@ -80,34 +81,34 @@ SELECT (SELECT created_at FROM ins), pg_notify('""" + NOTIFY_CHANNEL + """', '')
 """
 
 
-async def settle(session: AsyncSession, *, settlement_in: SettlementIn, pseudonym_key: str,
+def encounter_lock(encounter_id: str) -> int:
+    """The advisory lock a settlement of the encounter holds (`settle` runs under it)."""
+    return advisory_key(f"settlement:{encounter_id}")
+
+
+async def settle(driver: asyncpg.Connection, *, settlement_in: SettlementIn, pseudonym_key: str,
                  settled_by: str) -> tuple[Settlement, bool]:
     """Settle a discharge; (settlement, created). Retries of one encounter return the first settlement; concurrent
-    retries wait on the encounter's lock, so the accumulators move once.
+    retries wait on the encounter's lock (`encounter_lock`, taken with the transaction), so the accumulators move
+    once.
 
-    The HIS's hot path, in plain SQL on the driver's connection inside the request's transaction (the session's,
-    shared with an Idempotency-Key record when there is one): the lock, one statement reading every input and locking
-    the accumulators, one statement writing accumulators, settlement and event. The ORM's unit of work cost more than
-    the queries (and every statement is a round trip, which a busy machine makes long)."""
+    The HIS's hot path, in plain SQL on the driver's connection inside the request's transaction (its own, begun
+    with the lock in one round trip, or an Idempotency-Key record's: `fupin_kit.db.write_connection`): one statement
+    reading every input and locking the accumulators, one statement writing accumulators, settlement and event. The
+    ORM's session and unit of work cost more than the queries (and every statement is a round trip, which a busy
+    machine makes long)."""
     if (error := settlement_in.eligible_cost_error()) is not None:
         raise error
     person_ref, masked = person_ref_of(settlement_in.id_number, pseudonym_key)
     request_hash = _request_fingerprint(settlement_in, person_ref)
     year = settlement_in.discharged_on.year
-    connection = await session.connection()
-    # the first statement through SQLAlchemy begins the transaction; the rest go straight to the driver
-    await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext($1))",
-                                     (f"settlement:{settlement_in.encounter_id}",))
-    driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection  # type: ignore[assignment]
     row = await driver.fetchrow(_INPUTS_SQL, settlement_in.encounter_id, person_ref, settlement_in.hospital_code,
                                 year)
     assert row is not None
     if row["existing_hash"] is not None:
         if row["existing_hash"] != request_hash:
             raise encounter_conflict()
-        existing = (await session.exec(
-            select(Settlement).where(Settlement.encounter_id == settlement_in.encounter_id))).one()
-        return existing, False
+        return await _settlement_of_encounter(driver, settlement_in.encounter_id), False
     if row["hospital_level"] is None:
         raise Unprocessable("unknown_hospital", "hospital_code is not a registered hospital",
                             errors=[{"field": "hospital_code", "message": "unknown hospital"}])
@@ -151,6 +152,12 @@ async def settle(session: AsyncSession, *, settlement_in: SettlementIn, pseudony
         breakdown.medical_assistance, breakdown.supplementary, breakdown.patient_pays,
         breakdown.critical_illness_base, event_id, json.dumps(event, ensure_ascii=False))
     return settlement, True
+
+
+async def _settlement_of_encounter(driver: asyncpg.Connection, encounter_id: str) -> Settlement:
+    row = await driver.fetchrow("SELECT * FROM settlements WHERE encounter_id = $1", encounter_id)
+    assert row is not None
+    return Settlement(**dict(row))  # jsonb comes back decoded (the pool's connections have SQLAlchemy's codecs)
 
 
 _DEFAULT_DOCUMENT: dict[str, Any] = {}
