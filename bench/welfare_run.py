@@ -12,7 +12,9 @@ Two modes:
 * `--mode e2e` (N = 5,000 by default): N cases seeded into the running stack's `welfare` database in a fresh county,
   the county's `minimum_living` account funded through the gateway, `POST /welfare/runs` for the current month through
   the gateway, then the time until finance has paid every benefit and welfare has marked it `paid` (payment-completed).
-  The bench's cases are stopped afterwards so later runs create nothing for them. With 100,000 cases the gateway
+  The bench's cases are stopped afterwards so later runs create nothing for them. With the dev stack's pid files,
+  the CPU seconds of welfare's and finance's processes meanwhile and welfare's RSS (now and its peak since it started)
+  are printed too. With 100,000 cases the gateway
   answers 502 after its 30 s upstream timeout on a busy machine; the run goes on, and the bench waits for it.
 
     python bench/welfare_run.py                       # the run for 100,000 cases
@@ -104,6 +106,16 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory(pid: int) -> str:
+    """A process's resident set now and its peak (VmRSS, VmHWM) from /proc."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    except OSError:
+        return "unknown"
+    mb = {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM")}
+    return f"{mb['VmRSS']:.0f} MB now, peak {mb['VmHWM']:.0f} MB"
 
 
 def service_pid(name: str) -> int | None:
@@ -285,6 +297,10 @@ async def e2e_mode(count: int, args: argparse.Namespace) -> int:
                 await asyncio.sleep(1)
             print(f"{count} benefits paid by finance and marked paid in welfare {paid:.1f}s after the POST "
                   f"({count / paid:.0f} benefits/s end to end); load average at the end: {load_average()}")
+            if services["welfare"]:
+                # a few seconds after the last payment notice; the peak is since welfare started (restart it first)
+                await asyncio.sleep(5)
+                print(f"welfare RSS: {memory(services['welfare'])}")
             used = {name: cpu_seconds(pid) - cpu_started[name] for name, pid in services.items() if pid}
             print("CPU of the services' processes meanwhile (their PostgreSQL backends not included): " + ", ".join(
                 f"{name} {cpu:.1f}s ({cpu / count * 1e6:.0f} µs/benefit)" for name, cpu in used.items()))

@@ -1,5 +1,6 @@
 """Pure rules, no database: the 2% floor and growth (seed §五(十五)), balanced entries, FIFO lineage, event payloads."""
 
+import json
 import uuid
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from pydantic import ValidationError
 
 from finance.budgets.rules import DEFAULT_FLOOR_RATIO, DEFAULT_MIN_GROWTH_RATE, assess_special_fund_budget, format_ratio
 from finance.divisions import city_of, county_of_village, is_jurisdiction, village_prefix
+from finance.events import handlers
 from finance.ledger.rules import Piece, Posting, fifo_take, is_balanced, merge_pieces
 from finance.payments import rules as payment_rules
 
@@ -217,6 +219,21 @@ def test_benefit_kinds_map_to_their_programme_accounts() -> None:
         payment_rules.benefit_payment({**base, "kind": "relocation", "amount": "-0.01"})
     with pytest.raises(Exception, match="amount"):
         payment_rules.benefit_payment({**base, "kind": "relocation", "amount": "1000000000000.00"})
+
+
+def test_a_benefit_due_read_from_its_bytes_is_the_prepared_event() -> None:
+    """The batch's fast path (`read`) gives what `prepare` gives from the parsed envelope; what it cannot read
+    raises, so the record takes the per-record path (which dead-letters it as before)."""
+    data = {"benefit_id": "b1", "kind": "eco_ranger", "case_id": None, "household_id": str(uuid.uuid4()),
+            "county_code": "610723", "village_code": "610723100201", "month": "2020-03", "amount": "833.33"}
+    event = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "welfare", "type": "cn.fupin.benefit-due",
+             "subject": data["household_id"], "time": "2020-03-01T00:00:00+00:00", "data": data}
+    handler = handlers.on_benefit_due
+    assert handler.read is not None
+    assert handler.read(json.dumps(event).encode()) == (event["id"], handler.prepare(event))
+    for bad in ({**data, "amount": "-1.00"}, {**data, "kind": "pension"}):
+        with pytest.raises(Exception):  # noqa: B017 (a validation error or a PoisonEvent, as prepare raises)
+            handler.read(json.dumps({**event, "data": bad}).encode())
 
 
 def test_a_batch_has_one_journal_entry_per_account_and_recorder_each_payee_once() -> None:

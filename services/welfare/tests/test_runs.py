@@ -3,6 +3,7 @@ marks benefits paid; household-removed stops cases and cancels unpaid benefits w
 
 import asyncio
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from wf_support import Bus, member
 
 from fupin_events.payloads import PaymentCompleted
 from fupin_kit.clock import today
+from welfare.benefits import payments
 from welfare.benefits import run as run_module
 from welfare.months import add_months, month_of
 
@@ -173,3 +175,17 @@ def payment(benefit: dict[str, Any], payment_id: str) -> dict[str, Any]:
         payee=f"household:{benefit['household_id']}", amount=benefit["amount"], status="paid",
         county_code=benefit["county_code"], village_code=benefit["village_code"],
         paid_at=dt.datetime.now(dt.UTC))).model_dump(mode="json")
+
+
+def test_a_payment_read_from_its_bytes_is_the_prepared_event() -> None:
+    """The batch's fast path (`read`) gives what `prepare` gives from the parsed envelope, for a welfare payment
+    (paid_at given or taken from the envelope's time), another programme's and a reversal (None)."""
+    benefit = {"benefit_id": str(uuid.uuid4()), "household_id": str(uuid.uuid4()), "amount": "524.50",
+               "county_code": "610723", "village_code": "610723100201"}
+    paid = payment(benefit, str(uuid.uuid4()))
+    for data in (paid, {**paid, "paid_at": None}, {**paid, "program": "loan_interest_subsidy"},
+                 {**paid, "status": "reversed"}):
+        event = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "finance", "time": "2020-03-02T01:00:00Z",
+                 "type": "cn.fupin.payment-completed", "subject": benefit["benefit_id"], "data": data}
+        assert payments.read(json.dumps(event).encode()) == (event["id"], payments.prepare(event))
+    assert payments.read(json.dumps({**event, "data": paid}).encode())[1] is not None

@@ -11,10 +11,12 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.payments import rules, service, settle
 from finance.payments.rules import PaymentOrder
+from fupin_events.payloads import BenefitDue
 from fupin_kit.events.consumer import BatchHandler, Handler
 
 log = logging.getLogger("fupin.finance.events")
@@ -30,10 +32,10 @@ def _why(event: Event) -> str:
     return f"{event.get('type')} {event.get('id')}"
 
 
-def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]], *,
-              max_records: int = 0) -> BatchHandler[settle.Ordered]:
+def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]], *, max_records: int = 0,
+              read: Callable[[bytes], tuple[str, settle.Ordered]] | None = None) -> BatchHandler[settle.Ordered]:
     """A handler for a topic whose events order payments: one event, or a poll batch (up to `max_records` of a
-    partition, the kit's default if 0) in one transaction."""
+    partition, the kit's default if 0) in one transaction; `read`: the batch's faster path from a record's bytes."""
 
     def prepare(event: Event) -> settle.Ordered:
         ordered = rule(event["data"])
@@ -43,15 +45,31 @@ def _ordering(rule: Callable[[dict[str, Any]], PaymentOrder | list[PaymentOrder]
     async def apply(session: AsyncSession, prepared: Sequence[settle.Ordered]) -> None:
         await settle.order_many(session, prepared)
 
-    return BatchHandler(prepare, apply, max_records=max_records)
+    return BatchHandler(prepare, apply, max_records=max_records, read=read)
 
 
 on_grant_awarded = _ordering(rules.grant_payment)
 on_settlement_completed = _ordering(rules.settlement_payment)
 on_interest_subsidy_claimed = _ordering(rules.interest_subsidy_payments)
 on_risk_compensation_claimed = _ordering(rules.risk_compensation_payment)
+class _BenefitDueEvent(BaseModel):
+    """The envelope fields a `benefit-due` order needs, and its payload, parsed from the record's JSON in one go."""
+    id: str
+    source: str = "unknown"
+    type: str | None = None
+    data: BenefitDue
+
+
+def _read_benefit_due(value: bytes) -> tuple[str, settle.Ordered]:
+    """`prepare` of a `benefit-due` from the record's bytes: the envelope and the payload validated by pydantic from
+    JSON (about a third of `json.loads` plus `model_validate`); what it cannot read takes the per-record path."""
+    event = _BenefitDueEvent.model_validate_json(value)
+    return event.id, settle.Ordered(event_id=event.id, orders=[rules.benefit_order(event.data)],
+                                    recorded_by=f"event:{event.source}", note=f"{event.type} {event.id}")
+
+
 # a city's monthly run sends 100,000 at once: larger transactions, fewer statements per payment
-on_benefit_due = _ordering(rules.benefit_payment, max_records=BENEFIT_BATCH)
+on_benefit_due = _ordering(rules.benefit_payment, max_records=BENEFIT_BATCH, read=_read_benefit_due)
 
 
 async def on_settlement_reversed(session: AsyncSession, event: Event) -> None:

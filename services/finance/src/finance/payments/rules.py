@@ -136,7 +136,11 @@ WELFARE_PROGRAMS: tuple[str, ...] = tuple(BENEFIT_PROGRAMS.values())
 def benefit_payment(data: dict[str, Any]) -> PaymentOrder:
     """`benefit-due` → the welfare programme account of its kind, paid to the household from the county of its
     village (contract v2 §5). An amount past NUMERIC(14,2) can never be paid: the event is refused as content."""
-    benefit = BenefitDue.model_validate(data)
+    return benefit_order(BenefitDue.model_validate(data))
+
+
+def benefit_order(benefit: BenefitDue) -> PaymentOrder:
+    """`benefit_payment` of a validated payload."""
     if not 0 < len(benefit.benefit_id) <= 100:
         raise PoisonEvent("benefit_id must hold 1 to 100 characters")
     if not Decimal("0") <= benefit.amount < MAX_AMOUNT:

@@ -7,7 +7,9 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_events.payloads import PaymentCompleted
@@ -34,7 +36,24 @@ class Paid:
 
 def prepare(event: Event) -> Paid | None:
     """The benefit a payment pays, None when the event is not about one (raises on malformed content)."""
-    payment = PaymentCompleted.model_validate(event["data"])
+    return _paid(PaymentCompleted.model_validate(event["data"]), event.get("time"))
+
+
+class _PaymentEvent(BaseModel):
+    """The envelope fields `prepare` needs, and the payload, parsed from the record's JSON in one go."""
+    id: str
+    time: Any = None
+    data: PaymentCompleted
+
+
+def read(value: bytes) -> tuple[str, Paid | None]:
+    """`prepare` from the record's bytes (the batch's faster path: pydantic validates the JSON itself, about a third
+    of `json.loads` plus `model_validate`); what it cannot read takes the per-record path."""
+    event = _PaymentEvent.model_validate_json(value)
+    return event.id, _paid(event.data, event.time)
+
+
+def _paid(payment: PaymentCompleted, time: Any) -> Paid | None:
     if payment.program not in WELFARE_PROGRAMS or payment.status != "paid":
         return None
     try:
@@ -43,7 +62,7 @@ def prepare(event: Event) -> Paid | None:
         log.warning("payment-completed for a welfare programme with a reference that is not a benefit",
                     extra={"fields": {"payment_id": payment.payment_id}})
         return None
-    paid_at = payment.paid_at or dt.datetime.fromisoformat(str(event.get("time")).replace("Z", "+00:00"))
+    paid_at = payment.paid_at or dt.datetime.fromisoformat(str(time).replace("Z", "+00:00"))
     return Paid(benefit_id, paid_at, payment.payment_id)
 
 
@@ -62,4 +81,4 @@ async def apply(session: AsyncSession, payments: Sequence[Paid | None]) -> None:
 
 
 # a monthly run's payments arrive by the 100,000: up to 2,000 of a partition per transaction
-on_payment_completed: BatchHandler[Paid | None] = BatchHandler(prepare, apply, max_records=2000)
+on_payment_completed: BatchHandler[Paid | None] = BatchHandler(prepare, apply, max_records=2000, read=read)
