@@ -213,7 +213,8 @@ class QuickCheck:
     def pseudonym(self, number: str) -> str:
         """`hmac.digest(key, number, "sha256").hex()`, copying the keyed hashes instead of keying them per number
         (a quarter of the time, once per member of a file)."""
-        inner, outer = (h.copy() for h in self._keyed)
+        inner_key, outer_key = self._keyed
+        inner, outer = inner_key.copy(), outer_key.copy()
         inner.update(number.encode())
         outer.update(inner.digest())
         return outer.hexdigest()  # type: ignore[no-any-return]

@@ -114,7 +114,7 @@ def household_sizes(path: Path, fmt: str) -> dict[str, int]:
         try:
             column = _header(list(next(reader))).index("household_key")
             for number, cells in enumerate(reader, start=2):  # the keys `_csv_rows` gives, without building rows
-                if any(c.strip() for c in cells):
+                if "".join(cells).strip():  # any cell not blank
                     key = key_of(cells[column].strip() if column < len(cells) else "", number)
                     sizes[key] = sizes.get(key, 0) + 1
         except StopIteration as exc:
@@ -135,7 +135,7 @@ def _csv_rows(text: Iterable[str]) -> Iterator[tuple[int, Row]]:
     width = len(header)
     try:
         for number, cells in enumerate(reader, start=2):
-            if any(c.strip() for c in cells):
+            if "".join(cells).strip():  # any cell not blank
                 # csv gives text cells: `_text` is a strip; a short row's missing cells are blank
                 yield number, ({name: cell.strip() for name, cell in zip(header, cells, strict=False)}
                                if len(cells) >= width else
