@@ -5,7 +5,7 @@ Two modes:
 * `--mode run` (default, N = 100,000): a throw-away database `welfare_bench` on the local PostgreSQL, migrated with
   Alembic and seeded with N households (3 members each) and N open cases by COPY; then `run_month` — the code behind
   `POST /welfare/runs` — runs in-process, once (N benefits and N `benefit-due` rows in the outbox) and again (the
-  idempotent repeat creates nothing), with the CPU seconds of the PostgreSQL backend and of Python beside the wall
+  idempotent repeat creates nothing), with the CPU seconds of the PostgreSQL backends and of Python beside the wall
   time and the load average; then welfare's `payment-completed` batch handler alone marks all N paid, a poll batch
   of 500 per transaction as the kit's consumer runs it. Nothing is published: the database has no relay. The
   database is dropped after.
@@ -126,9 +126,11 @@ def service_pid(name: str) -> int | None:
         return None
 
 
-async def backend_pid(session: Any) -> int:
-    conn = await session.connection()
-    return int((await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one())
+async def backends_cpu(admin: asyncpg.Connection, database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to `database` (the run's chunks use the pool's
+    connections besides the request's)."""
+    pids = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)
+    return {r["pid"]: cpu_seconds(r["pid"]) for r in pids}
 
 
 async def mark_paid(db: Any) -> int:
@@ -185,8 +187,8 @@ async def run_mode(count: int) -> int:
             for label in ("first run", "repeat run"):
                 started, cpu_started = time.perf_counter(), time.process_time()
                 async with db.session() as session:
-                    backend = await backend_pid(session)
-                    backend_started = cpu_seconds(backend)
+                    await session.connection()
+                    backends_started = await backends_cpu(admin, name)
                     if os.environ.get("BENCH_PROFILE") and label == "first run":
                         import cProfile
                         profile = cProfile.Profile()
@@ -197,10 +199,11 @@ async def run_mode(count: int) -> int:
                     else:
                         run = await run_month(session, db, month=month, created_by="bench")
                     await session.commit()
-                    backend_cpu = cpu_seconds(backend) - backend_started
+                    backend_cpu = sum(cpu - backends_started.get(pid, 0.0)
+                                      for pid, cpu in (await backends_cpu(admin, name)).items())
                 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
                 print(f"{label}: created {run.created_minimum_living} benefits, {run.already_existing} already "
-                      f"existing, total {run.total_amount} in {elapsed:.2f}s (CPU: PostgreSQL backend "
+                      f"existing, total {run.total_amount} in {elapsed:.2f}s (CPU: PostgreSQL backends "
                       f"{backend_cpu:.1f}s, Python {cpu:.1f}s; load average {load_average()})")
                 if label == "first run" and (run.created_minimum_living != count or run.total_amount != expected):
                     print(f"FAIL: expected {count} benefits totalling {expected}", file=sys.stderr)
