@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,16 +42,13 @@ class LegacySnapshot(BaseModel):
     sequence: int | None = None
 
 
-def _tally_upsert() -> Any:
-    statement = insert(Tally)
-    return statement.on_conflict_do_update(
-        index_elements=[col(Tally.division_code), col(Tally.metric)],
-        set_={"value": Tally.__table__.c.value + statement.excluded.value})  # type: ignore[attr-defined]
-
-
-# One compiled statement, executed with many parameter sets (SQLAlchemy's insertmanyvalues batches them): a
-# multi-VALUES statement built per batch was compiled again every time (most of a consumer batch's CPU).
-TALLY_UPSERT = _tally_upsert()
+# One statement for a batch's tallies, the same text for any number of rows, which travel as one JSON parameter:
+# executed with many parameter sets, asyncpg encoded row by row, a quarter of a household batch's CPU
+TALLY_UPSERT = text(
+    f"INSERT INTO {Tally.__tablename__} (division_code, metric, value) SELECT u.division_code, u.metric, "
+    "CAST(u.value AS NUMERIC(20, 2)) FROM json_to_recordset(CAST(:rows AS JSON)) "
+    "AS u(division_code TEXT, metric TEXT, value TEXT) "
+    f"ON CONFLICT (division_code, metric) DO UPDATE SET value = {Tally.__tablename__}.value + excluded.value")
 
 
 async def add(session: AsyncSession, codes: Iterable[str], values: Mapping[str, Decimal]) -> None:
@@ -60,10 +58,10 @@ async def add(session: AsyncSession, codes: Iterable[str], values: Mapping[str, 
 
 async def add_totals(session: AsyncSession, totals: Mapping[tuple[str, str], Decimal]) -> None:
     """tally[code][metric] += value for every (code, metric) of a batch (one upsert, rows in one order)."""
-    rows = [{"division_code": code, "metric": metric, "value": value}
+    rows = [{"division_code": code, "metric": metric, "value": str(value)}
             for (code, metric), value in sorted(totals.items()) if value != 0]
     if rows:
-        await (await session.connection()).execute(TALLY_UPSERT, rows)
+        await (await session.connection()).execute(TALLY_UPSERT, {"rows": orjson.dumps(rows).decode()})
 
 
 async def _progress(session: AsyncSession, event: Mapping[str, Any]) -> None:
