@@ -11,13 +11,15 @@ The stack's own services are not touched (their databases and topics are not use
     .venv/bin/python bench/household_apply.py --events 20000
     .venv/bin/python bench/household_apply.py --service microcredit --service education
 
-Prints one line per service and one `BENCH_JSON {...}` line each, with the load average before and after and the
-consumer's own CPU time per event (the database's is not in it): on a busy machine the wall-clock rate measures the
-machine, the CPU time per event what the consumer costs.
+Prints one line per service and one `BENCH_JSON {...}` line each, with the load average before and after, the
+consumer's own CPU time per event and its database backends' (from /proc, PostgreSQL running on this machine): on a
+busy machine the wall-clock rate measures the machine, the CPU time per event what the consumer costs, and their sum
+what six consumers at once ask of the machine's cores.
 """
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import importlib
 import json
@@ -61,6 +63,17 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def backend_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes (PostgreSQL backends), 0 for one that is gone or not ours to
+    read."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def build(county: str, count: int, members: int) -> list[tuple[bytes, bytes]]:
     out = []
     for _ in range(count):
@@ -99,6 +112,9 @@ async def measure(args: argparse.Namespace, service: str, county: str, group: st
             now = time.perf_counter()
             if first is None and held > 0:
                 first, cpu_first = (now, held), time.process_time()
+                backends = [int(r[0]) for r in await watcher.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)]
+                db_first = backend_cpu(backends)
             if held >= args.events:
                 break
             await asyncio.sleep(0.05)
@@ -107,6 +123,7 @@ async def measure(args: argparse.Namespace, service: str, county: str, group: st
         assert first is not None
         rate = (args.events - first[1]) / max(now - first[0], 1e-9)
         cpu = (time.process_time() - cpu_first) / max(args.events - first[1], 1)
+        db_cpu = (backend_cpu(backends) - db_first) / max(args.events - first[1], 1)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -117,7 +134,8 @@ async def measure(args: argparse.Namespace, service: str, county: str, group: st
             "target": TARGET, "met": rate >= TARGET, "events": args.events, "seconds": round(now - first[0], 2),
             "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             # the consumer's own CPU per event (robust against a busy machine: what one free core would do)
-            "consumer_cpu_ms_per_event": round(cpu * 1000, 3), "events_per_consumer_cpu_second": round(1 / cpu)}
+            "consumer_cpu_ms_per_event": round(cpu * 1000, 3), "events_per_consumer_cpu_second": round(1 / cpu),
+            "database_cpu_ms_per_event": round(db_cpu * 1000, 3)}
 
 
 def run_each(args: argparse.Namespace, services: list[str]) -> int:
@@ -151,7 +169,8 @@ async def main(args: argparse.Namespace, services: list[str]) -> int:
         print(f"{row['figure']}: {row['value']:.0f} /s over {row['seconds']}s (target >= {TARGET:.0f} /s, met: "
               f"{'yes' if row['met'] else 'no'}; load average {row['load_average'][0]} -> {row['load_average'][1]}; "
               f"consumer CPU {row['consumer_cpu_ms_per_event']} ms/event = "
-              f"{row['events_per_consumer_cpu_second']} events per CPU second)")
+              f"{row['events_per_consumer_cpu_second']} events per CPU second; its database backends' CPU "
+              f"{row['database_cpu_ms_per_event']} ms/event)")
         print("BENCH_JSON " + json.dumps(row))
     return 0
 
