@@ -19,12 +19,11 @@ from gateway import asyncapi, audit, docs, oauth, proxy, web
 from gateway.audit import AuditWriter
 from gateway.clients import ClientRegistry, RateLimit
 from gateway.config import COMPONENT, SERVICES, Settings, get_settings
+from gateway.proxy import READINESS_TIMEOUT
 from gateway.ratelimit import TokenBuckets
 from gateway.runtime import Runtime
 from gateway.tokens import TokenIssuer
 from gateway.upstream import Upstream, build_client
-
-READINESS_TIMEOUT = 2.0
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -22,6 +22,8 @@ from gateway.upstream import BodyTooLarge, forward, take_body, upstream_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 RATE_LIMITED = Counter("fupin_gateway_rate_limited_total", "Calls refused with 429", ["client"])
+# How long a service's /readyz may take, for /<service>/readyz and /status alike (CI's loaded machine needed more
+# than the 2 s /status allowed once)
 READINESS_TIMEOUT = 3.0
 
 # The request log's and metrics' `route` of a proxied call: the service and a templated path. A segment stays literal
