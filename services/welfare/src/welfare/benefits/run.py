@@ -1,7 +1,7 @@
 """The monthly run (contract v2 §8): every recurring benefit due in a month that does not exist yet, each with
 `benefit-due`, however many runs, concurrent or repeated.
 
-Set-based, in chunks: a chunk's benefits (about `CHUNK` cases, a range of ids) are computed and inserted by one
+Set-based, in chunks: a chunk's benefits (`CHUNK` cases or posts, by id) are computed and inserted by one
 `INSERT … SELECT` (`RUN_SQL`) over the cases, the ranger posts and the household read model, and their `benefit-due`
 events are staged with one COPY into the outbox (the kit's `copy_events`), in a transaction of the chunk's own: the
 relay publishes a chunk's events, and finance pays them, while the next chunks are computed. Python decides only
@@ -37,7 +37,6 @@ ZERO = Decimal("0.00")
 RECURRING = ("minimum_living", "eco_ranger")
 RUN_TIMEOUT_MS = 600_000
 CHUNK = 5_000  # cases per transaction: the first benefits are paid while the run goes on
-FIRST_ID, LAST_ID = uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)  # the chunks' outer bounds
 
 # The 低保 cases open on at least one day of the month ($1 its first day, $2 its last), of a household registered
 # poor here ($3), without a benefit for the month yet ($4). `closes_from` set: a gradual exit decides (the timeline).
@@ -59,12 +58,12 @@ WITH policy AS (  -- the policies of the paying months' years
         AS p(year, standard, elderly, minor, severe)
 ), paying AS (  -- reassessed cases: the first day of the month whose amount they pay (NULL: nothing is due)
     SELECT * FROM unnest($10::uuid[], $11::date[]) AS t(case_id, day)
-), open_cases AS (  -- of this chunk: case ids in ($15, $16]
+), open_cases AS (  -- of this chunk ($15: its case and post ids)
     SELECT c.case_id, c.household_id, c.county_code, c.village_code, coalesce(t.day, $1::date) AS day,
            t.case_id IS NOT NULL AS reassessed
     FROM cases c JOIN households h ON h.household_id = c.household_id
     LEFT JOIN paying t ON t.case_id = c.case_id
-    WHERE c.case_id > $15::uuid AND c.case_id <= $16::uuid AND {_OPEN_CASE}
+    WHERE c.case_id = ANY($15::uuid[]) AND {_OPEN_CASE}
       AND (t.case_id IS NULL OR t.day IS NOT NULL)
 ), numbered AS (  -- every assessment of those cases, in date order (the first is the opening one)
     SELECT o.*, a.assessed_on, a.annual_income, a.disabled,
@@ -123,7 +122,7 @@ WITH policy AS (  -- the policies of the paying months' years
            jsonb_build_object('month_number', $12::int, 'yearly_allowance', round(p.yearly_allowance, 2)::text)
                AS breakdown
     FROM ranger_posts p JOIN households h ON h.household_id = p.household_id
-    WHERE p.post_id > $15::uuid AND p.post_id <= $16::uuid
+    WHERE p.post_id = ANY($15::uuid[])
       AND p.status <> 'stopped' AND p.year = $13::int AND p.appointed_on <= $2
       AND (p.ended_on IS NULL OR p.ended_on >= $1) AND h.status = ANY($3::text[])
       AND NOT EXISTS (SELECT 1 FROM benefits b WHERE b.case_id = p.post_id AND b.month = $4)
@@ -170,16 +169,16 @@ async def _paying_days(raw: asyncpg.Connection, month: str, policy_of: PolicyOf)
     return days
 
 
-async def _chunk_bounds(raw: asyncpg.Connection, month: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """The run's chunks: ranges (low, high] of case and post ids holding about `CHUNK` of the month's candidates
-    each (open cases without the month's benefit, the year's ranger posts), covering every id."""
+async def _chunks(raw: asyncpg.Connection, month: str) -> list[list[uuid.UUID]]:
+    """The run's chunks: the month's candidates (open cases without the month's benefit, the year's ranger posts),
+    `CHUNK` ids each, in id order. A chunk's statement finds its cases by primary key, not by reading past the
+    closed cases of past years."""
     start, end = first_day(month), last_day(month)
     ids = [r[0] for r in await raw.fetch(
         f"""SELECT c.case_id FROM cases c JOIN households h ON h.household_id = c.household_id WHERE {_OPEN_CASE}
             UNION ALL SELECT post_id FROM ranger_posts WHERE year = $5 AND status <> 'stopped' ORDER BY 1""",
         start, end, list(REGISTERED_POOR), month, start.year)]
-    highs = [ids[i] for i in range(CHUNK - 1, len(ids) - 1, CHUNK)] + [LAST_ID]
-    return list(zip([FIRST_ID, *highs[:-1]], highs, strict=True))
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 async def run_month(session: AsyncSession, db: Database, *, month: str, created_by: str) -> Run:
@@ -211,14 +210,14 @@ async def run_month(session: AsyncSession, db: Database, *, month: str, created_
              years, [p.minimum_living_standard for p in policies], [p.supplements.elderly for p in policies],
              [p.supplements.minor for p in policies], [p.supplements.severe_disability for p in policies],
              list(paying), list(paying.values()), start.month, start.year, run.run_id)
-    for low, high in await _chunk_bounds(raw, month):
+    for ids in await _chunks(raw, month):
         async with db.session() as chunk:
             await chunk.exec(text(f"SET LOCAL statement_timeout = {RUN_TIMEOUT_MS}"))  # type: ignore[call-overload]
             conn = await raw_connection(chunk)
             # the chunk's ids are bound anew each time: a plan for these values, not a generic one
             await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('welfare-run:' || $1))", month)
-            rows = await conn.fetch(RUN_SQL, *terms, low, high)
+            rows = await conn.fetch(RUN_SQL, *terms, ids)
             await published.benefits_due(conn, rows, month=month)
             await chunk.commit()
         run.created_minimum_living += sum(1 for r in rows if r["kind"] == "minimum_living")
