@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from starlette.requests import Request
 
-from fupin_kit.db import SESSION_STATE_KEY, Database, advisory_key, write_connection
+from fupin_kit.db import SESSION_STATE_KEY, Database, advisory_key, session_driver, write_connection
 
 
 async def test_a_connection_closed_by_the_server_is_replaced_at_checkout(db: Database) -> None:
@@ -60,3 +60,14 @@ async def test_write_connection_commits_rolls_back_and_takes_its_lock_with_begin
         await session.commit()
     async with db.driver_connection() as conn:
         assert await conn.fetchval("SELECT count(*) FROM widgets WHERE name = $1", lost) == 0
+
+
+async def test_the_session_driver_is_inside_the_session_transaction_before_any_statement(db: Database) -> None:
+    name = uuid.uuid4().hex
+    async with db.session() as session:
+        driver = await session_driver(session)  # nothing has run through the session yet
+        assert driver.is_in_transaction()
+        await driver.execute("INSERT INTO widgets (name) VALUES ($1)", name)
+        await session.rollback()
+    async with db.driver_connection() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM widgets WHERE name = $1", name) == 0

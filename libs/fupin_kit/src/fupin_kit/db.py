@@ -151,9 +151,16 @@ SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")
 
 
 async def session_driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under `session`, inside its transaction (plain SQL, COPY and arrays for bulk work)."""
-    raw = await (await session.connection()).get_raw_connection()
-    return raw.driver_connection
+    """The asyncpg connection under `session`, inside its transaction (plain SQL, COPY and arrays for bulk work).
+
+    SQLAlchemy's asyncpg adapter sends BEGIN only with the session's first statement; before that, a statement on
+    the driver would run in autocommit, outside what the session later commits or rolls back. When nothing has run
+    yet, one statement through the session begins the transaction first."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():
+        await connection.exec_driver_sql("SELECT 1")
+    return driver
 
 
 @asynccontextmanager
