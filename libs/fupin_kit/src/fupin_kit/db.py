@@ -157,7 +157,7 @@ async def session_driver(session: AsyncSession) -> Any:
     the driver would run in autocommit, outside what the session later commits or rolls back. When nothing has run
     yet, one statement through the session begins the transaction first."""
     connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver: Any = (await connection.get_raw_connection()).driver_connection
     if not driver.is_in_transaction():
         await connection.exec_driver_sql("SELECT 1")
     return driver
