@@ -58,7 +58,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=3, help="members per household")
     parser.add_argument("--service", action="append", default=[], help="a service (repeatable; default: all)")
     parser.add_argument("--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
-    parser.add_argument("--pg", default=f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '55432')}")
+    parser.add_argument("--pg", default=f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '15432')}")
     parser.add_argument("--timeout", type=float, default=300.0)
     return parser.parse_args()
 

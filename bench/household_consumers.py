@@ -42,7 +42,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--households", type=int, default=10000, help="household-registered events to publish")
     parser.add_argument("--members", type=int, default=3, help="members per household")
     parser.add_argument("--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
-    parser.add_argument("--pg", default=f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '55432')}",
+    parser.add_argument("--pg", default=f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '15432')}",
                         help="the PostgreSQL server of the stack (one database per service)")
     parser.add_argument("--services", default=",".join(READ_MODELS), help="comma-separated consumers to watch")
     parser.add_argument("--timeout", type=float, default=600.0)

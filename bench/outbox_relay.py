@@ -28,7 +28,7 @@ from fupin_kit.events.outbox import copy_events
 from fupin_kit.events.relay import OutboxRelay, build_producer
 from fupin_kit.testing import ensure_topics, recreate_database
 
-PG = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '55432')}"
+PG = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '15432')}"
                     "/postgres")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 TOPIC = "bench-relay"

@@ -34,7 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--registrations", type=int, default=40)
     parser.add_argument("--pause", type=float, default=0.3, help="seconds between registrations")
     parser.add_argument("--gateway", default=os.environ.get("FUPIN_GATEWAY_URL", "http://127.0.0.1:8000"))
-    parser.add_argument("--pg", default=f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '55432')}",
+    parser.add_argument("--pg", default=f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '15432')}",
                         help="the PostgreSQL server of the stack (microcredit's database)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for one registration")
     return parser.parse_args()

@@ -7,7 +7,7 @@ the registry database, and both rates and their ratio are printed (issue 14 targ
 COPY), each with the machine's load average (1 min) when it was measured: on a shared machine the ratio is the
 figure to compare between runs.
 
-    REGISTRY_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:55432/registry \\
+    REGISTRY_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:15432/registry \\
         .venv/bin/python bench/registry_import.py --members 100000
 """
 

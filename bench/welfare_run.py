@@ -45,7 +45,7 @@ from fupin_kit.clock import today as china_today
 
 ROOT = Path(__file__).resolve().parent.parent
 WELFARE = ROOT / "services" / "welfare"
-PG = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '55432')}")
+PG = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '15432')}")
 
 
 def parse_args() -> argparse.Namespace:

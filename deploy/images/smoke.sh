@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts each image built by `make images` once, against the dev stack (`make up`: PostgreSQL 127.0.0.1:55432, Kafka
+# Starts each image built by `make images` once, against the dev stack (`make up`: PostgreSQL 127.0.0.1:15432, Kafka
 # 127.0.0.1:9092), without Docker: `buildah run --isolation chroot --network host`.
 #
 #   deploy/images/smoke.sh [component...]      default: every fupin/<c>:${FUPIN_IMAGE_TAG:-dev} in local storage
@@ -14,7 +14,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 TAG=${FUPIN_IMAGE_TAG:-dev}
 PY=$REPO/.venv/bin/python
-PG=${FUPIN_SMOKE_PG:-postgresql://postgres@127.0.0.1:55432}
+PG=${FUPIN_SMOKE_PG:-postgresql://postgres@127.0.0.1:15432}
 KAFKA=${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}
 KEYS=$REPO/.run/keys
 
@@ -59,7 +59,7 @@ for c in "${components[@]}"; do
   folder=services/$c
   [[ $c == gateway ]] && folder=gateway
   db=smoke_${c}_$(openssl rand -hex 4)
-  url=postgresql+asyncpg://postgres@127.0.0.1:55432/$db
+  url=postgresql+asyncpg://postgres@127.0.0.1:15432/$db
   port=$(free_port)
   start=$(date +%s)
   echo "==> fupin/$c:$TAG"

@@ -23,7 +23,7 @@ from fupin_kit.testing import generate_keypair, migrate, mint_token, recreate_da
 
 COMPONENT = "gateway"
 HERE = Path(__file__).resolve().parent
-PG_PORT = os.environ.get("FUPIN_PG_PORT", "55432")
+PG_PORT = os.environ.get("FUPIN_PG_PORT", "15432")
 SERVER_DSN = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
 TEST_DB = f"{COMPONENT}_test"
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()

@@ -18,7 +18,7 @@ RUN_DIR = ROOT / ".run" / "faults"
 SERVICES = ("registry", "finance", "microcredit", "education", "medical")
 ISOLATED = {
     "FUPIN_RUN_DIR": str(RUN_DIR),
-    "FUPIN_PG_PORT": os.environ.get("FUPIN_FAULTS_PG_PORT", "55442"),
+    "FUPIN_PG_PORT": os.environ.get("FUPIN_FAULTS_PG_PORT", "15442"),
     "FUPIN_KAFKA_PORT": os.environ.get("FUPIN_FAULTS_KAFKA_PORT", "19092"),
     "FUPIN_GATEWAY_PORT": os.environ.get("FUPIN_FAULTS_GATEWAY_PORT", "18000"),
     "FUPIN_SERVICE_PORT_BASE": os.environ.get("FUPIN_FAULTS_SERVICE_PORT_BASE", "18100"),

@@ -75,7 +75,7 @@ def cache_dir() -> Path:
 
 
 def pg_port() -> int:
-    return int(os.environ.get("FUPIN_PG_PORT", "55432"))
+    return int(os.environ.get("FUPIN_PG_PORT", "15432"))
 
 
 def gateway_port() -> int:

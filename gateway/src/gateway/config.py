@@ -15,7 +15,7 @@ SERVICES = ("registry", "finance", "microcredit", "education", "medical", "assis
 
 
 class Settings(PlatformSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/gateway",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/gateway",
                               validation_alias="GATEWAY_DATABASE_URL")
     db_pool_size: int = 5
     jwt_private_key_file: Path | None = None

@@ -11,7 +11,7 @@ import fupin_kit.events.models  # noqa: F401  (the platform tables, for create_a
 from fupin_kit.db import Database
 from fupin_kit.testing import ensure_topics, isolate_topics, recreate_database
 
-PG_PORT = os.environ.get("FUPIN_PG_PORT", "55432")
+PG_PORT = os.environ.get("FUPIN_PG_PORT", "15432")
 SERVER_DSN = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 KIT_TOPICS = ["kit-test-events", "kit-test-consumed", "kit-test-consumed.dlq"]

@@ -46,7 +46,7 @@ from fupin_kit.events.topics import PREFIX_ENV, kafka_topic, topic_prefix
 def pg_server_dsn() -> str:
     """A libpq DSN to the `postgres` database of the test PostgreSQL server (`FUPIN_TEST_PG_DSN`, else the local dev
     server on `FUPIN_PG_PORT`)."""
-    port = os.environ.get("FUPIN_PG_PORT", "55432")
+    port = os.environ.get("FUPIN_PG_PORT", "15432")
     return os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{port}/postgres")
 
 

@@ -8,7 +8,7 @@ COMPONENT = "assistance"
 
 
 class Settings(ServiceSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/assistance",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/assistance",
                               validation_alias="ASSISTANCE_DATABASE_URL")
 
 

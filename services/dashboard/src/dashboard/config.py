@@ -8,7 +8,7 @@ COMPONENT = "dashboard"
 
 
 class Settings(ServiceSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/dashboard",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/dashboard",
                               validation_alias="DASHBOARD_DATABASE_URL")
 
 

@@ -8,7 +8,7 @@ COMPONENT = "education"
 
 
 class Settings(ServiceSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/education",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/education",
                               validation_alias="EDUCATION_DATABASE_URL")
 
 

@@ -8,7 +8,7 @@ COMPONENT = "finance"
 
 
 class Settings(ServiceSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/finance",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/finance",
                               validation_alias="FINANCE_DATABASE_URL")
 
 

@@ -8,7 +8,7 @@ COMPONENT = "medical"
 
 
 class Settings(ServiceSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/medical",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/medical",
                               validation_alias="MEDICAL_DATABASE_URL")
 
 

@@ -8,7 +8,7 @@ COMPONENT = "microcredit"
 
 
 class Settings(ServiceSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/microcredit",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/microcredit",
                               validation_alias="MICROCREDIT_DATABASE_URL")
 
 

@@ -8,7 +8,7 @@ COMPONENT = "registry"
 
 
 class Settings(ServiceSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/registry",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/registry",
                               validation_alias="REGISTRY_DATABASE_URL")
 
 

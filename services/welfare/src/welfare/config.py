@@ -8,7 +8,7 @@ COMPONENT = "welfare"
 
 
 class Settings(ServiceSettings):
-    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:55432/welfare",
+    database_url: str = Field("postgresql+asyncpg://postgres@127.0.0.1:15432/welfare",
                               validation_alias="WELFARE_DATABASE_URL")
 
 
