@@ -286,6 +286,13 @@ async def test_metrics_name_the_proxied_route(gateway: httpx.AsyncClient) -> Non
     assert 'route="/medical/{unchecked}"' in (await gateway.get("/metrics")).text
 
 
+def test_the_long_routes_have_their_own_timeouts_by_default() -> None:
+    settings = gateway_config.Settings()
+    assert settings.route_timeout("/finance/ledger/verify") == 120.0
+    assert settings.route_timeout("/welfare/runs") == 300.0  # a monthly run of 100,000 cases: about 67 s
+    assert settings.route_timeout("/welfare/cases") is None
+
+
 async def test_a_route_may_have_its_own_upstream_timeout(gateway_with) -> None:  # type: ignore[no-untyped-def]
     """`upstream_route_timeouts` lets one route (by exact path) answer later than `upstream_timeout`; others 502."""
     async with gateway_with(upstream_timeout=0.3, upstream_route_timeouts={"/finance/ledger/verify": 5.0}) as http:
