@@ -11,15 +11,22 @@ def cloud_event(*, source: str, topic: str, subject: str, data: dict[str, Any],
                 event_id: uuid.UUID | None = None, traceparent: str | None = None) -> dict[str, Any]:
     """The envelope; `traceparent` (W3C) is the CloudEvents distributed-tracing extension: the trace context in
     which the event was created (`fupin_kit.telemetry`), absent when nothing was traced."""
+    return envelope(source=source, topic=topic, subject=subject, data=jsonable(data), event_id=event_id or uuid.uuid4(),
+                    time=dt.datetime.now(dt.UTC).isoformat(), traceparent=traceparent)
+
+
+def envelope(*, source: str, topic: str, subject: str, data: Any, event_id: uuid.UUID, time: str,
+             traceparent: str | None) -> dict[str, Any]:
+    """The envelope around `data` as it is (JSON-safe already) with the given id and ISO time."""
     event = {
         "specversion": "1.0",
-        "id": str(event_id or uuid.uuid4()),
+        "id": str(event_id),
         "source": source,
         "type": f"cn.fupin.{topic}",
         "subject": subject,
-        "time": dt.datetime.now(dt.UTC).isoformat(),
+        "time": time,
         "datacontenttype": "application/json",
-        "data": jsonable(data),
+        "data": data,
     }
     if traceparent:
         event["traceparent"] = traceparent
