@@ -192,9 +192,10 @@ async def write_connection(request: Request, *, lock: int | None = None) -> Asyn
     shared: AsyncSession | None = request.scope.get("state", {}).get(SESSION_STATE_KEY)
     if shared is not None:
         try:
-            # through SQLAlchemy: the dialect begins the session's transaction at its first statement, if none ran
-            await (await shared.connection()).exec_driver_sql(locking or "SELECT 1")
-            yield await session_driver(shared)
+            driver = await session_driver(shared)
+            if locking:
+                await driver.execute(locking)
+            yield driver
         except BaseException:
             await shared.rollback()  # the middleware commits what the route leaves, a refusal's answer included
             raise

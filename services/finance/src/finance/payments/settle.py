@@ -81,14 +81,6 @@ def cancellable(program: str) -> bool:
     return program == "medical_assistance" or program in WELFARE_PROGRAMS
 
 
-async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session, inside the session's transaction."""
-    driver: asyncpg.Connection = await session_driver(session)
-    if not driver.is_in_transaction():
-        raise RuntimeError("the session's transaction has not started: execute a statement through it first")
-    return driver
-
-
 async def lock_references(raw: asyncpg.Connection, references: Sequence[str]) -> None:
     """Serialize the recording of a cancellable payment with its cancellation (different topics, perhaps two
     replicas at once): a transaction-scoped advisory lock per business reference, taken before any account lock,
@@ -154,7 +146,7 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
         return []
     specs = [ledger.program_account(o.county_code, o.program) for _, o in pairs]
     payee_specs = [ledger.payee_account(o.payee) for _, o in pairs]
-    raw = await raw_connection(session)
+    raw: asyncpg.Connection = await session_driver(session)
     await lock_references(raw, [o.reference for _, o in pairs if cancellable(o.program)])
     accounts = await ensure_accounts(raw, [*specs, *payee_specs])
     program_ids = sorted({accounts[s.code] for s in specs})
@@ -239,7 +231,7 @@ def plan(candidates: Sequence[Row], *, balance: Decimal, paid_out: Decimal,
 async def pay_waiting(session: AsyncSession, *, account_id: int, recorded_by: str,
                       note: str | None) -> list[uuid.UUID]:
     """Plan the account's whole queue again (after money came in or a waiting payment left) and pay what it allows."""
-    raw = await raw_connection(session)
+    raw: asyncpg.Connection = await session_driver(session)
     balance = (await lock_accounts(raw, [account_id]))[account_id]
     counter = (await paid_out(raw, [account_id]))[account_id][0]
     waiting = [_row(r, recorded_by, note) for r in await raw.fetch(

@@ -13,9 +13,9 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_events.payloads import PaymentCompleted
+from fupin_kit.db import session_driver
 from fupin_kit.events.consumer import BatchHandler, Event
 from welfare.benefits.models import PROGRAM_OF_KIND
-from welfare.benefits.run import raw_connection
 
 log = logging.getLogger("welfare.events")
 
@@ -75,7 +75,7 @@ async def apply(session: AsyncSession, payments: Sequence[Paid | None]) -> None:
     if not first:
         return
     ordered = sorted(first.values(), key=lambda p: p.benefit_id)  # one lock order for concurrent writers
-    raw = await raw_connection(session)
+    raw = await session_driver(session)
     await raw.execute(_MARK_PAID, [p.benefit_id for p in ordered], [p.paid_at for p in ordered],
                       [p.payment_id for p in ordered])
 

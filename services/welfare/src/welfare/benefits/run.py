@@ -138,12 +138,6 @@ ON CONFLICT (case_id, month) WHERE month IS NOT NULL DO NOTHING
 RETURNING benefit_id, kind, case_id, household_id, county_code, village_code, amount"""
 
 
-async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session, inside its transaction (COPY and arrays for bulk work)."""
-    driver: asyncpg.Connection = await session_driver(session)
-    return driver
-
-
 async def _paying_days(raw: asyncpg.Connection, month: str, policy_of: PolicyOf) -> dict[uuid.UUID, dt.date | None]:
     """For the open cases with assessments after the opening one: the first day of the month whose amount `month`
     pays (itself when active, R during a gradual exit), None when it pays nothing (closed by its gradual exit)."""
@@ -196,7 +190,7 @@ async def run_month(session: AsyncSession, db: Database, *, month: str, created_
     # a batch job, not a request: the session (perhaps an Idempotency-Key's transaction) waits for the chunks longer
     # than the service's idle-in-transaction limit on a busy machine
     await session.exec(text(f"SET LOCAL idle_in_transaction_session_timeout = {RUN_TIMEOUT_MS}"))  # type: ignore[call-overload]
-    raw = await raw_connection(session)
+    raw: asyncpg.Connection = await session_driver(session)
     existing = await raw.fetchval(
         "SELECT count(*) FROM benefits WHERE month = $1 AND kind = ANY($2::text[])", month, list(RECURRING))
     policy_of = await policy_table(session)
@@ -213,7 +207,7 @@ async def run_month(session: AsyncSession, db: Database, *, month: str, created_
     for ids in await _chunks(raw, month):
         async with db.session() as chunk:
             await chunk.exec(text(f"SET LOCAL statement_timeout = {RUN_TIMEOUT_MS}"))  # type: ignore[call-overload]
-            conn = await raw_connection(chunk)
+            conn: asyncpg.Connection = await session_driver(chunk)
             # the chunk's ids are bound anew each time: a plan for these values, not a generic one
             await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('welfare-run:' || $1))", month)
