@@ -4,8 +4,11 @@ registry's sequence), set-based batches, members following the newest snapshot n
 import datetime as dt
 import json
 import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
 import pytest
+from pydantic import Field as PydanticField
 from pydantic import ValidationError, create_model
 from sqlmodel import Field, select
 
@@ -185,4 +188,25 @@ def test_the_batch_check_is_at_least_as_strict_as_the_model() -> None:
             continue
         # the model takes it, but not as it is: the batch path uses the model's reading (`read`)
         assert json.dumps(taken, sort_keys=True) != json.dumps(data, sort_keys=True), change
-    assert _check(create_model("Other", household_id=(uuid.UUID, ...), colour=(str, ...))) is None
+    # a field of a type or with a constraint the check does not know: the model decides every snapshot
+    assert _check(create_model("Other", household_id=(uuid.UUID, ...), rate=(Decimal, ...))) is None
+    positive = Annotated[int, PydanticField(gt=0)]
+    assert _check(create_model("Other", household_id=(uuid.UUID, ...), n=(positive, ...))) is None
+
+
+def test_the_batch_check_is_derived_from_the_models_fields() -> None:
+    """Another service's snapshot model gets its own check: its types, lengths, patterns and defaults."""
+    facts = create_model(
+        "Facts", household_id=(uuid.UUID, ...), status=(str, PydanticField(min_length=1, max_length=8)),
+        village_code=(str, PydanticField(pattern=r"^\d{12}$")), town_code=(str | None, None),
+        members=(list[dict[str, Any]], ...), labels=(list[Literal["a", "b"]], []))
+    check = _check(facts)
+    assert check is not None
+    good = {"household_id": str(uuid.uuid4()), "status": "whatever", "village_code": "610723101001",
+            "members": [{"any": "thing"}]}
+    assert check(good) and check({**good, "town_code": None, "labels": ["a"], "unknown": 1})
+    for change in ({"status": ""}, {"status": "too-long-a"}, {"village_code": "61072310100"},
+                   {"village_code": "６１０７２３１０１００１"}, {"village_code": "610723101001\n"},
+                   {"members": [1]}, {"labels": ["c"]}, {"labels": None}, {"town_code": 5}):
+        assert not check({**good, **change}), change
+    assert not check({k: v for k, v in good.items() if k != "members"})  # a required field

@@ -23,20 +23,23 @@ import dataclasses
 import datetime as dt
 import functools
 import re
+import types
 import typing
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import annotated_types
 import orjson
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from sqlalchemy import JSON, BigInteger, Date, DateTime, Table, TextClause, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import fupin_kit.db  # noqa: F401  (naming convention before any table)
-from fupin_events.payloads import HouseholdMember, HouseholdSnapshot, HouseholdStatus
+from fupin_events.payloads import HouseholdSnapshot
 from fupin_kit.events.consumer import BatchHandler, Event
 
 __all__ = ["HOUSEHOLD_TOPICS", "Applied", "HouseholdColumns", "HouseholdReadModel", "MemberColumns",
@@ -208,23 +211,20 @@ def _event_time(value: Any) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
 
-# --- the batch path's check of a snapshot's JSON: as strict as `HouseholdSnapshot` or stricter (plain types,
-# canonical spellings), so what it passes the model would take unchanged; what it does not pass, the model decides
-# (`HouseholdReadModel.read`)
-_Check = Callable[[Any], bool]
+# --- the batch path's check of a snapshot's JSON, derived from the snapshot model's fields (their types, `Literal`
+# values, patterns and lengths): as strict as the model or stricter (plain JSON types, canonical spellings), so what
+# it passes the model would take unchanged; what it does not pass, the model decides (`HouseholdReadModel.read`).
+# A field whose type or constraint it does not know leaves the whole model to pydantic.
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII).fullmatch
+# a day PostgreSQL refuses (31 February) fails the batch's statement, and the per-record path has the model refuse it
+_DATE_TEXT = re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])", re.ASCII).fullmatch
+_MOMENT_TEXT = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?"
+                          r"(Z|[+-][0-9]{2}:[0-9]{2})?", re.ASCII).fullmatch
+_BIGINT = 10**18  # an integer the read model's BIGINT columns hold
 
 
-def _matches(pattern: str) -> _Check:
-    fullmatch = re.compile(pattern, re.ASCII).fullmatch
-    return lambda value: type(value) is str and fullmatch(value) is not None
-
-
-def _one_of(*values: str) -> _Check:
-    return lambda value: type(value) is str and value in values
-
-
-def _moment(value: Any) -> bool:
-    if not _MOMENT(value):
+def _moment(value: str) -> bool:
+    if _MOMENT_TEXT(value) is None:
         return False
     try:
         dt.datetime.fromisoformat(value)
@@ -233,74 +233,108 @@ def _moment(value: Any) -> bool:
     return True
 
 
-_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII).fullmatch
-# a day PostgreSQL refuses (31 February) fails the batch's statement, and the per-record path has the model refuse it
-_DATE_TEXT = re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])", re.ASCII).fullmatch
-_MOMENT = _matches(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?"
-                   r"(Z|[+-][0-9]{2}:[0-9]{2})?")
-_LABOR = ("full", "partial", "none")
+# A value's check: its JSON type, and a test of a value of that type (None: any); in two parts so that the usual
+# case costs no Python call (the tests are mostly C functions: a pattern's fullmatch, a set's __contains__)
+_Test = Callable[[Any], Any] | None
+_Check = tuple[type, _Test]
 
-
-def _members(members: Any) -> bool:
-    """A `list[HouseholdMember]` (in one function: a call per member and field cost more than the checks)."""
-    if type(members) is not list:
-        return False
-    for member in members:
-        if type(member) is not dict:
-            return False
-        get = member.get
-        member_id, ref, born, labor = get("member_id"), get("person_ref"), get("birth_date"), get("labor")
-        stage, boarding = get("school_stage"), get("boarding", False)
-        if not (type(member_id) is str and _UUID_TEXT(member_id) and type(ref) is str and 0 < len(ref) <= 64
-                and type(born) is str and _DATE_TEXT(born) and type(get("relation")) is str
-                and type(labor) is str and labor in _LABOR and (stage is None or type(stage) is str)
-                and type(boarding) is bool):
-            return False
-    return True
-
-
-def _list_of(check: _Check) -> _Check:
-    return lambda value: type(value) is list and all(check(item) for item in value)
-
-
-# field: {its annotation (without None): the check of a value present and not null}
-_FIELD_CHECKS: dict[str, dict[Any, _Check]] = {
-    "household_id": {uuid.UUID: lambda value: type(value) is str and _UUID_TEXT(value) is not None},
-    "status": {t: _one_of(*typing.get_args(HouseholdStatus)) for t in (str, HouseholdStatus)},
-    "village_code": {str: _matches(r"[0-9]{12}")},
-    "town_code": {str: _matches(r"[0-9]{9}")},
-    "county_code": {str: _matches(r"[0-9]{6}")},
-    "causes": {list[str]: _list_of(lambda cause: type(cause) is str)},
-    "members": {list[HouseholdMember]: _members, list[dict[str, Any]]: _list_of(lambda m: type(m) is dict)},
-    "occurred_at": {dt.datetime: _moment},
-    "sequence": {int: lambda value: type(value) is int and -10**18 < value < 10**18},
+_PLAIN_CHECKS: dict[Any, _Check] = {
+    uuid.UUID: (str, _UUID_TEXT),
+    dt.date: (str, _DATE_TEXT),
+    dt.datetime: (str, _moment),
+    int: (int, lambda value: -_BIGINT < value < _BIGINT),
+    bool: (bool, None),
+    dict[str, Any]: (dict, None),
 }
+
+
+def _text_check(constraints: Sequence[Any]) -> _Check | None:
+    """A `str` with these pydantic constraints: an anchored pattern (`^…$`, matched in ASCII: stricter than the
+    model's Unicode `\\d`), a minimum and a maximum length; None for any other constraint."""
+    fullmatch, shortest, longest = None, 0, None
+    for constraint in constraints:
+        if isinstance(constraint, annotated_types.MinLen):
+            shortest = constraint.min_length
+        elif isinstance(constraint, annotated_types.MaxLen):
+            longest = constraint.max_length
+        elif getattr(constraint, "__dict__", {}).keys() == {"pattern"} and re.fullmatch(r"\^.*[^\\]\$",
+                                                                                        constraint.pattern or ""):
+            fullmatch = re.compile(constraint.pattern[1:-1], re.ASCII).fullmatch
+        else:
+            return None
+    if not shortest and longest is None:
+        return str, fullmatch
+    return str, lambda value: (len(value) >= shortest and (longest is None or len(value) <= longest)
+                               and (fullmatch is None or fullmatch(value) is not None))
+
+
+def _value_check(annotation: Any, constraints: Sequence[Any] = ()) -> tuple[_Check, bool] | None:
+    """The check of a present value of this type and whether it may be null, or None when this module cannot
+    check it."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        inner = [c for a in args[1:] for c in (a.metadata if isinstance(a, FieldInfo) else [a])]
+        return _value_check(args[0], [*constraints, *inner])
+    if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        present = _value_check(next(a for a in args if a is not type(None)), constraints)
+        return None if present is None else (present[0], True)
+    check: _Check | None = None
+    if annotation is str:
+        check = _text_check(constraints)
+    elif constraints:
+        return None
+    elif origin is typing.Literal and all(type(a) is str for a in args):
+        check = (str, frozenset(args).__contains__)
+    elif origin is list and len(args) == 1:
+        item = _value_check(args[0])
+        if item is not None and not item[1]:
+            check = (list, _all_items(*item[0]))
+    elif annotation in _PLAIN_CHECKS:
+        check = _PLAIN_CHECKS[annotation]
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        passes = _model_check(annotation)
+        check = None if passes is None else (dict, passes)
+    return None if check is None else (check, False)
+
+
+def _all_items(kind: type, test: _Test) -> Callable[[list[Any]], bool]:
+    return lambda values: all(type(v) is kind and (test is None or test(v)) for v in values)
+
+
+_ABSENT = object()
+
+
+def _model_check(model: type[BaseModel]) -> Callable[[dict[str, Any]], bool] | None:
+    """A JSON object (a dict) this model takes as it is: each field present passes its check (or is null where the
+    model allows it), each required one is present."""
+    fields: list[tuple[str, type, _Test, bool, bool]] = []  # name, JSON type, test, required, nullable
+    for name, field in model.model_fields.items():
+        found = _value_check(field.annotation, field.metadata)
+        if found is None:
+            return None
+        (kind, test), nullable = found
+        fields.append((name, kind, test, field.is_required(), nullable))
+
+    def passes(data: dict[str, Any]) -> bool:
+        for name, kind, test, required, nullable in fields:
+            value = data.get(name, _ABSENT)
+            if type(value) is not kind or (test is not None and not test(value)):
+                if value is _ABSENT:
+                    if required:
+                        return False
+                elif not (value is None and nullable):
+                    return False
+        return True
+
+    return passes
 
 
 @functools.cache
 def _check(model: type[BaseModel]) -> Callable[[dict[str, Any]], bool] | None:
-    """The check of a snapshot's JSON (a dict) for `model`, or None when the model has a field this module does not
-    know (each snapshot is then validated by the model)."""
-    fields: list[tuple[str, _Check, bool, bool]] = []  # name, check, required, nullable
-    for name, field in model.model_fields.items():
-        nullable = type(None) in typing.get_args(field.annotation)
-        types = [t for t in typing.get_args(field.annotation) if t is not type(None)] if nullable else \
-            [field.annotation]
-        check = _FIELD_CHECKS.get(name, {}).get(types[0]) if len(types) == 1 else None
-        if check is None:
-            return None
-        fields.append((name, check, field.is_required(), nullable))
-
-    def passes(data: dict[str, Any]) -> bool:
-        for name, check, required, nullable in fields:
-            if name not in data:
-                if required:
-                    return False
-            elif not (check(data[name]) or (nullable and data[name] is None)):
-                return False
-        return True
-
-    return passes
+    """The check of a snapshot's JSON (a dict) for `model`, or None when the model has a field whose type or
+    constraint this module does not know (each snapshot is then validated by the model)."""
+    passes = _model_check(model)
+    return None if passes is None else (lambda data: type(data) is dict and passes(data))
 
 
 def _table(model: type[SQLModel]) -> Table:
