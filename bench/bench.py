@@ -390,6 +390,8 @@ def fetch_token(stack_gateway: str, client_id: str, secret: str) -> str:
 
 
 def run(args: argparse.Namespace) -> list[Row]:
+    from fupin_dev import config
+
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install -y wrk` (make bench does it)")
     env = fupin_env()
@@ -404,8 +406,10 @@ def run(args: argparse.Namespace) -> list[Row]:
                log=RUN_DIR / "logs" / "bench-hello.log", ready_url=f"http://127.0.0.1:{args.hello_port}/hello",
                what="the reference app") as hello_process:
         args.hello_url = f"http://127.0.0.1:{args.hello_port}"
-        gateway_env = {**child_env, "FUPIN_RATE_LIMIT_PER_SECOND": "1000000", "FUPIN_RATE_LIMIT_BURST": "1000000",
-                       "FUPIN_RATE_LIMITS": "{}", "FUPIN_GATEWAY_PORT": str(args.gateway_port)}
+        # the stack's gateway with its tracing (the dev runner's), without rate limits: wrk is one client
+        gateway_env = {**child_env, **config.trace_env(), "FUPIN_RATE_LIMIT_PER_SECOND": "1000000",
+                       "FUPIN_RATE_LIMIT_BURST": "1000000", "FUPIN_RATE_LIMITS": "{}",
+                       "FUPIN_GATEWAY_PORT": str(args.gateway_port)}
         with _gateway(args, gateway_env) as (gateway, gateway_pid):
             bench = Bench(args=args, env=env, gateway=gateway, stack_gateway=stack_gateway)
             bench.pids["hello"] = hello_process.pid
