@@ -21,12 +21,16 @@ import sys
 import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
 from fupin_kit.events.envelope import cloud_event
 
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("FUPIN_TEST_PG_DSN", f"postgresql://postgres@127.0.0.1:{os.environ.get('FUPIN_PG_PORT', '15432')}")
 GRANT = Decimal("750.00")
 TARGET = 1000.0  # payments per second (issue 14 target 4)
 
@@ -70,6 +74,37 @@ async def account_balance(http: httpx.AsyncClient, auth: dict[str, str], county:
     return Decimal(answer.json()[0]["balance"])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a local process, from /proc (0 for one that is gone or not ours to read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def finance_pid() -> int | None:
+    """The pid of finance on the dev stack started by `make up` (None elsewhere)."""
+    try:
+        return int((ROOT / ".run" / "pids" / "finance.pid").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+async def backends_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to finance's database (empty if PostgreSQL is not local)."""
+    try:
+        conn = await asyncpg.connect(PG.rsplit("/", 1)[0] + "/finance" if PG.count("/") > 2 else f"{PG}/finance")
+    except (OSError, asyncpg.PostgresError):
+        return {}
+    try:
+        pids = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = 'finance' "
+                                "AND pid <> pg_backend_pid()")
+    finally:
+        await conn.close()
+    return {r["pid"]: cpu_seconds(r["pid"]) for r in pids}
+
+
 def build_burst(county: str, count: int) -> list[tuple[str, str, bytes]]:
     """(household_id, grant_id, CloudEvent JSON) per grant, built before the clock starts."""
     burst = []
@@ -109,6 +144,9 @@ async def main() -> int:
         print(f"county {county}: education_grants holds {start_balance}; publishing {args.events} grant-awarded "
               f"events to {args.kafka}")
         burst = build_burst(county, args.events)
+        pid = finance_pid()
+        cpu_started, backends_started = cpu_seconds(pid) if pid else 0.0, await backends_cpu()
+        load_started = os.getloadavg()[0]
         started = time.perf_counter()
         grant_ids = await publish_burst(args.kafka, burst)
         published = time.perf_counter()
@@ -125,6 +163,12 @@ async def main() -> int:
         elapsed = time.perf_counter() - started
         print(f"paid {args.events} payments in {elapsed:.2f}s: {args.events / elapsed:.1f} payments/s "
               f"(from the first event published to the last payment seen)")
+        # the relay's publishing of payment-completed may go on a little longer: a lower bound of the CPU per payment
+        python_us = (cpu_seconds(pid) - cpu_started) / args.events * 1e6 if pid else float("nan")
+        backend_us = sum(cpu - backends_started.get(p, 0.0) for p, cpu in (await backends_cpu()).items()
+                         ) / args.events * 1e6
+        print(f"CPU per payment: finance {python_us:.0f} us, its PostgreSQL backends {backend_us:.0f} us "
+              f"(ended connections not counted); load average {load_started:.1f} -> {os.getloadavg()[0]:.1f}")
         sample = random.sample(grant_ids, min(20, len(grant_ids)))
         for grant_id in sample:
             answer = (await http.get("/finance/payments", headers=auth, params={"reference": grant_id})).json()
@@ -143,7 +187,8 @@ async def main() -> int:
         print("BENCH_JSON " + json.dumps({"figure": "finance payments from events", "value": round(rate, 1),
                                           "unit": "/s", "target": TARGET, "met": rate >= TARGET and balanced,
                                           "events": args.events, "seconds": round(elapsed, 2),
-                                          "ledger_balanced": balanced}))
+                                          "ledger_balanced": balanced, "finance_cpu_us": round(python_us),
+                                          "postgres_cpu_us": round(backend_us)}))
         return 0 if balanced else 1
 
 

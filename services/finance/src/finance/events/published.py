@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+from pydantic import TypeAdapter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.config import COMPONENT
@@ -16,6 +17,7 @@ from fupin_kit.events.outbox import copy_events
 
 PAYMENT_COMPLETED = "payment-completed"
 FUNDS_ALLOCATED = "funds-allocated"
+_TIME = TypeAdapter(dt.datetime)
 
 
 def completed(p: Any) -> PaymentCompleted:
@@ -31,10 +33,29 @@ async def payment_completed(session: AsyncSession, payment: Any) -> None:
                          data=completed(payment).model_dump(mode="json"))
 
 
+def completed_data(payments: Sequence[Any]) -> list[dict[str, Any]]:
+    """`completed(p).model_dump(mode="json")` of each payment of a batch, built directly: the model per payment was
+    27 µs of a batch's Python per payment, this is about 3 (the batch's rows come from validated events and the
+    database; `test_rules` pins the two equal)."""
+    times: dict[dt.datetime, Any] = {}
+    data = []
+    for p in payments:
+        paid_at = p.paid_at
+        if paid_at is not None and paid_at not in times:  # a batch's payments share one time
+            times[paid_at] = _TIME.dump_python(paid_at, mode="json")
+        data.append({"payment_id": str(p.id), "reference": p.reference, "program": p.program, "payee": p.payee,
+                     "amount": f"{p.amount:.2f}", "status": "paid" if p.status == "paid" else "reversed",
+                     "item_reference": p.item_reference or None, "county_code": p.county_code,
+                     "village_code": p.village_code, "paid_at": None if paid_at is None else times[paid_at]})
+    return data
+
+
 async def payments_completed(raw: asyncpg.Connection, payments: Sequence[Any]) -> None:
     """`payment-completed` for each paid or reversed payment of a batch, staged in the outbox by one COPY."""
-    await copy_events(raw, [(PAYMENT_COMPLETED, p.reference, completed(p).model_dump(mode="json")) for p in payments],
-                      source=COMPONENT, json_ready=True)
+    if payments:
+        await copy_events(raw, [(PAYMENT_COMPLETED, p.reference, data)
+                                for p, data in zip(payments, completed_data(payments), strict=True)],
+                          source=COMPONENT, json_ready=True)
 
 
 async def funds_allocated(session: AsyncSession, allocation: Any, *, fund_id: Any, year: int) -> None:

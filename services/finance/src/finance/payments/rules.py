@@ -91,7 +91,11 @@ class RiskCompensationClaimed(_Located):
 
 def grant_payment(data: dict[str, Any]) -> PaymentOrder:
     """`grant-awarded` → education_grants, paid to the student's household."""
-    grant = GrantAwarded.model_validate(data)
+    return grant_order(GrantAwarded.model_validate(data))
+
+
+def grant_order(grant: GrantAwarded) -> PaymentOrder:
+    """`grant_payment` of a validated payload."""
     return PaymentOrder(reference=grant.grant_id, program="education_grants", county_code=grant.paying_county,
                         village_code=grant.village_code, payee=f"household:{grant.household_id}", amount=grant.amount)
 
@@ -99,7 +103,11 @@ def grant_payment(data: dict[str, Any]) -> PaymentOrder:
 def settlement_payment(data: dict[str, Any]) -> PaymentOrder:
     """`settlement-completed` → medical_assistance: medical assistance plus supplementary guarantee, to the hospital
     (the patient was treated first and pays later, so the hospital is owed the city's share)."""
-    settlement = SettlementCompleted.model_validate(data)
+    return settlement_order(SettlementCompleted.model_validate(data))
+
+
+def settlement_order(settlement: SettlementCompleted) -> PaymentOrder:
+    """`settlement_payment` of a validated payload."""
     return PaymentOrder(reference=settlement.settlement_id, program="medical_assistance",
                         county_code=settlement.paying_county, village_code=settlement.village_code,
                         payee=f"hospital:{settlement.hospital_code}",
@@ -109,7 +117,11 @@ def settlement_payment(data: dict[str, Any]) -> PaymentOrder:
 def interest_subsidy_payments(data: dict[str, Any]) -> list[PaymentOrder]:
     """`interest-subsidy-claimed` → loan_interest_subsidy: one payment to the bank per loan with a subsidy, each from
     the county of that loan's household. Items with a zero subsidy (refused by microcredit) pay nothing."""
-    claim = InterestSubsidyClaimed.model_validate(data)
+    return interest_subsidy_orders(InterestSubsidyClaimed.model_validate(data))
+
+
+def interest_subsidy_orders(claim: InterestSubsidyClaimed) -> list[PaymentOrder]:
+    """`interest_subsidy_payments` of a validated payload."""
     return [PaymentOrder(reference=claim.claim_id, item_reference=item.loan_id, program="loan_interest_subsidy",
                          county_code=item.paying_county, village_code=item.village_code,
                          payee=f"bank:{claim.bank_code}", amount=item.subsidy)
@@ -118,7 +130,11 @@ def interest_subsidy_payments(data: dict[str, Any]) -> list[PaymentOrder]:
 
 def risk_compensation_payment(data: dict[str, Any]) -> PaymentOrder:
     """`risk-compensation-claimed` → risk_compensation, to the bank (70% of the unpaid principal, seed §五(十六))."""
-    claim = RiskCompensationClaimed.model_validate(data)
+    return risk_compensation_order(RiskCompensationClaimed.model_validate(data))
+
+
+def risk_compensation_order(claim: RiskCompensationClaimed) -> PaymentOrder:
+    """`risk_compensation_payment` of a validated payload."""
     return PaymentOrder(reference=claim.loan_id, program="risk_compensation", county_code=claim.paying_county,
                         village_code=claim.village_code, payee=f"bank:{claim.bank_code}", amount=claim.compensation)
 
