@@ -192,6 +192,31 @@ async def test_database_refuses_an_unbalanced_entry(database_url: str) -> None:
         await conn.close()
 
 
+async def test_the_ledger_audit_counts_rows_whose_reference_is_missing(database_url: str) -> None:
+    """The references of journal lines, lots and payments are declared but not enforced (migration 0009): the
+    ledger's verification counts the rows that name a missing account, entry or fund."""
+    from finance.ledger.verification import ORPHANS
+
+    conn = await asyncpg.connect(_dsn(database_url))
+    try:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            before = await conn.fetchval(ORPHANS.text)
+            missing = await conn.fetchval("SELECT coalesce(max(id), 0) + 1000 FROM accounts")
+            entry = await conn.fetchval("INSERT INTO journal_entries (kind, recorded_by) VALUES ('test', 't') "
+                                        "RETURNING id")
+            await conn.execute("INSERT INTO journal_lines (entry_id, account_id, debit, credit) "
+                               "VALUES ($1, $2, 5, 0), ($1, $2 + 1, 0, 5)", entry, missing)
+            await conn.execute("INSERT INTO lots (account_id, entry_id, source_fund_id, amount, remaining) "
+                               "VALUES ($1, $2 + 1000, $3, 5, 5)", missing, entry, uuid.uuid4())
+            assert await conn.fetchval(ORPHANS.text) == before + 5  # two lines, a lot's three references
+        finally:
+            await tx.rollback()
+    finally:
+        await conn.close()
+
+
 async def test_database_refuses_overdrafts_and_journal_edits(database_url: str) -> None:
     conn = await asyncpg.connect(_dsn(database_url))
     try:
