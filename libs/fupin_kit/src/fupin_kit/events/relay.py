@@ -12,6 +12,8 @@
   outbox; every other failure (broker down, timeouts) leaves the rows unsent and is retried with back-off.
 - Throughput: a batch (2,000 rows) is read in one query as stored JSON text, sent without waiting for each
   acknowledgement (the producer packs up to 512 KiB per partition into a request), marked sent with one UPDATE.
+  The rows are read on the driver's connection, and each key's partition is computed here as the default
+  partitioner does with a faster murmur2: 48 µs of Python per event against 71 (bench/outbox_relay.py, 20,000).
   The sends are bounded (`send_timeout`): a stuck producer cannot hold the relay lock of its database for long.
 """
 
@@ -20,6 +22,7 @@ import contextlib
 import logging
 import os
 import signal
+import struct
 import time
 from collections import Counter as Counter_
 from pathlib import Path
@@ -28,11 +31,12 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
+from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 
 from fupin_kit import telemetry
-from fupin_kit.db import Database, asyncpg_dsn
+from fupin_kit.db import Database, asyncpg_dsn, session_driver
 from fupin_kit.events.consumer import Backoff
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
 from fupin_kit.events.topics import kafka_topic
@@ -59,6 +63,34 @@ _NEVER_PUBLISHABLE: tuple[type[BaseException], ...] = (
 # Bytes per partition in one produce request: a relay batch goes out in a few requests rather than one per 16 KB
 # (aiokafka's default). Below the broker's message.max.bytes (1 MiB), which refuses a larger record batch whole.
 MAX_BATCH_BYTES = 512 * 1024
+
+
+_WORDS: dict[int, Any] = {}  # little-endian 32-bit words of a key, one unpacker per word count
+
+
+def murmur2(data: bytes, m: int = 0x5BD1E995, mask: int = 0xFFFFFFFF) -> int:
+    """Kafka's murmur2 of a record key, as the Java client and aiokafka's `DefaultPartitioner` compute it (same
+    values, tests/test_relay_partition.py), about 3 times faster than aiokafka's pure-Python loop: it was a quarter
+    of the relay's CPU (29 against 8 µs for a 36-byte key)."""
+    n = len(data)
+    h = 0x9747B28C ^ n
+    if words := n >> 2:
+        unpack = _WORDS.get(words)
+        if unpack is None:
+            unpack = _WORDS[words] = struct.Struct(f"<{words}I").unpack_from
+        for k in unpack(data):
+            k = k * m & mask
+            h = h * m & mask ^ (k ^ k >> 24) * m & mask
+    if extra := n & 3:
+        base = n - extra
+        if extra == 3:
+            h ^= data[base + 2] << 16
+        if extra >= 2:
+            h ^= data[base + 1] << 8
+        h = (h ^ data[base]) * m & mask
+    h ^= h >> 13
+    h = h * m & mask
+    return h ^ h >> 15
 
 
 class SendTimeout(Exception):
@@ -163,10 +195,10 @@ class OutboxRelay:
                 self.active = False
                 return 0
             self.active = True
-            rows = (await session.exec(text(  # type: ignore[call-overload]
+            # read on the driver's connection (in the session's transaction): its records cost less than the ORM's rows
+            rows = await (await session_driver(session)).fetch(
                 "SELECT id, topic, key, payload::text AS body, payload->>'traceparent' AS traceparent, "
-                f"payload->>'id' AS event_id FROM outbox WHERE {unsent} ORDER BY id LIMIT :n"
-            ).bindparams(n=self.batch_size))).all()
+                f"payload->>'id' AS event_id FROM outbox WHERE {unsent} ORDER BY id LIMIT $1", self.batch_size)
             UNSENT.labels(self.component).set(len(rows))
             if not rows:
                 return 0
@@ -185,7 +217,7 @@ class OutboxRelay:
                     "FROM unnest(CAST(:ids AS bigint[]), CAST(:errors AS text[])) AS p(i, e) WHERE outbox.id = p.i"
                 ).bindparams(ids=[i for i, _ in parked], errors=[e for _, e in parked]))
             await session.commit()
-        by_id = {r.id: r.topic for r in rows}
+        by_id = {r["id"]: r["topic"] for r in rows}
         for topic, count in Counter_(by_id[row_id] for row_id in sent).items():
             EVENTS_PUBLISHED.labels(self.component, topic).inc(count)
         for row_id, error in parked:
@@ -205,27 +237,35 @@ class OutboxRelay:
         span_of: dict[int, Any] = {}
         headers: dict[tuple[str, str], list[tuple[str, bytes]] | None] = {}
         traced = telemetry.enabled()
+        # the partition of each key as the producer's default partitioner picks it (murmur2 of the key, modulo the
+        # topic's partitions in id order), with the faster murmur2 and the topic's partitions read once per batch
+        keyed = isinstance(getattr(self.producer, "_partitioner", None), DefaultPartitioner)
+        partitions: dict[str, list[int]] = {}
         try:
             for row in rows:
                 # the trace context saved by `enqueue` travels on as the `traceparent` header, from a publish span
-                group = (row.topic, row.traceparent)
+                group = (row["topic"], row["traceparent"])
                 if group not in headers:
                     span = None
-                    if traced and row.traceparent:
-                        span = telemetry.start_publish_span(row.topic, row.traceparent, event_id=row.event_id)
+                    if traced and row["traceparent"]:
+                        span = telemetry.start_publish_span(row["topic"], row["traceparent"], event_id=row["event_id"])
                         if span is not None:
                             spans[group] = span
-                    headers[group] = telemetry.kafka_headers(span, row.traceparent)
-                span_of[row.id] = spans.get(group)
+                    headers[group] = telemetry.kafka_headers(span, row["traceparent"])
+                span_of[row["id"]] = spans.get(group)
                 try:
-                    pending.append((row.id, await self.producer.send(
-                        kafka_topic(row.topic, self.topic_prefix), row.body.encode(), key=row.key.encode(),
-                        headers=headers[group])))
+                    topic, key, partition = kafka_topic(row["topic"], self.topic_prefix), row["key"].encode(), None
+                    if keyed:
+                        if (of_topic := partitions.get(topic)) is None:
+                            of_topic = partitions[topic] = sorted(await self.producer.partitions_for(topic))
+                        partition = of_topic[(murmur2(key) & 0x7FFFFFFF) % len(of_topic)]
+                    pending.append((row["id"], await self.producer.send(
+                        topic, row["body"].encode(), key=key, partition=partition, headers=headers[group])))
                 except _NEVER_PUBLISHABLE as exc:
                     if not parking:
                         raise
-                    parked.append((row.id, type(exc).__name__))
-                    telemetry.fail(span_of[row.id], exc)
+                    parked.append((row["id"], type(exc).__name__))
+                    telemetry.fail(span_of[row["id"]], exc)
             results = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
         except BaseException as exc:
             _end_spans(spans, exc)
