@@ -21,7 +21,9 @@ from fupin_kit.events.consumer import BatchHandler, Handler
 
 log = logging.getLogger("fupin.finance.events")
 Event = dict[str, Any]
-BENEFIT_BATCH = 2000  # benefit-due records of a partition paid in one transaction
+# records of a partition paid in one transaction: money events come in bursts (a city's monthly run sends 100,000
+# benefit-due at once, a school year's grants come together), and a larger transaction has fewer statements per payment
+ORDER_BATCH = 2000
 
 
 def _who(event: Event) -> str:
@@ -29,11 +31,11 @@ def _who(event: Event) -> str:
 
 
 def _ordering(payload: type[BaseModel], order: Callable[[Any], PaymentOrder | list[PaymentOrder]], *,
-              max_records: int = 0) -> BatchHandler[settle.Ordered]:
+              max_records: int = ORDER_BATCH) -> BatchHandler[settle.Ordered]:
     """A handler for a topic whose events order payments (`order` of the validated `payload`): one event, or a poll
-    batch (up to `max_records` of a partition, the kit's default if 0) in one transaction. The batch reads each
-    record's bytes straight into the envelope and payload models (pydantic from JSON: about a third of `json.loads`
-    plus `model_validate`); a record it cannot read takes the per-record path, which reads it as before."""
+    batch (up to `max_records` of a partition; 0: the kit's default) in one transaction. The batch reads each record's
+    bytes straight into the envelope and payload models (pydantic from JSON: about a third of `json.loads` plus
+    `model_validate`); a record it cannot read takes the per-record path, which reads it as before."""
     envelope = create_model(f"{payload.__name__}Event", id=(str, ...), source=(str, "unknown"),
                             type=(str | None, None), data=(payload, ...))
 
@@ -58,10 +60,10 @@ def _ordering(payload: type[BaseModel], order: Callable[[Any], PaymentOrder | li
 
 on_grant_awarded = _ordering(rules.GrantAwarded, rules.grant_order)
 on_settlement_completed = _ordering(rules.SettlementCompleted, rules.settlement_order)
-on_interest_subsidy_claimed = _ordering(rules.InterestSubsidyClaimed, rules.interest_subsidy_orders)
+# a claim holds up to 10,000 loans: the kit's default batch
+on_interest_subsidy_claimed = _ordering(rules.InterestSubsidyClaimed, rules.interest_subsidy_orders, max_records=0)
 on_risk_compensation_claimed = _ordering(rules.RiskCompensationClaimed, rules.risk_compensation_order)
-# a city's monthly run sends 100,000 at once: larger transactions, fewer statements per payment
-on_benefit_due = _ordering(BenefitDue, rules.benefit_order, max_records=BENEFIT_BATCH)
+on_benefit_due = _ordering(BenefitDue, rules.benefit_order)
 
 
 async def on_settlement_reversed(session: AsyncSession, event: Event) -> None:
