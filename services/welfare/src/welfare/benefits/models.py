@@ -26,6 +26,8 @@ class Benefit(SQLModel, table=True):
     one-off payments. One benefit per case and month: the unique index `uq_benefits_case_month`."""
 
     __tablename__ = "benefits"
+    # a quarter of each page free: marking a benefit paid is a HOT update (migration 0004)
+    __table_args__ = {"postgresql_with": {"fillfactor": 75}}
 
     benefit_id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     kind: str
