@@ -4,6 +4,7 @@ import uuid
 import httpx
 from conftest import token
 from registry_helpers import (
+    INDICATORS_OK,
     KAFKA,
     READ,
     WRITE,
@@ -12,11 +13,14 @@ from registry_helpers import (
     household_body,
     id_number,
     make_tree,
+    member,
     verify,
 )
 
 from fupin_events.payloads import HouseholdSnapshot
+from fupin_kit.db import Database
 from fupin_kit.testing import wait_for_event
+from registry.households.public import read_public, read_public_json
 
 
 async def test_identify_household_then_read_it_with_members_and_history(client: httpx.AsyncClient) -> None:
@@ -175,6 +179,39 @@ async def test_town_then_county_registers_and_publishes_the_snapshot(client: htt
     history = (await client.get(f"/registry/households/{household_id}", headers=READ)).json()["history"]
     assert [(h["to_status"], h["officer"]) for h in history] == [
         ("identified", None), ("town_verified", "town leader"), ("registered", "county leader")]
+
+
+async def test_household_read_is_the_models_json_byte_for_byte(client: httpx.AsyncClient, database_url: str) -> None:
+    """GET /registry/households/{id} writes its JSON from the row without building the models (`read_public_json`):
+    its text is exactly the models' (`read_public(...).model_dump_json()`), for households of every shape."""
+    tree = await make_tree(client)
+    single = household_body(tree["village"], size=1, income="0.00")
+    varied = household_body(tree["village"], size=3, income="1000.00", low_income_guarantee=True,
+                            causes=["lack_labor", "illness", "disability"],
+                            indicators={**INDICATORS_OK, "housing_safe": False, "basic_medical_ok": False})
+    varied["members"][1] = member("spouse", name="O'Brien \\ 王\"小\"明", health="serious", disability_grade=2,
+                                  labor="partial")
+    ids = []
+    for body in (single, varied):
+        answer = await client.post("/registry/households", headers=WRITE, json=body)
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["household_id"])
+    registered = (await create_household(client, tree["village"], size=2))["household_id"]
+    assert (await verify(client, registered, "town")).status_code == 201
+    assert (await verify(client, registered, "county")).status_code == 201
+    refused = (await create_household(client, tree["village"]))["household_id"]
+    assert (await verify(client, refused, "town", approved=False)).status_code == 201
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.driver_connection() as conn:
+            for household_id in [*ids, registered, refused]:
+                expected = (await read_public(conn, uuid.UUID(household_id))).model_dump_json()
+                assert (await read_public_json(conn, uuid.UUID(household_id))).decode() == expected
+                answer = await client.get(f"/registry/households/{household_id}", headers=READ)
+                assert answer.status_code == 200 and answer.text == expected
+                assert answer.headers["content-type"] == "application/json"
+    finally:
+        await db.dispose()
 
 
 async def test_verification_out_of_order_or_repeated(client: httpx.AsyncClient) -> None:

@@ -9,7 +9,7 @@ from fupin_kit.pseudonyms import PseudonymKey
 from registry import scope
 from registry.access import DivisionWriter, Reader
 from registry.households import service
-from registry.households.public import household_public, read_public
+from registry.households.public import household_public, read_public_json
 from registry.households.schemas import HouseholdCreate, HouseholdPublic, PersonFound, PersonLookup
 
 router = APIRouter(prefix="/registry", tags=["households"])
@@ -30,9 +30,10 @@ async def identify_household(body: HouseholdCreate, session: SessionDep, princip
 async def read_household(household_id: uuid.UUID, request: Request, _: Reader) -> Response:
     # A read: no ORM session and no transaction of its own (unless a middleware's transaction holds the request).
     async with read_connection(request) as conn:
-        answer = await read_public(conn, household_id)
-    # serialised once: returned as a model, FastAPI would validate the answer again before serialising it
-    return Response(answer.model_dump_json(), media_type="application/json")
+        answer = await read_public_json(conn, household_id)
+    # the model's JSON without building the models (`read_public_json`); returned as a model, FastAPI would also
+    # validate it again before serialising it
+    return Response(answer, media_type="application/json")
 
 
 @router.post("/person-lookups", response_model=PersonFound)
