@@ -110,12 +110,15 @@ async def paid_out(raw: asyncpg.Connection, account_ids: Sequence[int]) -> dict[
 async def ensure_accounts(raw: asyncpg.Connection, specs: Sequence[ledger.AccountSpec]) -> dict[str, int]:
     """`ledger.ensure_accounts` in one statement however many accounts (a burst names a new payee per household):
     the missing ones are created in code order (the ledger's order, so concurrent creators never deadlock). One
-    created meanwhile by another transaction is looked up again."""
+    created meanwhile by another transaction is looked up again. The existing ones are found by one index probe
+    each (LATERAL ... LIMIT 1): as a join, a batch of 2,000 codes was planned as a hash of the whole table (141,000
+    accounts: 200 of the statement's 320 ms)."""
     wanted = {s.code: s for s in specs}
     codes = sorted(wanted)
     found = {r["code"]: r["id"] for r in await raw.fetch(
         """WITH want AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) u(c, k, j, p)),
-                found AS (SELECT a.code, a.id FROM accounts a JOIN want ON a.code = want.c),
+                found AS (SELECT want.c AS code, a.id FROM want CROSS JOIN LATERAL (
+                  SELECT id FROM accounts WHERE accounts.code = want.c LIMIT 1) AS a),
                 made AS (
                   INSERT INTO accounts (code, kind, jurisdiction_code, program, balance)
                   SELECT c, k, j, p, CASE WHEN k IN ('fund', 'program') THEN 0 END FROM want
