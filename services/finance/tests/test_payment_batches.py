@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaProducer
 from conftest import (
     KAFKA,
@@ -112,4 +113,32 @@ async def test_a_redelivered_batch_pays_nothing_again(http: httpx.AsyncClient, d
                                 params={"reference": e["data"]["grant_id"]})).json() for e in events]
     assert [[p["status"] for p in s] for s in statuses] == [["paid"], ["paid"], ["paid"], ["pending_funds"]]
     assert await balance(http, county, "education_grants") == "10.00"
+    await verify_ledger(http)
+
+
+async def test_a_reference_recorded_meanwhile_rolls_the_batch_back_to_be_retried(
+        http: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reference another transaction recorded after this one looked (under another account's lock) is refused by
+    the unique constraint: the batch fails as transient (retried, then it finds the reference recorded)."""
+    from finance.payments import settle
+    from finance.payments.rules import GrantAwarded, grant_order
+    from fupin_kit.events.failures import Failure, classify
+
+    county, household = new_county(), str(uuid.uuid4())
+    await fund_program(http, county, "education_grants", "100.00")
+    order = grant_order(GrantAwarded.model_validate(grant(county, "30.00", household)["data"]))
+    ordered = settle.Ordered(event_id=str(uuid.uuid4()), orders=[order], recorded_by="event:test")
+    async with db.session() as session:
+        assert [p.status for p in await settle.order_many(session, [ordered])] == ["paid"]
+        await session.commit()
+
+    async def nothing_recorded(*_: object) -> set[tuple[str, str, str]]:
+        return set()
+
+    monkeypatch.setattr(settle, "_recorded", nothing_recorded)  # as if the other transaction committed after
+    with pytest.raises(settle.RecordedMeanwhile) as refused:
+        async with db.session() as session:
+            await settle.order_many(session, [ordered])
+    assert classify(refused.value) is Failure.TRANSIENT
+    assert await balance(http, county, "education_grants") == "70.00"  # paid once
     await verify_ledger(http)

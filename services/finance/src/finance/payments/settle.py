@@ -193,7 +193,29 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
     entries = await _post(raw, chosen)
     for p in chosen:
         p.status, p.paid_at = "paid", paid_at
-    rows = await raw.fetch(
+    try:
+        rows = await _insert_payments(raw, fresh, entries)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name != "uq_payments_business_reference":
+            raise
+        # recorded meanwhile under another account's lock (the same reference for another county or programme):
+        # roll back; the batch is applied again, or its events one by one, and finds the reference recorded
+        raise RecordedMeanwhile("a payment reference was recorded by another transaction") from exc
+    seqs = {r["id"]: r["seq"] for r in rows}
+    for p in fresh:
+        p.seq = seqs[p.id]
+    await published.payments_completed(raw, [p for p in fresh if p.status == "reversed"])
+    await published.payments_completed(raw, chosen)
+    return fresh
+
+
+async def _insert_payments(raw: asyncpg.Connection, fresh: Sequence[Row],
+                           entries: dict[uuid.UUID, int]) -> list[asyncpg.Record]:
+    """The payments of a batch, each with its final status. A plain INSERT: every reference was looked up under the
+    account locks (`_recorded`), so only a concurrent transaction for another account can have recorded one, and the
+    unique constraint refuses it; ON CONFLICT DO NOTHING cost 37 µs of PostgreSQL per payment for that (EXPLAIN
+    ANALYZE of 2,000 rows, three rounds: 217-252 against 135-180 ms)."""
+    return await raw.fetch(
         """INSERT INTO payments (id, reference, item_reference, program, county_code, village_code, payee, amount,
                                  status, account_id, payee_account_id, event_id, barrier_at, reversed_at, entry_id,
                                  paid_at)
@@ -205,23 +227,12 @@ async def order_many(session: AsyncSession, items: Sequence[Ordered]) -> list[Ro
                 WITH ORDINALITY AS u(id, ref, item, program, county, village, payee, amount, status, account,
                                      payee_account, event, barrier, entry, paid, ord)
            ORDER BY ord
-           ON CONFLICT ON CONSTRAINT uq_payments_business_reference DO NOTHING
            RETURNING id, seq""",
         [p.id for p in fresh], [p.reference for p in fresh], [p.item_reference for p in fresh],
         [p.program for p in fresh], [p.county_code for p in fresh], [p.village_code for p in fresh],
         [p.payee for p in fresh], [p.amount for p in fresh], [p.status for p in fresh],
         [p.account_id for p in fresh], [p.payee_account_id for p in fresh], [p.event_id for p in fresh],
         [p.barrier_at for p in fresh], [entries.get(p.id) for p in fresh], [p.paid_at for p in fresh])
-    if len(rows) != len(fresh):
-        # recorded meanwhile under another account's lock (the same reference for another county or programme):
-        # roll back; the batch is applied again, or its events one by one, and finds the reference recorded
-        raise RecordedMeanwhile(f"{len(fresh) - len(rows)} payment references recorded by another transaction")
-    seqs = {r["id"]: r["seq"] for r in rows}
-    for p in fresh:
-        p.seq = seqs[p.id]
-    await published.payments_completed(raw, [p for p in fresh if p.status == "reversed"])
-    await published.payments_completed(raw, chosen)
-    return fresh
 
 
 def plan(candidates: Sequence[Row], *, balance: Decimal, paid_out: Decimal,
