@@ -36,7 +36,8 @@ FROM household h WHERE h.id = $1
 
 async def read_public(conn: Any, household_id: uuid.UUID) -> HouseholdPublic:
     """The same answer as `household_public(get_household(...))`, read with plain asyncpg on the driver connection
-    `conn` (the hot read of every service that asks the registry; the ORM cost more than its three small queries)."""
+    `conn` in one query (the ORM cost more than its three small queries). GET /registry/households/{id} sends its
+    JSON text without the models (`read_public_json`); the tests hold the two texts equal."""
     row = await conn.fetchrow(_READ_SQL, household_id)
     if row is None:
         raise NotFound("household_not_found", f"no household {household_id}")
