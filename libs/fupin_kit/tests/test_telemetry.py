@@ -196,3 +196,28 @@ def test_an_unsampled_trace_stays_unsampled_through_the_relay_and_the_consumer(s
         assert telemetry.current_traceparent() == unsampled  # what the handler enqueues stays unsampled
     assert is_instrumentation_enabled()
     assert spans.get_finished_spans() == ()
+
+
+async def test_a_query_has_a_span_in_a_recorded_trace_only(db: Database) -> None:
+    """The asyncpg instrumentation skips queries outside a recorded trace (the sampler would drop their spans), so
+    unsampled requests and batches pay nothing for it; inside one each query is a client span of the trace."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = telemetry.queries_in_traces()
+    already = instrumentor.is_instrumented_by_opentelemetry
+    if not already:
+        instrumentor.instrument(tracer_provider=provider)
+    try:
+        async with db.session() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            with provider.get_tracer("test").start_as_current_span("GET /widgets", kind=SpanKind.SERVER) as request:
+                await session.exec(text("SELECT 2"))  # type: ignore[call-overload]
+        if already:  # instrumented by the process with its own provider: nothing of this test's to read
+            return
+        queries = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.CLIENT]
+        assert len(queries) == 1, [s.name for s in queries]
+        assert queries[0].parent is not None and queries[0].parent.span_id == request.get_span_context().span_id
+    finally:
+        if not already:
+            instrumentor.uninstrument()
