@@ -35,6 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fixtures  # bench/ is a folder of scripts, not a package
+from procstat import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "bench"
@@ -133,15 +134,6 @@ class Bench:
         if who == "gateway" and "gateway (bench instance)" in self.pids:
             return self.pids["gateway (bench instance)"]
         return self.pids.get(who) or stack_pids().get(who)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 FIGURES: list[Callable[[Bench], list[Row]]] = []

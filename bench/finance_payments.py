@@ -26,6 +26,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
+from procstat import cpu_seconds
 
 from fupin_kit.events.envelope import cloud_event
 
@@ -72,15 +73,6 @@ async def account_balance(http: httpx.AsyncClient, auth: dict[str, str], county:
                             params={"jurisdiction_code": county, "program": "education_grants"})
     answer.raise_for_status()
     return Decimal(answer.json()[0]["balance"])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a local process, from /proc (0 for one that is gone or not ours to read)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def finance_pid() -> int | None:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+from procstat import cpu_seconds
 
 from fupin_kit.testing import generate_keypair, migrate, mint_token, pg_server_dsn, recreate_database
 
@@ -145,15 +146,6 @@ async def backend_pids(dsn: str) -> list[int]:
     finally:
         await conn.close()
     return [r["pid"] for r in rows]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0 when it is gone or not ours to read)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from procstat import cpu_seconds
 
 from fupin_kit.clock import today as china_today
 
@@ -97,15 +98,6 @@ async def seed(conn: asyncpg.Connection, count: int, county: str, opened_on: dt.
 
 def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a local process (the PostgreSQL backend): a figure a busy machine does not skew."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory(pid: int) -> str:
