@@ -3,16 +3,19 @@
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from finance.budgets.rules import DEFAULT_FLOOR_RATIO, DEFAULT_MIN_GROWTH_RATE, assess_special_fund_budget, format_ratio
 from finance.divisions import city_of, county_of_village, is_jurisdiction, village_prefix
 from finance.events import handlers
 from finance.ledger.rules import Piece, Posting, fifo_take, is_balanced, merge_pieces
 from finance.payments import rules as payment_rules
+from fupin_events.payloads import BenefitDue
 from fupin_kit.events.consumer import BatchHandler
 
 D = Decimal
@@ -124,22 +127,28 @@ def test_division_codes() -> None:
     assert village_prefix("610000") == "61" and village_prefix("610723101") == "610723101"
 
 
+def ordered(payload: type[BaseModel], rule: Callable[[Any], Any], data: dict[str, Any]) -> Any:
+    """A topic's payment order(s) from its event's data, as the consumer's `prepare` makes them."""
+    return rule(payload.model_validate(data))
+
+
 def test_payments_are_made_from_the_county_of_the_village() -> None:
-    order = payment_rules.grant_payment({"grant_id": "g1", "household_id": "h1", "county_code": "999999",
-                                         "village_code": "610723101201", "amount": "750.00", "person_ref": "x"})
+    order = ordered(payment_rules.GrantAwarded, payment_rules.grant_order, {
+        "grant_id": "g1", "household_id": "h1", "county_code": "999999", "village_code": "610723101201",
+        "amount": "750.00", "person_ref": "x"})
     assert order.county_code == "610723" and order.program == "education_grants" and order.amount == D("750.00")
     assert order.payee == "household:h1"
 
 
 def test_settlement_pays_assistance_plus_supplementary_to_the_hospital() -> None:
-    order = payment_rules.settlement_payment({
+    order = ordered(payment_rules.SettlementCompleted, payment_rules.settlement_order, {
         "settlement_id": "s1", "county_code": "610723", "village_code": "610723101201", "hospital_code": "H01",
         "medical_assistance": "875.70", "supplementary": "14375.30", "amount": "15251.00"})
     assert order.amount == D("15251.00") and order.payee == "hospital:H01" and order.program == "medical_assistance"
 
 
 def test_interest_claim_pays_one_item_per_loan_with_a_subsidy() -> None:
-    orders = payment_rules.interest_subsidy_payments({
+    orders = ordered(payment_rules.InterestSubsidyClaimed, payment_rules.interest_subsidy_orders, {
         "claim_id": "c1", "bank_code": "B001", "period": "2020Q1", "subsidy_total": "10.00", "items": [
             {"loan_id": "l1", "county_code": "610723", "village_code": "610723101201", "subsidy": "10.00"},
             {"loan_id": "l2", "county_code": "610724", "village_code": "610724101201", "subsidy": "0.00"}]})
@@ -149,13 +158,14 @@ def test_interest_claim_pays_one_item_per_loan_with_a_subsidy() -> None:
 
 def test_malformed_payloads_are_refused() -> None:
     with pytest.raises(ValidationError):
-        payment_rules.grant_payment({"grant_id": "g1", "household_id": "h1", "amount": "750.00"})
+        ordered(payment_rules.GrantAwarded, payment_rules.grant_order,
+                {"grant_id": "g1", "household_id": "h1", "amount": "750.00"})
     with pytest.raises(ValidationError):
-        payment_rules.grant_payment({"grant_id": "g1", "household_id": "h1", "county_code": "610723",
-                                     "amount": "-1.00"})
+        ordered(payment_rules.GrantAwarded, payment_rules.grant_order,
+                {"grant_id": "g1", "household_id": "h1", "county_code": "610723", "amount": "-1.00"})
     with pytest.raises(ValidationError):
-        payment_rules.risk_compensation_payment({"loan_id": "l1", "bank_code": "B 1", "county_code": "610723",
-                                                 "compensation": "1.00"})
+        ordered(payment_rules.RiskCompensationClaimed, payment_rules.risk_compensation_order,
+                {"loan_id": "l1", "bank_code": "B 1", "county_code": "610723", "compensation": "1.00"})
 
 
 # ---- payment order (issue 11 item 7): oldest first, skipping what does not fit, until a skipped one is a barrier
@@ -212,15 +222,15 @@ def test_benefit_kinds_map_to_their_programme_accounts() -> None:
             "village_code": "610723100201", "amount": "10.00"}
     for kind, program in (("minimum_living", "minimum_living"), ("temporary_assistance", "temporary_assistance"),
                           ("eco_ranger", "eco_rangers"), ("relocation", "relocation")):
-        order = payment_rules.benefit_payment({**base, "kind": kind})
+        order = ordered(BenefitDue, payment_rules.benefit_order, {**base, "kind": kind})
         assert order.program == program and order.county_code == "610723" and order.reference == "b1"
         assert order.payee == f"household:{base['household_id']}" and order.amount == D("10.00")
     with pytest.raises(ValidationError):
-        payment_rules.benefit_payment({**base, "kind": "pension"})
+        ordered(BenefitDue, payment_rules.benefit_order, {**base, "kind": "pension"})
     with pytest.raises(Exception, match="amount"):
-        payment_rules.benefit_payment({**base, "kind": "relocation", "amount": "-0.01"})
+        ordered(BenefitDue, payment_rules.benefit_order, {**base, "kind": "relocation", "amount": "-0.01"})
     with pytest.raises(Exception, match="amount"):
-        payment_rules.benefit_payment({**base, "kind": "relocation", "amount": "1000000000000.00"})
+        ordered(BenefitDue, payment_rules.benefit_order, {**base, "kind": "relocation", "amount": "1000000000000.00"})
 
 
 def test_a_benefit_due_read_from_its_bytes_is_the_prepared_event() -> None:

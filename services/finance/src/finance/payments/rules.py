@@ -89,52 +89,32 @@ class RiskCompensationClaimed(_Located):
     compensation: Money
 
 
-def grant_payment(data: dict[str, Any]) -> PaymentOrder:
-    """`grant-awarded` → education_grants, paid to the student's household."""
-    return grant_order(GrantAwarded.model_validate(data))
-
-
 def grant_order(grant: GrantAwarded) -> PaymentOrder:
-    """`grant_payment` of a validated payload."""
+    """`grant-awarded` → education_grants, paid to the student's household."""
     return PaymentOrder(reference=grant.grant_id, program="education_grants", county_code=grant.paying_county,
                         village_code=grant.village_code, payee=f"household:{grant.household_id}", amount=grant.amount)
 
 
-def settlement_payment(data: dict[str, Any]) -> PaymentOrder:
+def settlement_order(settlement: SettlementCompleted) -> PaymentOrder:
     """`settlement-completed` → medical_assistance: medical assistance plus supplementary guarantee, to the hospital
     (the patient was treated first and pays later, so the hospital is owed the city's share)."""
-    return settlement_order(SettlementCompleted.model_validate(data))
-
-
-def settlement_order(settlement: SettlementCompleted) -> PaymentOrder:
-    """`settlement_payment` of a validated payload."""
     return PaymentOrder(reference=settlement.settlement_id, program="medical_assistance",
                         county_code=settlement.paying_county, village_code=settlement.village_code,
                         payee=f"hospital:{settlement.hospital_code}",
                         amount=settlement.medical_assistance + settlement.supplementary)
 
 
-def interest_subsidy_payments(data: dict[str, Any]) -> list[PaymentOrder]:
+def interest_subsidy_orders(claim: InterestSubsidyClaimed) -> list[PaymentOrder]:
     """`interest-subsidy-claimed` → loan_interest_subsidy: one payment to the bank per loan with a subsidy, each from
     the county of that loan's household. Items with a zero subsidy (refused by microcredit) pay nothing."""
-    return interest_subsidy_orders(InterestSubsidyClaimed.model_validate(data))
-
-
-def interest_subsidy_orders(claim: InterestSubsidyClaimed) -> list[PaymentOrder]:
-    """`interest_subsidy_payments` of a validated payload."""
     return [PaymentOrder(reference=claim.claim_id, item_reference=item.loan_id, program="loan_interest_subsidy",
                          county_code=item.paying_county, village_code=item.village_code,
                          payee=f"bank:{claim.bank_code}", amount=item.subsidy)
             for item in claim.items if item.subsidy > Decimal("0")]
 
 
-def risk_compensation_payment(data: dict[str, Any]) -> PaymentOrder:
-    """`risk-compensation-claimed` → risk_compensation, to the bank (70% of the unpaid principal, seed §五(十六))."""
-    return risk_compensation_order(RiskCompensationClaimed.model_validate(data))
-
-
 def risk_compensation_order(claim: RiskCompensationClaimed) -> PaymentOrder:
-    """`risk_compensation_payment` of a validated payload."""
+    """`risk-compensation-claimed` → risk_compensation, to the bank (70% of the unpaid principal, seed §五(十六))."""
     return PaymentOrder(reference=claim.loan_id, program="risk_compensation", county_code=claim.paying_county,
                         village_code=claim.village_code, payee=f"bank:{claim.bank_code}", amount=claim.compensation)
 
@@ -149,14 +129,9 @@ BENEFIT_PROGRAMS: dict[str, str] = {
 WELFARE_PROGRAMS: tuple[str, ...] = tuple(BENEFIT_PROGRAMS.values())
 
 
-def benefit_payment(data: dict[str, Any]) -> PaymentOrder:
+def benefit_order(benefit: BenefitDue) -> PaymentOrder:
     """`benefit-due` → the welfare programme account of its kind, paid to the household from the county of its
     village (contract v2 §5). An amount past NUMERIC(14,2) can never be paid: the event is refused as content."""
-    return benefit_order(BenefitDue.model_validate(data))
-
-
-def benefit_order(benefit: BenefitDue) -> PaymentOrder:
-    """`benefit_payment` of a validated payload."""
     if not 0 < len(benefit.benefit_id) <= 100:
         raise PoisonEvent("benefit_id must hold 1 to 100 characters")
     if not Decimal("0") <= benefit.amount < MAX_AMOUNT:
