@@ -1,10 +1,13 @@
 """CloudEvents 1.0, structured JSON mode (contract §6)."""
 
 import datetime as dt
+import functools
 import json
 import uuid
 from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel, create_model
 
 
 def cloud_event(*, source: str, topic: str, subject: str, data: dict[str, Any],
@@ -46,3 +49,13 @@ def _default(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__} into an event")
+
+
+@functools.cache
+def event_model(payload: type[BaseModel]) -> type[BaseModel]:
+    """The envelope around a `payload`, to read a Kafka record's bytes in one pydantic pass (`model_validate_json`:
+    about a third of the CPU of `json.loads` plus `model_validate`, the batch path of a consumer): `id`, `source` and
+    `data` (required, as CloudEvents has them), `type` and `time` as the envelope gives them (None when absent). A
+    record it refuses takes the consumer's per-record path."""
+    return create_model(f"{payload.__name__}Event", id=(str, ...), source=(str, ...), type=(str | None, None),
+                        time=(Any, None), data=(payload, ...))  # type: ignore[call-overload]

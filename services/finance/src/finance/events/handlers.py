@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from finance.payments import rules, service, settle
 from finance.payments.rules import PaymentOrder
 from fupin_events.payloads import BenefitDue
 from fupin_kit.events.consumer import BatchHandler, Handler
+from fupin_kit.events.envelope import event_model
 
 log = logging.getLogger("fupin.finance.events")
 Event = dict[str, Any]
@@ -36,8 +37,7 @@ def _ordering(payload: type[BaseModel], order: Callable[[Any], PaymentOrder | li
     batch (up to `max_records` of a partition; 0: the kit's default) in one transaction. The batch reads each record's
     bytes straight into the envelope and payload models (pydantic from JSON: about a third of `json.loads` plus
     `model_validate`); a record it cannot read takes the per-record path, which reads it as before."""
-    envelope = create_model(f"{payload.__name__}Event", id=(str, ...), source=(str, "unknown"),
-                            type=(str | None, None), data=(payload, ...))
+    envelope = event_model(payload)
 
     def ordered(event_id: str, source: object, kind: object, data: BaseModel) -> settle.Ordered:
         orders = order(data)

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fupin_events.payloads import PaymentCompleted
 from fupin_kit.db import session_driver
 from fupin_kit.events.consumer import BatchHandler, Event
+from fupin_kit.events.envelope import event_model
 from welfare.benefits.models import PROGRAM_OF_KIND
 
 log = logging.getLogger("welfare.events")
@@ -39,17 +39,10 @@ def prepare(event: Event) -> Paid | None:
     return _paid(PaymentCompleted.model_validate(event["data"]), event.get("time"))
 
 
-class _PaymentEvent(BaseModel):
-    """The envelope fields `prepare` needs, and the payload, parsed from the record's JSON in one go."""
-    id: str
-    time: Any = None
-    data: PaymentCompleted
-
-
 def read(value: bytes) -> tuple[str, Paid | None]:
     """`prepare` from the record's bytes (the batch's faster path: pydantic validates the JSON itself, about a third
     of `json.loads` plus `model_validate`); what it cannot read takes the per-record path."""
-    event = _PaymentEvent.model_validate_json(value)
+    event: Any = event_model(PaymentCompleted).model_validate_json(value)
     return event.id, _paid(event.data, event.time)
 
 
