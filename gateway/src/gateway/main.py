@@ -13,6 +13,7 @@ from fupin_kit import telemetry
 from fupin_kit.app import install_platform
 from fupin_kit.auth import TokenVerifier
 from fupin_kit.db import Database
+from fupin_kit.memory import tune_collector
 from fupin_kit.observability import configure_logging
 from fupin_kit.platform_metrics import PlatformMetrics
 from gateway import asyncapi, audit, docs, oauth, proxy, web
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                  audience=settings.jwt_audience)
         app.state.openapi_cache = docs.OpenApiCache(settings.openapi_cache_seconds)
         rt.audit.start()
+        tune_collector()
         try:
             yield
         finally:

@@ -17,6 +17,7 @@ from fupin_kit.events.consumer import Handler
 from fupin_kit.events.retention import run_pruner
 from fupin_kit.idempotency import IdempotencyMiddleware
 from fupin_kit.kafka import KafkaRuntime
+from fupin_kit.memory import tune_collector
 from fupin_kit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from fupin_kit.platform_metrics import PlatformMetrics
 from fupin_kit.settings import ServiceSettings
@@ -79,6 +80,7 @@ def create_service_app(*, component: str, title: str, settings: ServiceSettings,
                                                  audience=settings.jwt_audience)
         kafka.start()
         pruner = asyncio.create_task(run_pruner(db, component=component), name=f"{component}-retention")
+        tune_collector()
         try:
             yield
         finally:
