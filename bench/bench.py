@@ -247,7 +247,7 @@ def _last_line(text: str) -> str:
 # smaller event bursts for `--quick`
 SCRIPT_QUICK = {"finance_payments.py": ("--events", "1000"), "household_consumers.py": ("--households", "2000"),
                 "registry_import.py": ("--members", "20000"), "outbox_relay.py": ("--events", "5000"),
-                "registration_latency.py": ("--registrations", "20")}
+                "registration_latency.py": ("--registrations", "20"), "import_read_models.py": ("--members", "20000")}
 
 
 @figure
@@ -268,6 +268,11 @@ def outbox_relay(b: Bench) -> list[Row]:
 @figure
 def household_consumers(b: Bench) -> list[Row]:
     return script_rows(b, "household_consumers.py")
+
+
+@figure
+def import_read_models(b: Bench) -> list[Row]:
+    return script_rows(b, "import_read_models.py")
 
 
 @figure
