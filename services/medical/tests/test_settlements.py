@@ -2,10 +2,13 @@
 
 import asyncio
 import json
+import os
 import uuid
+from decimal import Decimal
 
 import asyncpg
 import httpx
+import pytest
 from conftest import token
 from medical_support import (
     GOV,
@@ -24,7 +27,11 @@ from medical_support import (
     wait_for_person,
 )
 
+from fupin_kit.errors import Conflict
+from fupin_kit.settings import DEV_PSEUDONYM_KEY
 from fupin_kit.testing import wait_for_event
+from medical.settlements import service
+from medical.settlements.models import SettlementIn
 
 EXAMPLE_A = {"basic_insurance": "42245.00", "critical_illness_insurance": "3804.00", "medical_assistance": "2765.70",
              "supplementary": "0.00"}
@@ -287,3 +294,71 @@ async def test_a_settlement_above_the_per_admission_maximum_is_a_validation_erro
     assert await db.fetchval("SELECT count(*) FROM settlements WHERE hospital_code = $1", code) == 0
     at_most = await settle(client, discharge(number, code, "2000000.00", "10.00"))
     assert at_most.status_code == 201, at_most.text
+
+
+# --- the optimistic settlement and its locked retry (service.settle) ------------------------------------------------
+
+KEY = os.environ.get("FUPIN_PSEUDONYM_KEY", DEV_PSEUDONYM_KEY)
+
+
+async def waiting_on_a_lock(db: asyncpg.Pool, connection: asyncpg.Connection) -> None:
+    """Until the statement running on `connection` waits for a lock another transaction holds."""
+    pid = connection.get_server_pid()
+    async with asyncio.timeout(30):
+        while await db.fetchval("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid) != "Lock":
+            await asyncio.sleep(0.02)
+
+
+async def test_a_settlement_whose_accumulators_moved_meanwhile_writes_nothing_and_settles_locked(
+        client: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+    number, code = await registered_poor_person(db), await hospital(client)
+    assert (await settle(client, discharge(number, code, "52000.00", "50000.00"))).status_code == 201
+    body = SettlementIn.model_validate(discharge(number, code, "20000.00", "20000.00"))
+    async with db.acquire() as other, db.acquire() as connection:
+        moving = other.transaction()
+        await moving.start()  # another settlement of the person, not yet committed when this one reads
+        await other.execute("UPDATE accumulators SET basic_insurance = basic_insurance + 1 "
+                            "WHERE person_ref = $1 AND year = 2020", ref(number))
+        attempt = asyncio.create_task(service.settle(connection, settlement_in=body, pseudonym_key=KEY,
+                                                     settled_by="his-demo", locked=False))
+        await waiting_on_a_lock(db, connection)  # read done, its write waits for the row
+        await moving.commit()
+        with pytest.raises(service.Contended):
+            await attempt
+        assert await db.fetchval("SELECT count(*) FROM settlements WHERE encounter_id = $1", body.encounter_id) == 0
+        assert (await accumulators(db, number, 2020))["basic_insurance"] == "42246.00"
+        async with connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", service.encounter_lock(body.encounter_id))
+            settlement, created = await service.settle(connection, settlement_in=body, pseudonym_key=KEY,
+                                                       settled_by="his-demo", locked=True)
+    # settled on the totals as they were then: (20000.00 - 300.00) x 0.85 more basic insurance
+    assert created and settlement.basic_insurance == Decimal("16745.00")
+    assert (await accumulators(db, number, 2020))["basic_insurance"] == "58991.00"
+
+
+async def test_an_encounter_settled_meanwhile_fails_the_optimistic_write_and_conflicts_when_locked(
+        client: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+    number, other_number, code = await registered_poor_person(db), await registered_poor_person(db), \
+        await hospital(client)
+    theirs = discharge(other_number, code, "52000.00", "50000.00")
+    mine = SettlementIn.model_validate({**discharge(number, code, "52000.00", "50000.00"),
+                                        "encounter_id": theirs["encounter_id"]})
+    async with db.acquire() as other, db.acquire() as connection:
+        first = other.transaction()
+        await first.start()  # the other person's settlement of the encounter, under its lock, not yet committed
+        await other.execute("SELECT pg_advisory_xact_lock($1)", service.encounter_lock(mine.encounter_id))
+        await service.settle(other, settlement_in=SettlementIn.model_validate(theirs), pseudonym_key=KEY,
+                             settled_by="his-demo", locked=True)
+        attempt = asyncio.create_task(service.settle(connection, settlement_in=mine, pseudonym_key=KEY,
+                                                     settled_by="his-demo", locked=False))
+        await waiting_on_a_lock(db, connection)  # its write waits for the encounter's lock
+        await first.commit()
+        with pytest.raises(service.Contended):
+            await attempt
+        assert await accumulators(db, number, 2020) is None  # the failed statement left nothing
+        with pytest.raises(Conflict):
+            async with connection.transaction():
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", service.encounter_lock(mine.encounter_id))
+                await service.settle(connection, settlement_in=mine, pseudonym_key=KEY, settled_by="his-demo",
+                                     locked=True)
+    assert await db.fetchval("SELECT count(*) FROM settlements WHERE encounter_id = $1", mine.encounter_id) == 1

@@ -8,13 +8,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_events.payloads import SettlementCompleted, SettlementReversed
 from fupin_kit.events.outbox import enqueue
 from medical.config import COMPONENT
-from medical.settlements.models import Settlement
+from medical.settlements.models import Settlement, SettlementRecord
 
 SETTLEMENT_COMPLETED = "settlement-completed"
 SETTLEMENT_REVERSED = "settlement-reversed"
 
 
-def settlement_completed(settlement: Settlement) -> dict[str, Any]:
+def settlement_completed(settlement: SettlementRecord) -> dict[str, Any]:
     """`settlement-completed`'s payload. The settlement's hot path stages it itself, in the statement that writes the
     settlement (`medical.settlements.service.settle`), so this builds the data only. The fields the model leaves
     optional and the settlement does not send (`patient_pays`) stay out, as before."""

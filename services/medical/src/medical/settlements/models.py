@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -71,6 +72,39 @@ class Settlement(SQLModel, table=True):
     reversed_at: Timestamp = timestamp()
     created_by: str
     created_at: Timestamp = created_at()
+
+
+@dataclass(slots=True)
+class SettlementRecord:
+    """What a settlement's answer and event are made of (a `Settlement` row's columns less the diagnoses, the
+    request's fingerprint and the reversal's details). The HIS's hot path builds this rather than a `Settlement`: an
+    ORM instance and its attribute instrumentation cost more to build (56 µs) than the whole waterfall."""
+
+    id: uuid.UUID
+    encounter_id: str
+    person_ref: str
+    masked_id_number: str
+    household_id: uuid.UUID
+    village_code: str
+    county_code: str
+    hospital_code: str
+    discharged_on: dt.date
+    year: int
+    total_cost: Decimal
+    eligible_cost: Decimal
+    basic_insurance: Decimal
+    critical_illness_insurance: Decimal
+    medical_assistance: Decimal
+    supplementary: Decimal
+    patient_pays: Decimal
+    critical_illness_base: Decimal
+    policy: dict[str, Any]
+    status: str = "completed"
+    reversed_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+
+
+RECORD_FIELDS = tuple(field.name for field in fields(SettlementRecord))
 
 
 class SettlementIn(BaseModel):

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
-from fupin_kit.db import SessionDep, write_connection
+from fupin_kit.db import SESSION_STATE_KEY, SessionDep, read_connection, write_connection
 from fupin_kit.pseudonyms import PseudonymKey
 from medical.access import (
     AUDIT_HOSPITAL,
@@ -13,12 +13,19 @@ from medical.access import (
     require_visible,
 )
 from medical.settlements import service
-from medical.settlements.models import BreakdownPublic, ReversalIn, Settlement, SettlementIn, SettlementPublic
+from medical.settlements.models import (
+    BreakdownPublic,
+    ReversalIn,
+    Settlement,
+    SettlementIn,
+    SettlementPublic,
+    SettlementRecord,
+)
 
 router = APIRouter(prefix="/medical/settlements", tags=["settlements"])
 
 
-def public(settlement: Settlement) -> SettlementPublic:
+def public(settlement: Settlement | SettlementRecord) -> SettlementPublic:
     """The answer the HIS prints on the bill; diagnoses are never echoed."""
     return SettlementPublic(
         settlement_id=settlement.id, encounter_id=settlement.encounter_id, status=settlement.status,  # type: ignore[arg-type]
@@ -36,12 +43,27 @@ def public(settlement: Settlement) -> SettlementPublic:
 @router.post("", status_code=201, response_model=SettlementPublic)
 async def settle(body: SettlementIn, request: Request, key: PseudonymKey, principal: HisClient) -> Response:
     require_hospital(principal, body.hospital_code)
-    async with write_connection(request, lock=service.encounter_lock(body.encounter_id)) as connection:
-        settlement, created = await service.settle(
-            connection, settlement_in=body, settled_by=principal.client_id, pseudonym_key=key)
+    settlement, created = await _settle(request, body, settled_by=principal.client_id, pseudonym_key=key)
     # the model's own JSON, the bytes FastAPI would send, without validating the answer a second time
     return Response(public(settlement).model_dump_json(), status_code=201 if created else 200,
                     media_type="application/json", headers={AUDIT_HOSPITAL: body.hospital_code})
+
+
+async def _settle(request: Request, body: SettlementIn, *, settled_by: str,
+                  pseudonym_key: str) -> tuple[SettlementRecord, bool]:
+    """Optimistically on a pooled connection outside any transaction (two round trips); when a concurrent
+    settlement came in between, or inside an Idempotency-Key's transaction (the middleware's session, which commits
+    the stored answer with the settlement), under the encounter's lock (`service.settle`)."""
+    if request.scope.get("state", {}).get(SESSION_STATE_KEY) is None:
+        try:
+            async with read_connection(request) as connection:  # each statement commits on its own
+                return await service.settle(connection, settlement_in=body, settled_by=settled_by,
+                                            pseudonym_key=pseudonym_key, locked=False)
+        except service.Contended:
+            pass
+    async with write_connection(request, lock=service.encounter_lock(body.encounter_id)) as connection:
+        return await service.settle(connection, settlement_in=body, settled_by=settled_by,
+                                    pseudonym_key=pseudonym_key, locked=True)
 
 
 @router.get("/{settlement_id}")

@@ -1,12 +1,12 @@
 """One-stop settlement at discharge and its reversal; both change the person's yearly totals under a row lock."""
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +24,13 @@ from medical.persons.service import person_ref_of
 from medical.policies.models import YearPolicy
 from medical.policies.service import policy_document, policy_from_row
 from medical.settlements import accumulators
-from medical.settlements.models import ReversalIn, Settlement, SettlementIn
+from medical.settlements.models import (
+    RECORD_FIELDS,
+    ReversalIn,
+    Settlement,
+    SettlementIn,
+    SettlementRecord,
+)
 from medical.settlements.rules import (
     DEFAULT_POLICY,
     Accumulators,
@@ -34,6 +40,8 @@ from medical.settlements.rules import (
     settle_discharge,
 )
 
+ZERO_TOTALS = Accumulators()
+
 
 def _request_fingerprint(settlement_in: SettlementIn, person_ref: str) -> str:
     return fingerprint({"person_ref": person_ref, "hospital_code": settlement_in.hospital_code,
@@ -41,15 +49,13 @@ def _request_fingerprint(settlement_in: SettlementIn, person_ref: str) -> str:
                         "diagnoses": settlement_in.diagnoses, "discharged_on": settlement_in.discharged_on})
 
 
-# The settlement's inputs in one round trip, after the encounter's lock: an earlier settlement of the encounter, the
-# hospital's level, the patient in the read model, the admission of the encounter, the year's policy row (a composite,
-# absent: the defaults), and the patient's accumulator row of the year, created at zero if missing and locked (an
-# upsert that changes nothing still takes the row lock and returns the latest committed totals).
-_INPUTS_SQL = """
-WITH acc AS (
-    INSERT INTO accumulators AS a (person_ref, year) VALUES ($2, $4)
-    ON CONFLICT (person_ref, year) DO UPDATE SET person_ref = a.person_ref
-    RETURNING basic_insurance, critical_illness_base, critical_illness_insurance, medical_assistance)
+# The settlement's inputs in one statement: an earlier settlement of the encounter, the hospital's level, the patient
+# in the read model, the admission of the encounter, the year's policy row (a composite, absent: the defaults), and
+# the patient's accumulators of the year. The optimistic attempt (`_READ_SQL`, outside any transaction) locks nothing
+# and reads the accumulators as last committed (NULL: no row yet); the locked one (`_LOCKED_READ_SQL`, in a
+# transaction holding the encounter's lock) creates the row at zero if missing and locks it (an upsert that changes
+# nothing still takes the row lock and returns the latest committed totals).
+_INPUTS = """
 SELECT (SELECT s.request_hash FROM settlements s WHERE s.encounter_id = $1) AS existing_hash,
        (SELECT h.level FROM hospitals h WHERE h.code = $3) AS hospital_level,
        p.household_status, p.household_id, p.village_code, p.county_code,
@@ -57,53 +63,87 @@ SELECT (SELECT s.request_hash FROM settlements s WHERE s.encounter_id = $1) AS e
        (SELECT ad.person_ref FROM admissions ad WHERE ad.encounter_id = $1) AS admission_person_ref,
        (SELECT pol FROM policies pol WHERE pol.year = $4) AS policy_row,
        acc.basic_insurance, acc.critical_illness_base, acc.critical_illness_insurance, acc.medical_assistance
-FROM acc LEFT JOIN persons p ON p.person_ref = $2
+"""
+_READ_SQL = _INPUTS + """FROM (SELECT) one
+LEFT JOIN persons p ON p.person_ref = $2
+LEFT JOIN accumulators acc ON acc.person_ref = $2 AND acc.year = $4
+"""
+_LOCKED_READ_SQL = """
+WITH acc AS (
+    INSERT INTO accumulators AS a (person_ref, year) VALUES ($2, $4)
+    ON CONFLICT (person_ref, year) DO UPDATE SET person_ref = a.person_ref
+    RETURNING basic_insurance, critical_illness_base, critical_illness_insurance, medical_assistance)
+""" + _INPUTS + """FROM acc LEFT JOIN persons p ON p.person_ref = $2
 """
 
 # The writes of a new settlement in one statement: the accumulators, the settlement row, its event in the outbox,
-# and the relay's wake-up (NOTIFY is delivered at commit only).
+# and the relay's wake-up (NOTIFY is delivered at commit only). The accumulators move only if they still hold what
+# was read ($31-$34; NULL: there was no row, which is inserted): otherwise nothing is written and no row comes back.
+# The settlement is inserted under the encounter's lock ($35, taken here first when the statement is a transaction
+# of its own), so a locked attempt of the same encounter never meets it halfway; a settlement of the encounter
+# committed since the read fails the statement on the unique encounter_id.
 _WRITE_SQL = """
-WITH acc AS (
+WITH encounter AS (SELECT pg_advisory_xact_lock($35)),
+fresh AS (
+    INSERT INTO accumulators (person_ref, year, basic_insurance, critical_illness_base, critical_illness_insurance,
+                              medical_assistance, updated_at)
+    SELECT $4, $12::int, $19::numeric, $20::numeric, $21::numeric, $22::numeric, now()
+    WHERE $31::numeric IS NULL
+    ON CONFLICT (person_ref, year) DO NOTHING
+    RETURNING 1),
+moved AS (
     UPDATE accumulators SET basic_insurance = $19, critical_illness_base = $20, critical_illness_insurance = $21,
            medical_assistance = $22, updated_at = now()
-    WHERE person_ref = $4 AND year = $12),
+    WHERE person_ref = $4 AND year = $12 AND basic_insurance = $31 AND critical_illness_base = $32
+      AND critical_illness_insurance = $33 AND medical_assistance = $34
+    RETURNING 1),
 ins AS (
     INSERT INTO settlements (id, encounter_id, request_hash, status, person_ref, masked_id_number, household_id,
         village_code, county_code, hospital_code, hospital_level, admission_id, discharged_on, year, total_cost,
         eligible_cost, basic_insurance, critical_illness_insurance, medical_assistance, supplementary, patient_pays,
         critical_illness_base, policy, diagnoses, created_by)
-    VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $14, $15, $23, $24, $25, $26, $27,
-        $28, $16::jsonb, $17::jsonb, $18)
+    SELECT $1::uuid, $2, $3, 'completed', $4, $5, $6::uuid, $7, $8, $9, $10, $11::uuid, $13::date, $12::int,
+        $14::numeric, $15::numeric, $23::numeric, $24::numeric, $25::numeric, $26::numeric, $27::numeric,
+        $28::numeric, $16::jsonb, $17::jsonb, $18
+    FROM encounter WHERE EXISTS (SELECT FROM fresh) OR EXISTS (SELECT FROM moved)
     RETURNING created_at),
 evt AS (
-    INSERT INTO outbox (event_id, topic, key, payload) VALUES ($29, 'settlement-completed', $1::text, $30::jsonb))
-SELECT (SELECT created_at FROM ins), pg_notify('""" + NOTIFY_CHANNEL + """', '')
+    INSERT INTO outbox (event_id, topic, key, payload)
+    SELECT $29::uuid, 'settlement-completed', $1::text, $30::jsonb FROM ins)
+SELECT created_at, pg_notify('""" + NOTIFY_CHANNEL + """', '') FROM ins
 """
 
 
+class Contended(Exception):
+    """An optimistic settlement met a concurrent change (the accumulators moved, or the encounter was settled):
+    nothing was written; settle again with `locked=True`."""
+
+
 def encounter_lock(encounter_id: str) -> int:
-    """The advisory lock a settlement of the encounter holds (`settle` runs under it)."""
+    """The advisory lock a settlement of the encounter holds while it writes (a locked one: from its start)."""
     return advisory_key(f"settlement:{encounter_id}")
 
 
-async def settle(driver: asyncpg.Connection, *, settlement_in: SettlementIn, pseudonym_key: str,
-                 settled_by: str) -> tuple[Settlement, bool]:
-    """Settle a discharge; (settlement, created). Retries of one encounter return the first settlement; concurrent
-    retries wait on the encounter's lock (`encounter_lock`, taken with the transaction), so the accumulators move
-    once.
+async def settle(driver: asyncpg.Connection, *, settlement_in: SettlementIn, pseudonym_key: str, settled_by: str,
+                 locked: bool) -> tuple[SettlementRecord, bool]:
+    """Settle a discharge; (settlement, created). Retries of one encounter return the first settlement, and the
+    accumulators move once.
 
-    The HIS's hot path, in plain SQL on the driver's connection inside the request's transaction (its own, begun
-    with the lock in one round trip, or an Idempotency-Key record's: `fupin_kit.db.write_connection`): one statement
-    reading every input and locking the accumulators, one statement writing accumulators, settlement and event. The
-    ORM's session and unit of work cost more than the queries (and every statement is a round trip, which a busy
-    machine makes long)."""
+    The HIS's hot path, in plain SQL on the driver's connection: one statement reading every input, one writing
+    accumulators, settlement and event. `locked=False` (the common case): outside any transaction, each statement a
+    transaction of its own; the write applies only if the accumulators still hold what was read and the encounter is
+    still unsettled, else `Contended` is raised and nothing was written. `locked=True`: inside a transaction that
+    took the encounter's lock first (`encounter_lock`, `fupin_kit.db.write_connection`); the accumulators' row is
+    locked by the read, so nothing can come in between. The optimistic way is two round trips, the locked one four
+    (BEGIN with the lock, read, write, COMMIT): a round trip costs more than any step of the settlement, in this
+    process and in PostgreSQL."""
     if (error := settlement_in.eligible_cost_error()) is not None:
         raise error
     person_ref, masked = person_ref_of(settlement_in.id_number, pseudonym_key)
     request_hash = _request_fingerprint(settlement_in, person_ref)
     year = settlement_in.discharged_on.year
-    row = await driver.fetchrow(_INPUTS_SQL, settlement_in.encounter_id, person_ref, settlement_in.hospital_code,
-                                year)
+    row = await driver.fetchrow(_LOCKED_READ_SQL if locked else _READ_SQL, settlement_in.encounter_id, person_ref,
+                                settlement_in.hospital_code, year)
     assert row is not None
     if row["existing_hash"] is not None:
         if row["existing_hash"] != request_hash:
@@ -120,9 +160,10 @@ async def settle(driver: asyncpg.Connection, *, settlement_in: SettlementIn, pse
     if over_admission_maximum(settlement_in.total_cost, policy):
         raise Unprocessable("validation_error", "invalid request: total_cost", errors=[{
             "field": "total_cost", "message": f"above the per-admission maximum {policy.max_admission_total:.2f}"}])
-    before = Accumulators(basic_insurance=row["basic_insurance"], critical_illness_base=row["critical_illness_base"],
-                          critical_illness_insurance=row["critical_illness_insurance"],
-                          medical_assistance=row["medical_assistance"])
+    read = row["basic_insurance"]  # NULL: the person has no accumulators for the year yet
+    before = ZERO_TOTALS if read is None else Accumulators(
+        basic_insurance=read, critical_illness_base=row["critical_illness_base"],
+        critical_illness_insurance=row["critical_illness_insurance"], medical_assistance=row["medical_assistance"])
     level = row["hospital_level"]
     breakdown = settle_discharge(level, settlement_in.total_cost, settlement_in.eligible_cost, before, policy)
     after = breakdown.added_to(before)
@@ -130,34 +171,48 @@ async def settle(driver: asyncpg.Connection, *, settlement_in: SettlementIn, pse
         raise Unprocessable("validation_error", "invalid request: eligible_cost",
                             errors=[{"field": "eligible_cost", "message": "the patient's yearly eligible-cost total "
                                      "would pass the largest amount the books hold"}])
-    settlement = Settlement(
-        id=uuid.uuid4(), encounter_id=settlement_in.encounter_id, request_hash=request_hash, person_ref=person_ref,
-        masked_id_number=masked, household_id=row["household_id"], village_code=row["village_code"],
-        county_code=row["county_code"], hospital_code=settlement_in.hospital_code, hospital_level=level,
-        admission_id=row["admission_id"], discharged_on=settlement_in.discharged_on, year=year,
+    settlement = SettlementRecord(
+        id=uuid.uuid4(), encounter_id=settlement_in.encounter_id, person_ref=person_ref, masked_id_number=masked,
+        household_id=row["household_id"], village_code=row["village_code"], county_code=row["county_code"],
+        hospital_code=settlement_in.hospital_code, discharged_on=settlement_in.discharged_on, year=year,
         total_cost=settlement_in.total_cost, eligible_cost=settlement_in.eligible_cost,
-        policy=_policy_document(policy), diagnoses=list(settlement_in.diagnoses), created_by=settled_by,
-        **_breakdown_columns(breakdown))
+        policy=_policy_document(policy), **_breakdown_columns(breakdown))
     event_id = uuid.uuid4()
     event = cloud_event(source=COMPONENT, topic=published.SETTLEMENT_COMPLETED, subject=str(settlement.id),
                         data=published.settlement_completed(settlement), event_id=event_id,
                         traceparent=telemetry.current_traceparent())
-    settlement.created_at = await driver.fetchval(
-        _WRITE_SQL, settlement.id, settlement.encounter_id, request_hash, person_ref, masked,
-        settlement.household_id, settlement.village_code, settlement.county_code, settlement.hospital_code, level,
-        settlement.admission_id, year, settlement.discharged_on, settlement.total_cost, settlement.eligible_cost,
-        json.dumps(settlement.policy), json.dumps(settlement.diagnoses), settled_by,
-        after.basic_insurance, after.critical_illness_base, after.critical_illness_insurance,
-        after.medical_assistance, breakdown.basic_insurance, breakdown.critical_illness_insurance,
-        breakdown.medical_assistance, breakdown.supplementary, breakdown.patient_pays,
-        breakdown.critical_illness_base, event_id, json.dumps(event, ensure_ascii=False))
+    try:
+        written = await driver.fetchrow(
+            _WRITE_SQL, settlement.id, settlement.encounter_id, request_hash, person_ref, masked,
+            settlement.household_id, settlement.village_code, settlement.county_code, settlement.hospital_code,
+            level, row["admission_id"], year, settlement.discharged_on, settlement.total_cost,
+            settlement.eligible_cost, orjson.dumps(settlement.policy).decode(),
+            orjson.dumps(settlement_in.diagnoses).decode(), settled_by,
+            after.basic_insurance, after.critical_illness_base, after.critical_illness_insurance,
+            after.medical_assistance, breakdown.basic_insurance, breakdown.critical_illness_insurance,
+            breakdown.medical_assistance, breakdown.supplementary, breakdown.patient_pays,
+            breakdown.critical_illness_base, event_id, orjson.dumps(event).decode(),
+            read, row["critical_illness_base"], row["critical_illness_insurance"], row["medical_assistance"],
+            encounter_lock(settlement_in.encounter_id))
+    except asyncpg.UniqueViolationError as exc:
+        if locked or exc.constraint_name != "uq_settlements_encounter_id":
+            raise
+        raise Contended from exc  # settled meanwhile: the locked attempt answers with that settlement
+    if written is None:
+        if locked:
+            raise RuntimeError("the accumulators moved under their row lock")
+        raise Contended
+    settlement.created_at = written["created_at"]
     return settlement, True
 
 
-async def _settlement_of_encounter(driver: asyncpg.Connection, encounter_id: str) -> Settlement:
-    row = await driver.fetchrow("SELECT * FROM settlements WHERE encounter_id = $1", encounter_id)
+async def _settlement_of_encounter(driver: asyncpg.Connection, encounter_id: str) -> SettlementRecord:
+    row = await driver.fetchrow(_RECORD_SQL, encounter_id)
     assert row is not None
-    return Settlement(**dict(row))  # jsonb comes back decoded (the pool's connections have SQLAlchemy's codecs)
+    return SettlementRecord(**dict(row))  # jsonb comes back decoded (the pool's connections have SQLAlchemy's codecs)
+
+
+_RECORD_SQL = f"SELECT {', '.join(RECORD_FIELDS)} FROM settlements WHERE encounter_id = $1"
 
 
 _DEFAULT_DOCUMENT: dict[str, Any] = {}
