@@ -3,13 +3,15 @@
 import datetime as dt
 import hashlib
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Literal
+from operator import itemgetter
+from typing import Any, Literal, NamedTuple
 
 from asyncpg.pgproto import pgproto
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -29,16 +31,41 @@ IMPORTABLE = (Status.identified, Status.town_verified, Status.registered, Status
 HOUSEHOLD_COLUMNS = ("village_code", "annual_income", "income_year", "causes", "food_clothing_secure",
                      "compulsory_education_ok", "basic_medical_ok", "housing_safe", "drinking_water_safe",
                      "low_income_guarantee", "status")
+_HOUSEHOLD_CELLS = itemgetter(*HOUSEHOLD_COLUMNS)
 TRUE = {"true", "1", "yes", "y", "t", "是", "√"}
 FALSE = {"false", "0", "no", "n", "f", "否", ""}
 
 
+class _Entropy:
+    """os.urandom read 4 KiB at a time and handed out 10 bytes per id: a getrandom call per id was a third of
+    `new_id`. A forked process starts with an empty pool (an import's checking process is forked from the registry,
+    and two children sharing the pool's bytes would build the same ids in the same millisecond)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.pool, self.at = b"", 0
+
+    def take(self) -> bytes:
+        with self.lock:
+            if self.at + 10 > len(self.pool):
+                self.pool, self.at = os.urandom(4000), 0
+            self.at += 10
+            return self.pool[self.at - 10:self.at]
+
+
+_ENTROPY = _Entropy()
+os.register_at_fork(after_in_child=_ENTROPY.reset)
+
+
 def new_id() -> uuid.UUID:
-    """A time-ordered UUID (version 7, RFC 9562: Unix milliseconds, then 74 random bits) for the rows an import
-    creates: a chunk's new households and members land at the end of the primary-key and foreign-key indexes
-    instead of on random pages. asyncpg's UUID (a `uuid.UUID`, built and printed in C) costs a tenth of
-    `uuid.uuid4()` and its `str`, thousands of times per chunk."""
-    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    """A time-ordered UUID (version 7, RFC 9562: Unix milliseconds, then 74 random bits from the OS's CSPRNG) for
+    the rows an import creates: a chunk's new households and members land at the end of the primary-key and
+    foreign-key indexes instead of on random pages. asyncpg's UUID (a `uuid.UUID`, built and printed in C) costs a
+    tenth of `uuid.uuid4()` and its `str`, thousands of times per chunk."""
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + _ENTROPY.take())
     raw[6] = 0x70 | raw[6] & 0x0F  # version 7
     raw[8] = 0x80 | raw[8] & 0x3F  # RFC 9562 variant
     return pgproto.UUID(bytes(raw))  # type: ignore[no-any-return]
@@ -263,7 +290,25 @@ def _plain_flag(text: str) -> bool | None:
     return True if lowered in TRUE else False if lowered in FALSE else None
 
 
-def quick_household(row: Row, quick: QuickCheck) -> HouseholdRow | None:
+class HouseholdValues(NamedTuple):
+    """A household's checked columns, as a draft takes them (from `HouseholdRow`, or from `quick_values`)."""
+
+    village_code: str
+    status: Status
+    annual_income: Decimal
+    income_year: int
+    causes: list[str]
+    indicators: dict[str, bool]
+    low_income_guarantee: bool
+
+    @classmethod
+    def of(cls, model: HouseholdRow) -> "HouseholdValues":
+        return cls(model.village_code, model.status, model.annual_income, model.income_year,
+                   [str(c) for c in model.causes], {name: getattr(model, name) for name in INDICATORS},
+                   model.low_income_guarantee)
+
+
+def quick_values(row: Row, quick: QuickCheck) -> HouseholdValues | None:
     """The household columns of a plainly valid head's row, as `HouseholdRow` would validate them, without pydantic
     (a household per three rows of a file); None when anything is doubtful: `HouseholdRow` then reports it."""
     village, income, year = row.get("village_code", ""), row.get("annual_income", ""), row.get("income_year", "")
@@ -281,10 +326,20 @@ def quick_household(row: Row, quick: QuickCheck) -> HouseholdRow | None:
     low_income = _plain_flag(row.get("low_income_guarantee", ""))
     if not causes or any(c not in CAUSES for c in causes) or status is None or None in flags or low_income is None:
         return None
-    values: dict[str, Any] = dict(zip(INDICATORS, flags, strict=True))
+    indicators: dict[str, Any] = dict(zip(INDICATORS, flags, strict=True))  # (no None left among the flags)
+    return HouseholdValues(village, status, Decimal(income).quantize(FEN), int(year), causes, indicators, low_income)
+
+
+def quick_household(row: Row, quick: QuickCheck) -> HouseholdRow | None:
+    """`quick_values` as the model `HouseholdRow` would give them (None when doubtful)."""
+    values = quick_values(row, quick)
+    if values is None:
+        return None
+    indicators: dict[str, Any] = values.indicators
     return HouseholdRow.model_construct(
-        village_code=village, annual_income=Decimal(income).quantize(FEN), income_year=int(year),
-        causes=[CAUSES[c] for c in causes], low_income_guarantee=low_income, status=status, **values)
+        village_code=values.village_code, annual_income=values.annual_income, income_year=values.income_year,
+        causes=[CAUSES[c] for c in values.causes], low_income_guarantee=values.low_income_guarantee,
+        status=values.status, **indicators)
 
 
 def build_household(key: str, rows: list[tuple[int, Row]], villages: set[str],
@@ -303,7 +358,7 @@ def build_household(key: str, rows: list[tuple[int, Row]], villages: set[str],
         if draft:
             members.append(draft)
     heads = [(n, r) for n, r in rows if r.get("relation", "").strip().lower() == "head"]
-    household: HouseholdRow | None = None
+    household: HouseholdValues | None = None
     if len(heads) != 1:
         errors.append(RowError(rows[0][0], "relation", "head_not_member",
                                f"household {printable(key)} has {len(heads)} rows with relation head; it needs one"))
@@ -325,24 +380,26 @@ def build_household(key: str, rows: list[tuple[int, Row]], villages: set[str],
         seen[m.person_ref] = m.row
     return HouseholdDraft(
         key=key, rows=[n for n, _ in rows], village_code=household.village_code, status=household.status,
-        annual_income=household.annual_income, income_year=household.income_year,
-        causes=[str(c) for c in household.causes],
-        indicators={n: getattr(household, n) for n in ("food_clothing_secure", "compulsory_education_ok",
-                                                       "basic_medical_ok", "housing_safe", "drinking_water_safe")},
-        low_income_guarantee=household.low_income_guarantee, members=members), []
+        annual_income=household.annual_income, income_year=household.income_year, causes=household.causes,
+        indicators=household.indicators, low_income_guarantee=household.low_income_guarantee, members=members), []
 
 
 def _household_row(head: tuple[int, Row], rows: list[tuple[int, Row]], villages: set[str],
-                   quick: QuickCheck | None = None) -> tuple[HouseholdRow | None, list[RowError]]:
+                   quick: QuickCheck | None = None) -> tuple[HouseholdValues | None, list[RowError]]:
     """Household columns are read from the head's row; other rows may repeat them but not contradict them."""
     number, head_row = head
+    try:  # the rows that repeat the head's cells exactly (most of them) are compared as one tuple each
+        same = _HOUSEHOLD_CELLS(head_row)
+        others = [(n, row) for n, row in rows if n != number and _HOUSEHOLD_CELLS(row) != same]
+    except KeyError:  # a file without an optional household column
+        others = [(n, row) for n, row in rows if n != number]
     errors = [RowError(n, column, "validation_error", f"differs from the head's row {number}")
-              for n, row in rows if n != number for column in HOUSEHOLD_COLUMNS
+              for n, row in others for column in HOUSEHOLD_COLUMNS
               if row.get(column, "") not in ("", head_row.get(column, ""))]
-    household = quick_household(head_row, quick) if quick is not None else None
+    household = quick_values(head_row, quick) if quick is not None else None
     if household is None:
         try:
-            household = HouseholdRow.model_validate(_cells(head_row, HOUSEHOLD_COLUMNS))
+            household = HouseholdValues.of(HouseholdRow.model_validate(_cells(head_row, HOUSEHOLD_COLUMNS)))
         except ValidationError as exc:
             return None, errors + _pydantic_errors(number, exc)
     if household.village_code not in villages:
