@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from registry_helpers import KAFKA, READ, WRITE, bad_check_digit, household_body, make_tree
 
 from fupin_events.payloads import HouseholdSnapshot, HouseholdStatusChanged
@@ -173,6 +174,44 @@ async def test_person_registered_through_the_api_is_refused_in_a_file(client: ht
     job = await finished(client, (await upload(client, "c.csv", to_csv(families))).json()["import_id"])
     assert job["households_created"] == len(families) - 1, job["errors"]
     assert {"row": 2, "field": "id_number", "code": "person_already_registered"}.items() <= job["errors"][0].items()
+
+
+async def test_a_file_of_many_chunks_stored_side_by_side(client: httpx.AsyncClient,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of two households, stored on two connections at once: every good household whole and once, every
+    refused one reported, the figures those of the whole file."""
+    from registry.imports import service
+
+    monkeypatch.setattr(service, "CHUNK_HOUSEHOLDS", 2)
+    assert service.STORE_CONNECTIONS == 2
+    tree = await make_tree(client)
+    families = list(households(60, villages=[tree["village"]], statuses={"registered": 1}))
+    taken = next(i for i, family in enumerate(families) if i >= 2 and len(family) >= 2)  # its last member is free
+    bad = len(families) - 4
+    assert taken < bad
+    body = household_body(tree["village"], size=2)
+    body["members"][1]["id_number"] = families[taken][0]["id_number"]
+    assert (await client.post("/registry/households", headers=WRITE, json=body)).status_code == 201
+    families[bad][0]["labor"] = "lazy"
+    job = await finished(client, (await upload(client, "many.csv", to_csv(families))).json()["import_id"])
+    assert job["state"] == "done"
+    rows = sum(len(f) for f in families)
+    assert (job["rows_total"], job["rows_done"]) == (rows, rows)
+    assert (job["households_total"], job["households_created"], job["households_rejected"]) == (
+        len(families), len(families) - 2, 2)
+    reported = {e["row"] for e in job["errors"]}
+    for index, family in enumerate(families):
+        first = first_row_of(families, index)
+        found = await lookup(client, family[-1]["id_number"])
+        if index in (taken, bad):
+            assert set(range(first, first + len(family))) <= reported
+            assert found.status_code == 404
+        else:
+            assert not set(range(first, first + len(family))) & reported
+            assert found.status_code == 200 and found.json()["status"] == "registered"
+            household = (await client.get(f"/registry/households/{found.json()['household_id']}",
+                                          headers=READ)).json()
+            assert len(household["members"]) == len(family)
 
 
 async def test_unreadable_files_are_refused_at_once(client: httpx.AsyncClient) -> None:

@@ -49,6 +49,8 @@ CHUNK_HOUSEHOLDS = 500
 # First key of the two-int advisory lock a process holds on its connection while it works on an import: the lock
 # dies with the connection, so a `running` import whose lock is free has lost its process (restart, crash).
 IMPORT_LOCK_NAMESPACE = 7301
+# Connections an import stores its chunks on, side by side.
+STORE_CONNECTIONS = 2
 INTERRUPTED = ("interrupted: the registry stopped while this import was running; the households counted in "
                "households_created are stored, the rest were not. Upload the file again: households already "
                "stored are then reported as person_already_registered")
@@ -163,7 +165,8 @@ def household_chunks(rows: Iterable[tuple[int, Row]], sizes: dict[str, int], *,
 
 async def run(database_url: str, import_id: uuid.UUID) -> None:
     """Process a queued import to the end; an unexpected failure marks it failed (no row content is logged)."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    dsn = asyncpg_dsn(database_url)
+    conn = await asyncpg.connect(dsn)
     try:
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", IMPORT_LOCK_NAMESPACE,
                                    str(import_id)):
@@ -181,7 +184,7 @@ async def run(database_url: str, import_id: uuid.UUID) -> None:
                 await conn.execute("UPDATE import_job SET state = 'failed', failure = $2, finished_at = now() "
                                    "WHERE id = $1", import_id, LOST_UPLOAD)
                 return
-            await _process(conn, import_id, job["file_format"], path, job["created_by"])
+            await _process(conn, dsn, import_id, job["file_format"], path, job["created_by"])
         except Exception as exc:
             log.exception("import %s failed", import_id)
             await conn.execute("UPDATE import_job SET state = 'failed', failure = $2, finished_at = now(), "
@@ -234,7 +237,8 @@ async def recover_interrupted(database_url: str) -> tuple[list[uuid.UUID], list[
     return failed, queued
 
 
-async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, path: Path, actor: str) -> None:
+async def _process(conn: asyncpg.Connection, dsn: str, import_id: uuid.UUID, fmt: str, path: Path,
+                   actor: str) -> None:
     villages = {r["code"] for r in await conn.fetch("SELECT code FROM division WHERE level = 'village'")}
     # Reading and checking the file is CPU work: done in a child process (the registry's memory and cores), chunk
     # by chunk, the next chunk's while PostgreSQL stores the current one. Forked, it starts at once with what is
@@ -245,18 +249,17 @@ async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, pat
         send, path, fmt, villages, QuickCheck.now(), telemetry.current_traceparent(), import_id, actor))
     checker.start()
     send.close()
-    pending: asyncio.Future[Any] | None = None
+    connections = [conn]
     try:
         rows_total, households_total = await _received(receive)
         await conn.execute("UPDATE import_job SET rows_total = $2, households_total = $3 WHERE id = $1",
                            import_id, rows_total, households_total)
-        pending = asyncio.ensure_future(_received(receive))
-        while (batch := await pending) is not None:
-            pending = asyncio.ensure_future(_received(receive))
-            await _store_chunk(conn, import_id, batch)
+        for _ in range(STORE_CONNECTIONS - 1):
+            connections.append(await asyncpg.connect(dsn))
+        await _store_chunks(connections, import_id, receive)
     finally:
-        if pending is not None:
-            pending.cancel()
+        for other in connections[1:]:
+            await other.close()
         if checker.is_alive():
             checker.kill()  # the thread waiting on the pipe then sees its end
         await asyncio.to_thread(checker.join)
@@ -264,6 +267,32 @@ async def _process(conn: asyncpg.Connection, import_id: uuid.UUID, fmt: str, pat
     # figures and row errors, never the file.
     await conn.execute("UPDATE import_job SET state = 'done', finished_at = now(), content = ''::bytea "
                        "WHERE id = $1", import_id)
+
+
+async def _store_chunks(connections: list[asyncpg.Connection], import_id: uuid.UUID, receive: Connection) -> None:
+    """Store each chunk the checking process sends, on whichever connection is free: the chunks of one file never
+    share a person (the checking process refuses a person's second row in the file), so they can be stored side by
+    side, each in its own transaction. The next chunk is received meanwhile."""
+    free = list(connections)
+    storing: dict[asyncio.Future[None], asyncpg.Connection] = {}
+    pending = asyncio.ensure_future(_received(receive))
+    try:
+        while (batch := await pending) is not None:
+            pending = asyncio.ensure_future(_received(receive))
+            if not free:
+                done, _ = await asyncio.wait(storing, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    free.append(storing.pop(task))
+                    task.result()  # a chunk that failed stops the import
+            connection = free.pop()
+            storing[asyncio.ensure_future(_store_chunk(connection, import_id, batch))] = connection
+    finally:
+        pending.cancel()
+        # A chunk being stored ends (committed or rolled back) before the import is marked done or failed.
+        results = await asyncio.gather(*storing, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 async def _received(receive: Connection) -> Any:
@@ -285,7 +314,7 @@ def _check_file(send: Connection, path: Path, fmt: str, villages: set[str], quic
         sizes = household_sizes(path, fmt)
         send.send((sum(sizes.values()), len(sizes)))
         seen: dict[str, int] = {}  # person_ref -> row, across the file's chunks
-        for chunk in household_chunks(read_file_rows(path, fmt), sizes):
+        for chunk in household_chunks(read_file_rows(path, fmt), sizes, size=CHUNK_HOUSEHOLDS):
             drafts, errors = _check_chunk(chunk, villages, seen, quick)
             households = writer.ready(drafts, import_id=import_id, actor=actor, now=dt.datetime.now(dt.UTC),
                                       traceparent=traceparent)
