@@ -28,9 +28,11 @@ from medical_support import (
     wait_for_person,
 )
 
+from fupin_events.payloads import SettlementCompleted
 from fupin_kit.errors import Conflict
 from fupin_kit.settings import DEV_PSEUDONYM_KEY
 from fupin_kit.testing import wait_for_event
+from medical.events import published
 from medical.policies.service import policy_document
 from medical.settlements import service
 from medical.settlements.models import SettlementIn, SettlementRecord
@@ -388,3 +390,22 @@ def test_the_answer_is_the_models_json_byte_for_byte() -> None:
             status="completed" if reversed_at is None else "reversed", reversed_at=reversed_at,
             created_at=dt.datetime.now(dt.UTC))
         assert public_json(record) == public(record).model_dump_json().encode()
+
+
+def test_the_settlement_completed_data_is_the_payload_models() -> None:
+    """`published.settlement_completed` writes plain data: the data `SettlementCompleted` validates and dumps."""
+    for assistance, supplementary in (("2765.70", "0.00"), ("0.00", "0.00"), ("49999.99", "9999999999.99")):
+        record = SettlementRecord(
+            id=uuid.uuid4(), encounter_id="E-1", person_ref="f" * 64, masked_id_number="610723********123X",
+            household_id=uuid.uuid4(), village_code=VILLAGE, county_code=VILLAGE[:6], hospital_code="H-9.x_Y",
+            discharged_on=dt.date(2020, 2, 29), year=2020, total_cost=Decimal("1.00"), eligible_cost=Decimal("1.00"),
+            basic_insurance=Decimal("1.00"), critical_illness_insurance=Decimal("0.00"),
+            medical_assistance=Decimal(assistance), supplementary=Decimal(supplementary),
+            patient_pays=Decimal("0.10"), critical_illness_base=Decimal("0.00"), policy={})
+        by_the_model = SettlementCompleted.model_validate(dict(
+            settlement_id=str(record.id), person_ref=record.person_ref, household_id=record.household_id,
+            county_code=record.county_code, village_code=record.village_code, hospital_code=record.hospital_code,
+            medical_assistance=record.medical_assistance, supplementary=record.supplementary,
+            amount=record.medical_assistance + record.supplementary)).model_dump(mode="json", exclude_unset=True)
+        data = published.settlement_completed(record)
+        assert data == by_the_model and list(data) == list(by_the_model)
