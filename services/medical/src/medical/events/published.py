@@ -17,8 +17,8 @@ SETTLEMENT_REVERSED = "settlement-reversed"
 def settlement_completed(settlement: SettlementRecord) -> dict[str, Any]:
     """`settlement-completed`'s payload as JSON data. The settlement's hot path stages it itself, in the statement that
     writes the settlement (`medical.settlements.service.settle`), so this builds the data only, as plain data: the
-    data `SettlementCompleted`'s model would dump (test_settlements holds them equal), without
-    validating and dumping it (1.7 against 5.3 µs). The fields the model leaves optional and the settlement does not send
+    data `SettlementCompleted`'s model would dump (test_settlements holds them equal), without validating and
+    dumping it (1.7 against 5.3 µs). The fields the model leaves optional and the settlement does not send
     (`patient_pays`) stay out, as before."""
     return {"settlement_id": str(settlement.id), "person_ref": settlement.person_ref,
             "household_id": str(settlement.household_id), "county_code": settlement.county_code,
