@@ -1,5 +1,6 @@
 """The five prefixes: forwarding, token and scope checks, public routes, readiness, upstream failures."""
 
+import asyncio
 import datetime as dt
 import json
 
@@ -300,3 +301,24 @@ async def test_a_route_may_have_its_own_upstream_timeout(gateway_with) -> None: 
         assert slow.status_code == 200, slow.text
         other = await http.get("/finance/accounts", params={"echo_sleep": "0.8"}, headers=bearer("finance:read"))
         assert other.status_code == 502 and other.json()["code"] == "upstream_unavailable"
+
+
+async def test_calls_to_one_service_beyond_its_connections_wait_for_one(gateway_with, echo) -> None:  # type: ignore[no-untyped-def]
+    """`upstream_connections_per_service`: a call finding every connection to its service busy waits for one (as
+    long as the connect timeout allows: then 503, nothing reached the service); another service is not held up."""
+    other_host = echo.url.replace("127.0.0.1", "localhost")  # another address: another service to the pool
+    async with gateway_with(upstream_connections_per_service=1, upstream_connect_timeout=0.5,
+                            medical_url=other_host) as http:
+        slow = asyncio.create_task(http.get("/registry/households", params={"echo_sleep": "3"},
+                                            headers=bearer("registry:read")))
+        await asyncio.sleep(1.0)  # the slow call holds registry's one connection
+        waited = await http.get("/registry/divisions/610723", headers=bearer("registry:read"))
+        elsewhere = await http.get("/medical/settlements/1", headers=bearer("medical:read"))
+        assert (await slow).status_code == 200
+        after = await http.get("/registry/divisions/610723", headers=bearer("registry:read"))
+
+    assert waited.status_code == 503, waited.text
+    assert waited.json()["code"] == "upstream_unavailable" and waited.headers["retry-after"] == "1"
+    assert elsewhere.status_code == 200
+    assert after.status_code == 200
+

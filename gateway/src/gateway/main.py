@@ -45,7 +45,8 @@ def build_runtime(settings: Settings) -> Runtime:
         audit=AuditWriter(db, batch_size=settings.audit_batch_size, flush_seconds=settings.audit_flush_seconds,
                           max_backlog=settings.audit_max_backlog),
         upstream=Upstream(connect_timeout=settings.upstream_connect_timeout, timeout=settings.upstream_timeout,
-                          max_connections=settings.upstream_max_connections))
+                          max_connections=settings.upstream_max_connections,
+                          per_service=settings.upstream_connections_per_service))
 
 
 async def _service_status(http: httpx.AsyncClient, url: str) -> dict[str, Any]:

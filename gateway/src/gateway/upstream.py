@@ -51,9 +51,10 @@ class Upstream:
     """The one pooled client of the proxy hop; its session is made on first use, inside the running loop."""
 
     def __init__(self, *, connect_timeout: float, timeout: float, max_connections: int,
-                 keepalive_seconds: float = KEEPALIVE_SECONDS) -> None:
+                 per_service: int | None = None, keepalive_seconds: float = KEEPALIVE_SECONDS) -> None:
         self._connect_timeout, self._timeout = connect_timeout, timeout
         self._max_connections, self._keepalive_seconds = max_connections, keepalive_seconds
+        self._per_service = per_service or 0  # aiohttp: 0 = no limit per host
         self._session: aiohttp.ClientSession | None = None
         # waiting for a free pooled connection counts as connecting (503, the call never left): like httpx's pool
         self.default_timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=timeout)
@@ -61,8 +62,9 @@ class Upstream:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=self._keepalive_seconds,
-                                             ttl_dns_cache=300)
+            # limit_per_host: per (host, port), i.e. per service (config.Settings.upstream_connections_per_service)
+            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=self._per_service,
+                                             keepalive_timeout=self._keepalive_seconds, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self.default_timeout, auto_decompress=False, trust_env=False,
                 cookie_jar=aiohttp.DummyCookieJar(), skip_auto_headers=NOT_ADDED, raise_for_status=False)
