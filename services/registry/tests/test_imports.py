@@ -214,6 +214,33 @@ async def test_a_file_of_many_chunks_stored_side_by_side(client: httpx.AsyncClie
             assert len(household["members"]) == len(family)
 
 
+async def test_a_chunk_that_fails_stops_the_import_with_what_was_stored_counted(
+        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk stored on one connection fails while another is stored on the other: the import ends failed (no
+    hang), and the households it counts as created are exactly those stored, whole."""
+    from registry.imports import service
+
+    monkeypatch.setattr(service, "CHUNK_HOUSEHOLDS", 2)
+    store_chunk, calls = service._store_chunk, []
+
+    async def failing_third(conn: Any, import_id: Any, batch: Any) -> None:
+        calls.append(batch)
+        if len(calls) == 3:
+            raise RuntimeError("simulated")
+        await store_chunk(conn, import_id, batch)
+
+    monkeypatch.setattr(service, "_store_chunk", failing_third)
+    tree = await make_tree(client)
+    families = list(households(40, villages=[tree["village"]], statuses={"registered": 1}))
+    job = await finished(client, (await upload(client, "fails.csv", to_csv(families))).json()["import_id"])
+    assert job["state"] == "failed" and job["failure"] == "RuntimeError: processing stopped"
+    stored = [(await lookup(client, family[0]["id_number"])).status_code == 200 for family in families]
+    assert sum(stored) == job["households_created"] < len(families)
+    for family, found in zip(families, stored, strict=True):
+        for member in family:
+            assert ((await lookup(client, member["id_number"])).status_code == 200) == found
+
+
 async def test_unreadable_files_are_refused_at_once(client: httpx.AsyncClient) -> None:
     missing = await upload(client, "x.csv", b"household_key,name\nH1,x\n")
     assert missing.status_code == 422 and missing.json()["code"] == "validation_error"
