@@ -370,6 +370,31 @@ async def test_an_encounter_settled_meanwhile_fails_the_optimistic_write_and_con
     assert await db.fetchval("SELECT count(*) FROM settlements WHERE encounter_id = $1", mine.encounter_id) == 1
 
 
+async def test_an_optimistic_write_waits_for_the_encounters_lock_before_it_touches_the_totals(
+        client: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+    """A locked settlement of the encounter (a retry inside an Idempotency-Key's transaction, or after `Contended`)
+    takes the encounter's lock, then the totals' row lock; the optimistic write takes them in the same order, so the
+    two never wait for each other (the other order was a deadlock, one of them failing after deadlock_timeout)."""
+    number, code = await registered_poor_person(db), await hospital(client)
+    assert (await settle(client, discharge(number, code, "52000.00", "50000.00"))).status_code == 201
+    body = SettlementIn.model_validate(discharge(number, code, "20000.00", "20000.00"))
+    async with db.acquire() as other, db.acquire() as connection:
+        locked = other.transaction()
+        await locked.start()
+        await other.execute("SELECT pg_advisory_xact_lock($1)", service.encounter_lock(body.encounter_id))
+        attempt = asyncio.create_task(service.settle(connection, settlement_in=body, pseudonym_key=KEY,
+                                                     settled_by="his-demo", locked=False))
+        await waiting_on_a_lock(db, connection)  # the optimistic write waits for the encounter's lock
+        settlement, created = await service.settle(other, settlement_in=body, pseudonym_key=KEY,
+                                                   settled_by="his-demo", locked=True)
+        await locked.commit()
+        with pytest.raises(service.Contended):  # the totals moved meanwhile: nothing written
+            await attempt
+    assert created and settlement.basic_insurance == Decimal("16745.00")
+    assert await db.fetchval("SELECT count(*) FROM settlements WHERE encounter_id = $1", body.encounter_id) == 1
+    assert (await accumulators(db, number, 2020))["basic_insurance"] == "58990.00"
+
+
 def test_the_answer_is_the_models_json_byte_for_byte() -> None:
     """`public_json` writes the bytes `public(...).model_dump_json()` would: default and set policies, a replay's
     policy as the database gives it back (other key order), zero and large amounts, a reversed settlement."""

@@ -81,19 +81,22 @@ WITH acc AS (
 # was read ($31-$34; NULL: there was no row, which is inserted): otherwise nothing is written and no row comes back.
 # The settlement is inserted under the encounter's lock ($35, taken here first when the statement is a transaction
 # of its own), so a locked attempt of the same encounter never meets it halfway; a settlement of the encounter
-# committed since the read fails the statement on the unique encounter_id.
+# committed since the read fails the statement on the unique encounter_id. Both accumulator writes read `encounter`,
+# so the lock is held before the totals' row is: a locked attempt takes them in that order too (the other order
+# deadlocked against it; the data-modifying CTEs are not otherwise ordered).
 _WRITE_SQL = """
 WITH encounter AS (SELECT pg_advisory_xact_lock($35)),
 fresh AS (
     INSERT INTO accumulators (person_ref, year, basic_insurance, critical_illness_base, critical_illness_insurance,
                               medical_assistance, updated_at)
     SELECT $4, $12::int, $19::numeric, $20::numeric, $21::numeric, $22::numeric, now()
-    WHERE $31::numeric IS NULL
+    FROM encounter WHERE $31::numeric IS NULL
     ON CONFLICT (person_ref, year) DO NOTHING
     RETURNING 1),
 moved AS (
     UPDATE accumulators SET basic_insurance = $19, critical_illness_base = $20, critical_illness_insurance = $21,
            medical_assistance = $22, updated_at = now()
+    FROM encounter
     WHERE person_ref = $4 AND year = $12 AND basic_insurance = $31 AND critical_illness_base = $32
       AND critical_illness_insurance = $33 AND medical_assistance = $34
     RETURNING 1),
