@@ -6,10 +6,18 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import exc, text
 from starlette.requests import Request
 
-from fupin_kit.db import SESSION_STATE_KEY, Database, advisory_key, session_driver, write_connection
+from fupin_kit.db import (
+    SESSION_STATE_KEY,
+    Database,
+    DatabaseSettings,
+    advisory_key,
+    session_driver,
+    write_connection,
+)
+from fupin_kit.fair_pool import FairQueue
 
 
 async def test_a_connection_closed_by_the_server_is_replaced_at_checkout(db: Database) -> None:
@@ -71,3 +79,58 @@ async def test_the_session_driver_is_inside_the_session_transaction_before_any_s
         await session.rollback()
     async with db.driver_connection() as conn:
         assert await conn.fetchval("SELECT count(*) FROM widgets WHERE name = $1", name) == 0
+
+
+async def test_callers_waiting_for_a_connection_get_one_in_the_order_they_came(db: Database) -> None:
+    """fupin_kit.fair_pool: a connection given back goes to the oldest waiter; a caller arriving just then does not
+    take it first (SQLAlchemy's own queue let it, and the woken waiter went to the back again)."""
+    pool = Database(db.url, pool_size=1, settings=DatabaseSettings(max_overflow=0, pool_timeout=5))
+    served: list[int] = []
+
+    async def caller(number: int) -> None:
+        async with pool.driver_connection() as conn:
+            served.append(number)
+            await conn.execute("SELECT 1")
+
+    async def holder() -> None:
+        async with pool.driver_connection():  # the only connection, held while the callers line up
+            await asyncio.sleep(0.2)
+        await caller(5)  # back for another at once, as a busy service's next request is
+
+    try:
+        held = asyncio.create_task(holder())
+        await asyncio.sleep(0.05)
+        waiting = []
+        for number in range(5):
+            waiting.append(asyncio.create_task(caller(number)))
+            await asyncio.sleep(0.02)
+        await asyncio.gather(held, *waiting)
+        assert served == [0, 1, 2, 3, 4, 5]
+    finally:
+        await pool.dispose()
+
+
+async def test_a_caller_that_waits_longer_than_pool_timeout_fails_and_the_connection_goes_on(db: Database) -> None:
+    pool = Database(db.url, pool_size=1, settings=DatabaseSettings(max_overflow=0, pool_timeout=0.2))
+    try:
+        async with pool.driver_connection():
+            with pytest.raises(exc.TimeoutError):
+                async with pool.driver_connection():
+                    pass
+        async with pool.driver_connection() as conn:  # the timed-out waiter left nothing behind
+            assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await pool.dispose()
+
+
+async def test_fair_queue_passes_an_item_handed_to_a_cancelled_waiter_to_the_next() -> None:
+    queue = FairQueue()
+    first, second = asyncio.create_task(queue.get()), asyncio.create_task(queue.get())
+    await asyncio.sleep(0)
+    queue.put_nowait("connection")  # handed to the first waiter, which is cancelled before it runs
+    first.cancel()
+    assert await second == "connection"
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    with pytest.raises(asyncio.QueueEmpty):
+        queue.get_nowait()

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fupin_kit.fair_pool import FairAsyncQueuePool
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -61,7 +63,8 @@ class Database:
         # opened a new one (a new server process, a TLS attempt and the session settings: 4-5 % of the registry's
         # CPU in a profile of its household read at 64 connections). Same budget; a burst's connections stay open.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=self.max_connections, max_overflow=0, pool_timeout=self.settings.pool_timeout,
+            url, poolclass=FairAsyncQueuePool,  # waiters served in order (fupin_kit.fair_pool)
+            pool_size=self.max_connections, max_overflow=0, pool_timeout=self.settings.pool_timeout,
             pool_pre_ping=False, hide_parameters=True,
             connect_args={"server_settings": server_settings, "timeout": self.settings.connect_timeout})
         # No pre-ping (BEGIN; SELECT; ROLLBACK: three round trips on every checkout, a third of a short request's
