@@ -23,9 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
-from household_consumers import READ_MODELS
+from household_consumers import READ_MODELS, count, watch
 
 from registry.client import DEV_CLIENT_ID, DEV_CLIENT_SECRET, RegistryClient
 from registry.synthetic import city_divisions, households, write_file
@@ -41,27 +40,6 @@ def parse_args() -> argparse.Namespace:
                         help="the PostgreSQL server of the stack (one database per service)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait after the import's end")
     return parser.parse_args()
-
-
-async def count(pg: str, service: str, county: str) -> int:
-    connection = await asyncpg.connect(f"{pg}/{service}")
-    try:
-        return int(await connection.fetchval(READ_MODELS[service], county))
-    finally:
-        await connection.close()
-
-
-async def caught_up(pg: str, service: str, county: str, expected: int, since: float, timeout: float) -> float | None:
-    """Seconds from `since` until the read model holds `expected` households of the county (None: timed out)."""
-    connection = await asyncpg.connect(f"{pg}/{service}")
-    try:
-        while time.perf_counter() - since < timeout:
-            if int(await connection.fetchval(READ_MODELS[service], county)) >= expected:
-                return time.perf_counter() - since
-            await asyncio.sleep(0.1)
-        return None
-    finally:
-        await connection.close()
 
 
 async def main() -> int:
@@ -84,7 +62,7 @@ async def main() -> int:
     created = int(job["households_created"])
     print(f"county {county}: {rows} members, {created} households imported in {ended - started:.1f} s "
           f"({job['error_count']} row errors); load average {load_start:.2f}")
-    seconds = await asyncio.gather(*(caught_up(args.pg, s, county, before[s] + created, ended, args.timeout)
+    seconds = await asyncio.gather(*(watch(args.pg, s, county, before[s] + created, ended, args.timeout)
                                      for s in READ_MODELS))
     load_end = os.getloadavg()[0]
     slowest = 0.0
