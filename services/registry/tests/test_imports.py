@@ -241,6 +241,26 @@ async def test_a_chunk_that_fails_stops_the_import_with_what_was_stored_counted(
             assert ((await lookup(client, member["id_number"])).status_code == 200) == found
 
 
+async def test_a_checking_process_that_stops_answering_fails_the_import(
+        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checking process is forked from a threaded registry; should it hang, the import fails once it has sent
+    nothing for CHECKER_SILENCE_SECONDS (its lock and connection are not held for good) and the process is killed."""
+    import time
+
+    from registry.imports import service
+
+    def hanging(*_args: Any) -> None:
+        time.sleep(3600)
+
+    monkeypatch.setattr(service, "_check_file", hanging)
+    monkeypatch.setattr(service, "CHECKER_SILENCE_SECONDS", 0.5)
+    tree = await make_tree(client)
+    families = list(households(4, villages=[tree["village"]], statuses={"registered": 1}))
+    job = await finished(client, (await upload(client, "hangs.csv", to_csv(families))).json()["import_id"])
+    assert job["state"] == "failed" and job["failure"] == "TimeoutError: processing stopped"
+    assert job["households_created"] == 0
+
+
 async def test_unreadable_files_are_refused_at_once(client: httpx.AsyncClient) -> None:
     missing = await upload(client, "x.csv", b"household_key,name\nH1,x\n")
     assert missing.status_code == 422 and missing.json()["code"] == "validation_error"

@@ -51,6 +51,10 @@ CHUNK_HOUSEHOLDS = 500
 IMPORT_LOCK_NAMESPACE = 7301
 # Connections an import stores its chunks on, side by side.
 STORE_CONNECTIONS = 2
+# The longest the registry waits for the checking process's next message (the file's first pass takes ~2 s for the
+# largest file on a quiet machine, a chunk ~50 ms). The process is forked from a threaded one: should it hang (a lock
+# another thread held at the fork), the import fails instead of holding its lock and connection for good.
+CHECKER_SILENCE_SECONDS = 120.0
 INTERRUPTED = ("interrupted: the registry stopped while this import was running; the households counted in "
                "households_created are stored, the rest were not. Upload the file again: households already "
                "stored are then reported as person_already_registered")
@@ -298,12 +302,18 @@ async def _store_chunks(connections: list[asyncpg.Connection], import_id: uuid.U
 async def _received(receive: Connection) -> Any:
     """The checking process's next message; raises what stopped it."""
     try:
-        message = await asyncio.to_thread(receive.recv)
+        message = await asyncio.to_thread(_receive_within, receive, CHECKER_SILENCE_SECONDS)
     except EOFError:
         raise RuntimeError("the checking process stopped") from None
     if isinstance(message, BaseException):
         raise message
     return message
+
+
+def _receive_within(receive: Connection, seconds: float) -> Any:
+    if not receive.poll(seconds):  # the process's end (EOF) counts as readable: recv raises EOFError
+        raise TimeoutError(f"the checking process sent nothing for {seconds:g} s")
+    return receive.recv()
 
 
 def _check_file(send: Connection, path: Path, fmt: str, villages: set[str], quick: QuickCheck,
