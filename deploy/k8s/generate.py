@@ -105,11 +105,12 @@ class Component:
         return [t.name for t in TOPICS if t.producer == self.name]
 
 
-# The relay's LISTEN connection is one asyncpg connection per service pod; the registry's import worker holds an
-# advisory lock on its own connection (two while an import is being recovered).
+# The relay's LISTEN connection is one asyncpg connection per service pod; a registry import holds an advisory lock
+# on its own connection and stores its chunks on that one and a second (registry.imports.service.STORE_CONNECTIONS),
+# and one more recovers interrupted imports at start-up.
 COMPONENTS: tuple[Component, ...] = (
     Component("gateway", "gateway", 2, 6, db_pool_size=4, extra_connections=0, memory="512Mi", tmp_size="1Gi"),
-    Component("registry", "service", 2, 4, db_pool_size=4, extra_connections=3, memory="1Gi", tmp_size="1Gi"),
+    Component("registry", "service", 2, 4, db_pool_size=4, extra_connections=4, memory="1Gi", tmp_size="1Gi"),
     Component("finance", "service", 2, 4, db_pool_size=4, extra_connections=1),
     Component("microcredit", "service", 2, 4, db_pool_size=4, extra_connections=1),
     Component("education", "service", 2, 4, db_pool_size=4, extra_connections=1),
