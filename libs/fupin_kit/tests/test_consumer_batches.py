@@ -291,3 +291,26 @@ async def test_partitions_take_turns_so_a_topic_handled_one_by_one_does_not_star
     # the other topic's turn came after at most a turn of the slow one (100 records), not after its backlog
     assert handled_at[0] - published_at[0] <= 150, (published_at, handled_at)
     assert await names_in_order(db, f"{run}-") == [f"{run}-{i:02d}" for i in range(20)]
+
+
+async def test_after_a_burst_the_consumer_gives_free_memory_back_once_nothing_is_left(
+        db: Database, kafka: str, producer: AIOKafkaProducer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`BURST_RECORDS` taken, then a poll with nothing left: the allocator's free pages go back (`release_memory`);
+    never before a burst's worth of records was taken."""
+    from fupin_kit.events import consumer as consumer_module
+
+    run, group = uuid.uuid4().hex[:8], f"kit-test-{uuid.uuid4().hex[:8]}"
+    await skip_history(kafka, group, [TOPIC])
+    recorder = Recorder(run)
+    released: list[int] = []
+    monkeypatch.setattr(consumer_module, "BURST_RECORDS", 20)
+    monkeypatch.setattr(consumer_module, "release_memory", lambda: released.append(sum(recorder.batches)))
+    consumer = EventConsumer(db, bootstrap_servers=kafka, group_id=group, handlers={TOPIC: recorder.handler(7)},
+                             dlq_producer=producer)
+    await publish(producer, run, [event(run, name=f"{run}-{i:02d}") for i in range(30)])
+
+    async def done() -> bool:
+        return len(await names_in_order(db, f"{run}-")) == 30 and bool(released)
+
+    await consume_until(consumer, done)
+    assert all(applied >= 20 for applied in released)  # never before a burst's worth was taken

@@ -51,6 +51,7 @@ from fupin_kit.events.models import InboxEvent
 from fupin_kit.events.topics import event_topic, kafka_topic
 from fupin_kit.events.topics import topic_prefix as _prefix
 from fupin_kit.kafka_security import kafka_client_options
+from fupin_kit.memory import release_memory
 from fupin_kit.observability import EVENTS_CONSUMED
 
 __all__ = ["Backoff", "BatchHandler", "Event", "EventConsumer", "Handler", "PoisonEvent"]
@@ -63,6 +64,9 @@ Prepared = TypeVar("Prepared")
 
 BATCH_RECORDS = 500  # records of a partition a batch handler applies in one transaction, unless it says otherwise
 ONE_BY_ONE_RECORDS = 100  # records of a partition handled one by one in a turn (the partitions take turns)
+# Records applied in a burst after which, once nothing is left to apply, the allocator's free pages go back to the
+# system (`release_memory`): a burst (a city's monthly run paid, a bulk import's snapshots) left welfare at 150 MB.
+BURST_RECORDS = 10_000
 _INBOX_MANY = text(f"INSERT INTO {InboxEvent.__tablename__} (event_id, topic) "
                    "SELECT e, :topic FROM unnest(CAST(:ids AS text[])) e ON CONFLICT DO NOTHING RETURNING event_id")
 
@@ -187,6 +191,7 @@ class EventConsumer:
                                                if isinstance(h, BatchHandler))])
         self._retrying: dict[TopicPartition, _Retry] = {}
         self._pending: dict[TopicPartition, list[ConsumerRecord]] = {}  # fetched, waiting for their turn
+        self._since_release = 0  # records taken since the last release_memory
         self._connected = False
 
     # ---- what readiness and metrics report
@@ -241,6 +246,9 @@ class EventConsumer:
         while True:
             self._resume_due(consumer)
             await self._poll(consumer)
+            if not self._pending and self._since_release >= BURST_RECORDS:  # a burst is over
+                release_memory()
+                self._since_release = 0
             for tp in list(self._pending):
                 records = self._pending.pop(tp)
                 if tp in consumer.paused():  # fetched before the pause: it is sought back, these come again
@@ -248,6 +256,7 @@ class EventConsumer:
                 turn = self._turn(tp)
                 if len(records) > turn:
                     self._pending[tp] = records[turn:]  # last in the order: the other partitions go first
+                self._since_release += min(turn, len(records))
                 await self._process_partition(consumer, tp, records[:turn])
                 if tp in self._retrying:  # held at a record of this turn: the rest comes again after the seek
                     self._pending.pop(tp, None)

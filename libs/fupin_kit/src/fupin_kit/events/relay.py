@@ -39,11 +39,12 @@ from sqlalchemy import text
 
 from fupin_kit import telemetry
 from fupin_kit.db import Database, asyncpg_dsn, session_driver
-from fupin_kit.events.consumer import Backoff
+from fupin_kit.events.consumer import BURST_RECORDS, Backoff
 from fupin_kit.events.outbox import NOTIFY_CHANNEL
 from fupin_kit.events.topics import kafka_topic
 from fupin_kit.events.topics import topic_prefix as _prefix
 from fupin_kit.kafka_security import kafka_client_options
+from fupin_kit.memory import release_memory
 from fupin_kit.observability import EVENTS_PUBLISHED
 
 log = logging.getLogger("fupin.relay")
@@ -157,7 +158,7 @@ class OutboxRelay:
         return self.last_error is None
 
     async def run(self) -> None:
-        failures = 0
+        failures, since_release = 0, 0
         try:
             while True:
                 await self._ensure_listener()
@@ -173,7 +174,11 @@ class OutboxRelay:
                     log.warning("outbox relay: batch failed (%s, %d in a row); retrying", self.last_error, failures)
                     await asyncio.sleep(self.backoff.delay(failures))
                     continue
+                since_release += sent
                 if sent < self.batch_size:
+                    if since_release >= BURST_RECORDS:  # a backlog is out: the allocator's free pages go back
+                        release_memory()
+                        since_release = 0
                     await self._wait()
         finally:
             if self._listener is not None:
