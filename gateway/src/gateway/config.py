@@ -34,12 +34,12 @@ class Settings(PlatformSettings):
     upstream_timeout: float = 30.0
     upstream_max_connections: int = 200
     # Calls in flight to one service at once; more wait here, in order, for a free connection (the wait counts
-    # against `upstream_connect_timeout`: 503, nothing reached the service). A service's database pool (20 at the
-    # default FUPIN_DB_POOL_SIZE) does not serve its waiters in order (a newer call takes a connection returned
-    # before a woken waiter runs, and the waiter queues again at the back): with 64 calls let in at once most took
-    # 5 ms there and some 0.3-1.5 s. 32, not 20: a connection also idles while the gateway's loop takes its answer
-    # and wakes the next call, and at 20 the services got ~8% fewer calls (bench, idle machine); at 32 the tail
-    # stayed as short. Per address: with replicas behind one address, scale it with their number.
+    # against `upstream_connect_timeout`: 503, nothing reached the service). A bulkhead: a slow service holds at most
+    # half of `upstream_max_connections`, never all of them. Not lower: a service queues the calls above its database
+    # budget (20 at the default FUPIN_DB_POOL_SIZE) in its own pool, in order (fupin_kit.fair_pool), and a limit at
+    # that budget cost a fifth of the throughput through the gateway (the slot also waits for this loop to take the
+    # answer) and raised p99 (make bench --quick, c64: eligibility 0.157x hello, p99 39 ms unlimited; 0.137x, p99
+    # 56 ms at 20). Per address: with replicas behind one address, it is their sum.
     upstream_connections_per_service: int = Field(100, ge=1)
     max_body_bytes: int = 1_048_576
     # Bulk intake (拉网式摸底) uploads a county's file in one request, streamed to the registry (never held here): the
