@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import httpx
+from fixtures import ensure_divisions  # bench/ is a folder of scripts, not a package
 from stdnum.cn import ric
 
 
@@ -49,15 +50,6 @@ def ok(answer: httpx.Response, *expected: int) -> httpx.Response:
     if answer.status_code not in expected:
         raise SystemExit(f"{answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text}")
     return answer
-
-
-async def ensure_divisions(client: httpx.AsyncClient, gov: dict[str, str], village: str) -> None:
-    chain = [(village[:4] + "00", "city", None), (village[:6], "county", village[:4] + "00"),
-             (village[:9], "town", village[:6]), (village, "village", village[:9])]
-    for code, level, parent in chain:
-        ok(await client.put(f"/registry/divisions/{code}", headers=gov, json={
-            "name": f"bench {level} {code}", "level": level, "parent_code": parent, "poor": True,
-            "population": 100000}), 200, 201)
 
 
 async def registered_patient(client: httpx.AsyncClient, gov: dict[str, str], village: str) -> str:

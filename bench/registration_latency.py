@@ -24,7 +24,7 @@ import time
 
 import asyncpg
 import httpx
-from fixtures import VILLAGE, ok, resident_id
+from fixtures import VILLAGE, ensure_divisions, ok, resident_id
 
 TARGET_MS = 250.0
 
@@ -44,15 +44,6 @@ async def token(client: httpx.AsyncClient) -> dict[str, str]:
     answer = ok(await client.post("/oauth/token", data={
         "grant_type": "client_credentials", "client_id": "gov-portal", "client_secret": "gov-portal-dev-secret"}), 200)
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
-async def divisions(client: httpx.AsyncClient, gov: dict[str, str]) -> None:
-    chain = [(VILLAGE[:4] + "00", "city", None), (VILLAGE[:6], "county", VILLAGE[:4] + "00"),
-             (VILLAGE[:9], "town", VILLAGE[:6]), (VILLAGE, "village", VILLAGE[:9])]
-    for code, level, parent in chain:
-        ok(await client.put(f"/registry/divisions/{code}", headers=gov, json={
-            "name": f"bench {level} {code}", "level": level, "parent_code": parent, "poor": True,
-            "population": 100000}), 200, 201)
 
 
 async def identified(client: httpx.AsyncClient, gov: dict[str, str], rng: random.Random) -> str:
@@ -103,7 +94,7 @@ async def main() -> int:
     try:
         async with httpx.AsyncClient(base_url=args.gateway, timeout=30) as client:
             gov = await token(client)
-            await divisions(client, gov)
+            await ensure_divisions(client, gov, VILLAGE)
             load_before = os.getloadavg()[0]
             latencies, after_commit = [], []
             for _ in range(args.registrations):
