@@ -3,7 +3,7 @@
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from fupin_kit.db import SESSION_STATE_KEY, SessionDep, read_connection, write_connection
+from fupin_kit.db import SESSION_STATE_KEY, SessionDep, write_connection
 from fupin_kit.money import format_money
 from fupin_kit.pseudonyms import PseudonymKey
 from medical.access import (
@@ -77,7 +77,8 @@ async def _settle(request: Request, body: SettlementIn, *, settled_by: str,
     the stored answer with the settlement), under the encounter's lock (`service.settle`)."""
     if request.scope.get("state", {}).get(SESSION_STATE_KEY) is None:
         try:
-            async with read_connection(request) as connection:  # each statement commits on its own
+            # a pooled connection outside any transaction: each of the two statements commits on its own
+            async with request.app.state.db.driver_connection() as connection:
                 return await service.settle(connection, settlement_in=body, settled_by=settled_by,
                                             pseudonym_key=pseudonym_key, locked=False)
         except service.Contended:
